@@ -1,0 +1,118 @@
+/*
+ * fs_policy.h -- the flaskshield policy as plain C data.
+ *
+ * The policy file (libconfig syntax, see policy/policy.conf) is turned into
+ * one `struct fs_policy` by fs_policy_load().  One table of settings
+ * (policy/fs_schema.c) drives parsing, validation, `flaskshield explain` and
+ * the documentation.  Loading never exits, never prints and never leaves the
+ * caller's locale changed; every problem found is returned as a list of
+ * "FILE:LINE: message" strings and the caller decides how to report them.
+ * A rejected file yields the built-in strict defaults (fail secure).
+ *
+ * libconfig is not linked: it is opened with dlopen() the first time a file
+ * is parsed, so that the preloaded library adds no DT_NEEDED entry to every
+ * process of an image.
+ */
+#ifndef FS_POLICY_H
+#define FS_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum fs_mode { FS_MODE_ENFORCE, FS_MODE_REPORT, FS_MODE_OFF };
+enum fs_log_target { FS_LOG_STDERR, FS_LOG_SYSLOG, FS_LOG_FILE };
+enum fs_log_format { FS_LOG_JSON, FS_LOG_TEXT };
+enum fs_debugger { FS_DEBUGGER_BLOCK, FS_DEBUGGER_ALLOW };
+enum fs_dev_server {
+    FS_DEV_ALLOW, FS_DEV_WARN, FS_DEV_REFUSE, FS_DEV_WAITRESS
+};
+enum fs_on_violation {
+    FS_VIOLATION_REFUSE, FS_VIOLATION_EXIT, FS_VIOLATION_WARN
+};
+
+/* One pinned Flask config key (policy `config = { KEY = value; }`). */
+enum fs_pin_type { FS_PIN_BOOL, FS_PIN_INT, FS_PIN_STRING };
+struct fs_pin {
+    char *key;                  /* Flask config key, e.g. "TESTING" */
+    enum fs_pin_type type;
+    bool b;                     /* FS_PIN_BOOL */
+    long long i;                /* FS_PIN_INT */
+    char *s;                    /* FS_PIN_STRING */
+};
+
+/* Everything that an `apps` entry may override. */
+struct fs_app_settings {
+    enum fs_mode mode;
+    bool debug_force_off;
+    enum fs_debugger debugger;
+    enum fs_dev_server dev_server;
+    bool sk_require;
+    long long sk_min_length;            /* bytes, >= 16 */
+    enum fs_on_violation sk_on_violation;
+    long long max_content_length;       /* bytes, >= 0 */
+    long long max_form_memory_size;     /* bytes, >= 0 */
+    long long max_form_parts;           /* >= 0 */
+    struct fs_pin *pins;                /* merged: global then app */
+    size_t npins;
+};
+
+struct fs_app_rule {
+    char *match;        /* import_name, exact, or a prefix ending in ".*" */
+    struct fs_app_settings settings;    /* already merged over the global */
+};
+
+struct fs_policy {
+    char *path;                 /* file it came from; NULL for built-ins */
+    bool from_file;             /* false: built-in defaults in force */
+    int version;                /* 1 */
+    bool allow_env_override;
+    enum fs_log_target log_target;
+    char *log_file;
+    enum fs_log_format log_format;
+    char *sk_weak_list;         /* "" or a path */
+    struct fs_app_settings global;
+    struct fs_app_rule *apps;
+    size_t napps;
+};
+
+/* Problems found while loading: each "FILE:LINE: message" (LINE 0 when the
+ * problem is about the file as a whole). */
+struct fs_policy_errors {
+    char **msg;
+    size_t count;
+};
+
+/* Built-in defaults (exactly the values of the shipped policy.conf). */
+struct fs_policy *fs_policy_defaults(void);
+
+/* Load one file.  Returns 0 and *out set on success.  On any problem returns
+ * -1, fills errs (every error found, in file order) and sets *out to the
+ * built-in defaults, so the caller always gets a usable policy. */
+int fs_policy_load(const char *path, struct fs_policy **out,
+                   struct fs_policy_errors *errs);
+
+/* The path the process should use: the system file
+ * (FS_DEFAULT_POLICY_PATH), or FLASKSHIELD_POLICY (secure_getenv) unless the
+ * system policy says allow_env_override = false.  Loads and returns the
+ * policy in force like fs_policy_load(), *path_used set to the file chosen. */
+int fs_policy_resolve(struct fs_policy **out, const char **path_used,
+                      struct fs_policy_errors *errs);
+
+/* Settings for a Flask app by its import_name: the first matching `apps`
+ * rule, else the global settings.  Never NULL. */
+const struct fs_app_settings *fs_policy_for_app(const struct fs_policy *p,
+                                                const char *import_name);
+
+/* Print the effective policy (for one app when app != NULL) in libconfig
+ * syntax; the output is accepted by fs_policy_load() and is a fixed point. */
+int fs_policy_write(FILE *f, const struct fs_policy *p, const char *app);
+
+const char *fs_mode_name(enum fs_mode m);
+const char *fs_dev_server_name(enum fs_dev_server d);
+const char *fs_on_violation_name(enum fs_on_violation v);
+
+void fs_policy_free(struct fs_policy *p);
+void fs_policy_errors_free(struct fs_policy_errors *errs);
+
+#endif /* FS_POLICY_H */
