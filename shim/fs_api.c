@@ -1,0 +1,66 @@
+/*
+ * fs_api.c -- filling the C-API table (see fs_api.h).
+ *
+ * In the manner of sqlite's aSyscall[]: one table of every interpreter
+ * function the library calls, resolved with dlsym() once the interpreter is
+ * known.  A missing required symbol leaves the library inert in that
+ * process; nothing here prints or allocates.
+ */
+#define FS_API_TABLE_ONLY
+#include "fs_api.h"
+
+#include <dlfcn.h>
+#include <string.h>
+
+struct fs_api fs_api;
+static bool fs_api_ok;
+
+bool
+fs_api_resolve(void *handle)
+{
+    struct fs_api t;
+
+    memset(&t, 0, sizeof(t));
+#define FS_API_LOOKUP(ret, name, params)                                    \
+    *(void **)&t.name = dlsym(handle, #name);                               \
+    if (t.name == NULL) {                                                   \
+        return false;                                                       \
+    }
+    FS_API_FUNCS(FS_API_LOOKUP)
+#undef FS_API_LOOKUP
+#define FS_API_DATA_LOOKUP(type, name)                                      \
+    t.name = (type *)dlsym(handle, #name);                                  \
+    if (t.name == NULL) {                                                   \
+        return false;                                                       \
+    }
+    FS_API_DATA(FS_API_DATA_LOOKUP)
+#undef FS_API_DATA_LOOKUP
+    *(void **)&t.interp_get = dlsym(handle, "PyInterpreterState_Get");
+    if (t.interp_get == NULL) {
+        *(void **)&t.interp_get = dlsym(handle, "_PyInterpreterState_Get");
+    }
+    fs_api = t;
+    fs_api_ok = true;
+    return true;
+}
+
+bool
+fs_api_ready(void)
+{
+    return fs_api_ok;
+}
+
+void
+fs_object_free(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    freefunc tp_free = (freefunc)fs_api.PyType_GetSlot(tp, Py_tp_free);
+
+    if (tp_free != NULL) {
+        tp_free(self);
+    }
+    else {
+        fs_api.PyObject_Free(self);
+    }
+    fs_api.Py_DecRef((PyObject *)tp);
+}

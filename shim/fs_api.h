@@ -1,0 +1,261 @@
+/*
+ * fs_api.h -- the CPython C API, looked up at run time.
+ *
+ * The library has no link-time dependency on libpython (DESIGN.md decision
+ * 1).  Every C-API function it calls is a member of one table, `fs_api`,
+ * filled by fs_api_resolve() with dlsym() from the interpreter found in the
+ * process; the defines below make ordinary C-API code (PEP 7) call through
+ * the table.  Python.h is included for types, constants and struct layouts
+ * only: the link uses -z defs, so a C-API function called directly instead
+ * of through the table fails the build.
+ *
+ * Reference counting goes through Py_IncRef/Py_DecRef (functions), not the
+ * header's inline macros, so one binary serves CPython 3.8 to 3.13 whatever
+ * their object header tricks (immortal objects, 3.12).
+ */
+#ifndef FS_API_H
+#define FS_API_H
+
+#include <Python.h>
+#include <stdbool.h>
+
+/* X(return type, name, parameters): functions every supported version has. */
+#define FS_API_FUNCS(X)                                                     \
+    X(int, Py_IsInitialized, (void))                                        \
+    X(const char *, Py_GetVersion, (void))                                  \
+    X(void, Py_IncRef, (PyObject *))                                        \
+    X(void, Py_DecRef, (PyObject *))                                        \
+    X(PyGILState_STATE, PyGILState_Ensure, (void))                          \
+    X(void, PyGILState_Release, (PyGILState_STATE))                         \
+    X(int, PySys_AddAuditHook, (Py_AuditHookFunction, void *))              \
+    X(PyObject *, PySys_GetObject, (const char *))                          \
+    X(PyObject *, PyType_FromSpec, (PyType_Spec *))                         \
+    X(unsigned long, PyType_GetFlags, (PyTypeObject *))                     \
+    X(void *, PyType_GetSlot, (PyTypeObject *, int))                        \
+    X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
+    X(PyObject *, PyObject_GenericGetAttr, (PyObject *, PyObject *))        \
+    X(PyObject *, PyObject_GetAttr, (PyObject *, PyObject *))               \
+    X(PyObject *, PyObject_GetAttrString, (PyObject *, const char *))       \
+    X(int, PyObject_SetAttrString, (PyObject *, const char *, PyObject *))  \
+    X(int, PyObject_SetAttr, (PyObject *, PyObject *, PyObject *))          \
+    X(int, PyObject_HasAttrString, (PyObject *, const char *))              \
+    X(PyObject *, PyObject_Call, (PyObject *, PyObject *, PyObject *))      \
+    X(PyObject *, PyObject_CallObject, (PyObject *, PyObject *))            \
+    X(PyObject *, PyObject_CallFunctionObjArgs, (PyObject *, ...))          \
+    X(PyObject *, PyObject_CallMethod,                                      \
+      (PyObject *, const char *, const char *, ...))                        \
+    X(int, PyObject_IsTrue, (PyObject *))                                   \
+    X(int, PyObject_IsInstance, (PyObject *, PyObject *))                   \
+    X(PyObject *, PyObject_Str, (PyObject *))                               \
+    X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))               \
+    X(int, PyObject_RichCompareBool, (PyObject *, PyObject *, int))         \
+    X(void, PyObject_Free, (void *))                                        \
+    X(PyObject *, PyMethod_New, (PyObject *, PyObject *))                   \
+    X(PyObject *, PyUnicode_FromString, (const char *))                     \
+    X(PyObject *, PyUnicode_FromStringAndSize, (const char *, Py_ssize_t))  \
+    X(PyObject *, PyUnicode_FromFormat, (const char *, ...))                \
+    X(PyObject *, PyUnicode_InternFromString, (const char *))               \
+    X(const char *, PyUnicode_AsUTF8AndSize, (PyObject *, Py_ssize_t *))    \
+    X(int, PyUnicode_CompareWithASCIIString, (PyObject *, const char *))    \
+    X(int, PyBytes_AsStringAndSize, (PyObject *, char **, Py_ssize_t *))    \
+    X(PyObject *, PyLong_FromLong, (long))                                  \
+    X(PyObject *, PyLong_FromLongLong, (long long))                         \
+    X(long long, PyLong_AsLongLong, (PyObject *))                           \
+    X(PyObject *, PyBool_FromLong, (long))                                  \
+    X(PyObject *, PyTuple_New, (Py_ssize_t))                                \
+    X(PyObject *, PyTuple_Pack, (Py_ssize_t, ...))                          \
+    X(Py_ssize_t, PyTuple_Size, (PyObject *))                               \
+    X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                \
+    X(PyObject *, PyList_New, (Py_ssize_t))                                 \
+    X(Py_ssize_t, PyList_Size, (PyObject *))                                \
+    X(PyObject *, PyList_GetItem, (PyObject *, Py_ssize_t))                 \
+    X(int, PyList_Insert, (PyObject *, Py_ssize_t, PyObject *))             \
+    X(int, PyList_Append, (PyObject *, PyObject *))                         \
+    X(PyObject *, PyDict_New, (void))                                       \
+    X(PyObject *, PyDict_GetItemWithError, (PyObject *, PyObject *))        \
+    X(PyObject *, PyDict_GetItemString, (PyObject *, const char *))         \
+    X(int, PyDict_SetItem, (PyObject *, PyObject *, PyObject *))            \
+    X(int, PyDict_SetItemString, (PyObject *, const char *, PyObject *))    \
+    X(int, PyDict_DelItemString, (PyObject *, const char *))                \
+    X(PyObject *, PyDict_Copy, (PyObject *))                                \
+    X(PyObject *, PyModule_New, (const char *))                             \
+    X(int, PyModule_AddFunctions, (PyObject *, PyMethodDef *))              \
+    X(PyObject *, PyModule_GetDict, (PyObject *))                           \
+    X(PyObject *, PyImport_ImportModule, (const char *))                    \
+    X(PyObject *, PyErr_Occurred, (void))                                   \
+    X(void, PyErr_Clear, (void))                                            \
+    X(int, PyErr_ExceptionMatches, (PyObject *))                            \
+    X(void, PyErr_SetString, (PyObject *, const char *))                    \
+    X(PyObject *, PyErr_Format, (PyObject *, const char *, ...))            \
+    X(void, PyErr_Fetch, (PyObject **, PyObject **, PyObject **))           \
+    X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))
+
+/* Data symbols: X(C type, name).  The table holds their addresses. */
+#define FS_API_DATA(X)                                                      \
+    X(PyObject, _Py_NoneStruct)                                             \
+    X(PyObject, _Py_TrueStruct)                                             \
+    X(PyObject, _Py_FalseStruct)                                            \
+    X(PyObject *, PyExc_AttributeError)                                     \
+    X(PyObject *, PyExc_RuntimeError)                                       \
+    X(PyObject *, PyExc_TypeError)                                          \
+    X(PyObject *, PyExc_SystemExit)
+
+struct fs_api {
+#define FS_API_MEMBER(ret, name, params) ret (*name) params;
+    FS_API_FUNCS(FS_API_MEMBER)
+#undef FS_API_MEMBER
+#define FS_API_DATA_MEMBER(type, name) type *name;
+    FS_API_DATA(FS_API_DATA_MEMBER)
+#undef FS_API_DATA_MEMBER
+    /* Optional: PyInterpreterState_Get (3.9+); NULL elsewhere. */
+    PyInterpreterState *(*interp_get)(void);
+};
+
+extern struct fs_api fs_api;
+
+/* Fill fs_api from `handle` (RTLD_DEFAULT or a libpython handle).  Returns
+ * true when every required symbol was found; the table is left untouched
+ * otherwise.  Not thread-safe: call under the attach lock. */
+bool fs_api_resolve(void *handle);
+
+/* True once fs_api_resolve() has succeeded. */
+bool fs_api_ready(void);
+
+/* Route C-API calls through the table.  Keep in step with FS_API_FUNCS: a
+ * missing line here shows up as an undefined symbol at link time.  fs_api.c,
+ * which fills the table by member name, does without them. */
+#ifndef FS_API_TABLE_ONLY
+#define Py_IsInitialized (fs_api.Py_IsInitialized)
+#define Py_GetVersion (fs_api.Py_GetVersion)
+#define Py_IncRef (fs_api.Py_IncRef)
+#define Py_DecRef (fs_api.Py_DecRef)
+#define PyGILState_Ensure (fs_api.PyGILState_Ensure)
+#define PyGILState_Release (fs_api.PyGILState_Release)
+#define PySys_AddAuditHook (fs_api.PySys_AddAuditHook)
+#define PySys_GetObject (fs_api.PySys_GetObject)
+#define PyType_FromSpec (fs_api.PyType_FromSpec)
+#define PyType_GetFlags (fs_api.PyType_GetFlags)
+#define PyType_GetSlot (fs_api.PyType_GetSlot)
+#define PyType_IsSubtype (fs_api.PyType_IsSubtype)
+#define PyObject_GenericGetAttr (fs_api.PyObject_GenericGetAttr)
+#define PyObject_GetAttr (fs_api.PyObject_GetAttr)
+#define PyObject_GetAttrString (fs_api.PyObject_GetAttrString)
+#define PyObject_SetAttrString (fs_api.PyObject_SetAttrString)
+#define PyObject_SetAttr (fs_api.PyObject_SetAttr)
+#define PyObject_HasAttrString (fs_api.PyObject_HasAttrString)
+#define PyObject_Call (fs_api.PyObject_Call)
+#define PyObject_CallObject (fs_api.PyObject_CallObject)
+#define PyObject_CallFunctionObjArgs (fs_api.PyObject_CallFunctionObjArgs)
+#define PyObject_CallMethod (fs_api.PyObject_CallMethod)
+#define PyObject_IsTrue (fs_api.PyObject_IsTrue)
+#define PyObject_IsInstance (fs_api.PyObject_IsInstance)
+#define PyObject_Str (fs_api.PyObject_Str)
+#define PyObject_GetItem (fs_api.PyObject_GetItem)
+#define PyObject_RichCompareBool (fs_api.PyObject_RichCompareBool)
+#define PyObject_Free (fs_api.PyObject_Free)
+#define PyMethod_New (fs_api.PyMethod_New)
+#define PyUnicode_FromString (fs_api.PyUnicode_FromString)
+#define PyUnicode_FromStringAndSize (fs_api.PyUnicode_FromStringAndSize)
+#define PyUnicode_FromFormat (fs_api.PyUnicode_FromFormat)
+#define PyUnicode_InternFromString (fs_api.PyUnicode_InternFromString)
+#define PyUnicode_AsUTF8AndSize (fs_api.PyUnicode_AsUTF8AndSize)
+#define PyUnicode_CompareWithASCIIString \
+    (fs_api.PyUnicode_CompareWithASCIIString)
+#define PyBytes_AsStringAndSize (fs_api.PyBytes_AsStringAndSize)
+#define PyLong_FromLong (fs_api.PyLong_FromLong)
+#define PyLong_FromLongLong (fs_api.PyLong_FromLongLong)
+#define PyLong_AsLongLong (fs_api.PyLong_AsLongLong)
+#define PyBool_FromLong (fs_api.PyBool_FromLong)
+#define PyTuple_New (fs_api.PyTuple_New)
+#define PyTuple_Pack (fs_api.PyTuple_Pack)
+#define PyTuple_Size (fs_api.PyTuple_Size)
+#define PyTuple_GetItem (fs_api.PyTuple_GetItem)
+#define PyList_New (fs_api.PyList_New)
+#define PyList_Size (fs_api.PyList_Size)
+#define PyList_GetItem (fs_api.PyList_GetItem)
+#define PyList_Insert (fs_api.PyList_Insert)
+#define PyList_Append (fs_api.PyList_Append)
+#define PyDict_New (fs_api.PyDict_New)
+#define PyDict_GetItemWithError (fs_api.PyDict_GetItemWithError)
+#define PyDict_GetItemString (fs_api.PyDict_GetItemString)
+#define PyDict_SetItem (fs_api.PyDict_SetItem)
+#define PyDict_SetItemString (fs_api.PyDict_SetItemString)
+#define PyDict_DelItemString (fs_api.PyDict_DelItemString)
+#define PyDict_Copy (fs_api.PyDict_Copy)
+#define PyModule_New (fs_api.PyModule_New)
+#define PyModule_AddFunctions (fs_api.PyModule_AddFunctions)
+#define PyModule_GetDict (fs_api.PyModule_GetDict)
+#define PyImport_ImportModule (fs_api.PyImport_ImportModule)
+#define PyErr_Occurred (fs_api.PyErr_Occurred)
+#define PyErr_Clear (fs_api.PyErr_Clear)
+#define PyErr_ExceptionMatches (fs_api.PyErr_ExceptionMatches)
+#define PyErr_SetString (fs_api.PyErr_SetString)
+#define PyErr_Format (fs_api.PyErr_Format)
+#define PyErr_Fetch (fs_api.PyErr_Fetch)
+#define PyErr_Restore (fs_api.PyErr_Restore)
+#endif /* FS_API_TABLE_ONLY */
+
+/* Singletons and exception types, through the table as well. */
+#define FS_None (fs_api._Py_NoneStruct)
+#define FS_True (fs_api._Py_TrueStruct)
+#define FS_False (fs_api._Py_FalseStruct)
+#define FS_ExcAttributeError (*fs_api.PyExc_AttributeError)
+#define FS_ExcRuntimeError (*fs_api.PyExc_RuntimeError)
+#define FS_ExcTypeError (*fs_api.PyExc_TypeError)
+#define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
+
+/* Reference counting through the functions (see the top of this file). */
+#define FS_INCREF(o) Py_IncRef((PyObject *)(o))
+#define FS_DECREF(o) Py_DecRef((PyObject *)(o))
+#define FS_XDECREF(o) Py_DecRef((PyObject *)(o))   /* Py_DecRef takes NULL */
+#define FS_CLEAR(o)                                                         \
+    do {                                                                    \
+        PyObject *fs_tmp_ = (PyObject *)(o);                                \
+        (o) = NULL;                                                         \
+        Py_DecRef(fs_tmp_);                                                 \
+    } while (0)
+
+static inline PyObject *
+fs_new_ref(PyObject *o)
+{
+    Py_IncRef(o);
+    return o;
+}
+
+#define FS_RETURN_NONE return fs_new_ref(FS_None)
+
+static inline bool
+fs_is_str(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_UNICODE_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_bytes(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_BYTES_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_dict(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_DICT_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_list(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_LIST_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_tuple(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_TUPLE_SUBCLASS) != 0;
+}
+
+/* Free an instance of one of our heap types (no GC) and drop the type's
+ * reference, as a heap type's tp_dealloc must. */
+void fs_object_free(PyObject *self);
+
+#endif /* FS_API_H */

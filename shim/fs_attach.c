@@ -1,0 +1,248 @@
+/*
+ * fs_attach.c -- finding CPython in the process and attaching to it.
+ *
+ * Two ways in, one activation (DESIGN.md decision 2):
+ *
+ *   - the constructor runs in every process the library is preloaded into.
+ *     It costs one dlsym(): when no interpreter is mapped it returns and the
+ *     library stays inert.  When one is (Debian's static python exports its
+ *     API; a shared build has libpython as a dependency), it attaches;
+ *   - the interpreter entry points an embedder calls across a library
+ *     boundary (Py_Initialize, Py_InitializeEx, Py_InitializeFromConfig,
+ *     Py_Main, Py_BytesMain) are defined here, forward to the real ones and
+ *     attach.  That covers a libpython dlopen()ed late (uWSGI's plugin,
+ *     mod_wsgi) and a runtime initialized again after Py_Finalize().
+ *
+ * Attaching resolves the C-API table and registers one PEP 578 audit hook
+ * per runtime.  The hook is the trigger for everything else: at the first
+ * import in each interpreter it installs the import finder (fs_finder.c).
+ * It is registered after initialization where the caller lets us, and
+ * before it otherwise (constructor, Py_Main).  Registering before
+ * initialization is unsafe when the debug allocator will be switched on
+ * (PYTHONMALLOC=debug, -X dev, PYTHONDEVMODE): CPython then frees the hook
+ * entry with the wrong allocator at exit and aborts.  In that case the
+ * library stands down in that process rather than crash it.
+ */
+#include "fs_api.h"
+#include "fs_finder.h"
+#include "fs_state.h"
+
+#include <dlfcn.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FS_EXPORT __attribute__((visibility("default")))
+
+static pthread_mutex_t fs_attach_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool fs_hooked;          /* audit hook registered in this runtime */
+static int fs_argc;
+static char **fs_argv;
+
+static int
+fs_audit_hook(const char *event, PyObject *args, void *data)
+{
+    (void)data;
+    if (event[0] == 'i' && strcmp(event, "import") == 0) {
+        fs_finder_on_import(args);
+    }
+    else if (event[0] == 'c'
+             && strcmp(event, "cpython._PySys_ClearAuditHooks") == 0) {
+        fs_hooked = false;      /* Py_Finalize: the next init re-attaches */
+    }
+    return 0;
+}
+
+/* Would this interpreter start with the debug allocator?  Mirrors CPython's
+ * own reading of argv (-E, -I, -X dev) and of PYTHONMALLOC/PYTHONDEVMODE. */
+static bool
+fs_debug_allocator_predicted(int argc, char **argv)
+{
+    bool ignore_env = false;
+    bool dev = false;
+    int i;
+
+    for (i = 1; i < argc && argv[i] != NULL && argv[i][0] == '-'; i++) {
+        const char *a = argv[i] + 1;
+
+        if (strcmp(argv[i], "--") == 0 || argv[i][1] == '-') {
+            break;
+        }
+        for (; *a != '\0'; a++) {
+            if (*a == 'E' || *a == 'I') {
+                ignore_env = true;
+            }
+            else if (*a == 'X' || *a == 'W') {
+                const char *opt = a[1] != '\0' ? a + 1 : argv[++i];
+                if (*a == 'X' && opt != NULL && strncmp(opt, "dev", 3) == 0
+                    && (opt[3] == '\0' || opt[3] == '=')) {
+                    dev = true;
+                }
+                break;
+            }
+            else if (*a == 'c' || *a == 'm') {
+                goto done;
+            }
+        }
+        if (i >= argc) {
+            break;
+        }
+    }
+done:
+    if (!ignore_env) {
+        const char *m = getenv("PYTHONMALLOC");
+        const char *d = getenv("PYTHONDEVMODE");
+        if ((m != NULL && strstr(m, "debug") != NULL)
+            || (d != NULL && *d != '\0')) {
+            dev = true;
+        }
+    }
+    return dev;
+}
+
+/* Register the audit hook once per runtime.  `handle` is where the C API
+ * is looked up; `how` names the way in, for the activate log line. */
+static void
+fs_attach(void *handle, const char *how)
+{
+    pthread_mutex_lock(&fs_attach_lock);
+    if ((fs_api_ready() || fs_api_resolve(handle)) && !fs_hooked) {
+        if (Py_IsInitialized()) {
+            PyGILState_STATE g = PyGILState_Ensure();
+            if (PySys_AddAuditHook(fs_audit_hook, NULL) == 0) {
+                fs_hooked = true;
+            }
+            else {
+                PyErr_Clear();  /* another hook vetoed us: stay out */
+            }
+            PyGILState_Release(g);
+        }
+        else if (!fs_debug_allocator_predicted(fs_argc, fs_argv)) {
+            fs_hooked = PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
+        }
+        if (fs_hooked) {
+            fs_state.attach = how;
+        }
+    }
+    pthread_mutex_unlock(&fs_attach_lock);
+}
+
+__attribute__((constructor)) static void
+fs_constructor(int argc, char **argv, char **envp)
+{
+    (void)envp;
+    fs_argc = argc;
+    fs_argv = argv;
+    if (dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") != NULL) {
+        fs_attach(RTLD_DEFAULT, "constructor");
+    }
+}
+
+static int
+fs_find_libpython_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    const char *base = strrchr(info->dlpi_name, '/');
+
+    (void)size;
+    base = base != NULL ? base + 1 : info->dlpi_name;
+    if (strncmp(base, "libpython3", 10) == 0) {
+        *(void **)data = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+        return *(void **)data != NULL;
+    }
+    return 0;
+}
+
+/* The real definition of an entry point, and the handle its C API is to be
+ * looked up in: the next object in the global scope, or a libpython loaded
+ * with RTLD_LOCAL (dlopen()ed by a plugin). */
+static void *
+fs_real(const char *name, void **handle)
+{
+    void *fn = dlsym(RTLD_NEXT, name);
+    void *lib = NULL;
+
+    if (fn != NULL) {
+        *handle = RTLD_NEXT;
+        return fn;
+    }
+    dl_iterate_phdr(fs_find_libpython_cb, &lib);
+    *handle = lib;
+    return lib != NULL ? dlsym(lib, name) : NULL;
+}
+
+FS_EXPORT void
+Py_InitializeEx(int initsigs)
+{
+    void *h;
+    void (*real)(int) = (void (*)(int))fs_real("Py_InitializeEx", &h);
+
+    if (real != NULL) {
+        real(initsigs);
+        fs_attach(h, "Py_InitializeEx");
+    }
+}
+
+FS_EXPORT void
+Py_Initialize(void)
+{
+    void *h;
+    void (*real)(void) = (void (*)(void))fs_real("Py_Initialize", &h);
+
+    if (real != NULL) {
+        real();
+        fs_attach(h, "Py_Initialize");
+    }
+}
+
+FS_EXPORT PyStatus
+Py_InitializeFromConfig(const PyConfig *config)
+{
+    void *h;
+    PyStatus (*real)(const PyConfig *) =
+        (PyStatus (*)(const PyConfig *))fs_real("Py_InitializeFromConfig", &h);
+    PyStatus st;
+
+    if (real == NULL) {
+        memset(&st, 0, sizeof(st));
+        st._type = 1;           /* _PyStatus_TYPE_ERROR */
+        st.func = "Py_InitializeFromConfig";
+        st.err_msg = "flaskshield: real Py_InitializeFromConfig not found";
+        return st;
+    }
+    st = real(config);
+    if (st._type == 0) {        /* _PyStatus_TYPE_OK */
+        fs_attach(h, "Py_InitializeFromConfig");
+    }
+    return st;
+}
+
+FS_EXPORT int
+Py_Main(int argc, wchar_t **argv)
+{
+    void *h;
+    int (*real)(int, wchar_t **) =
+        (int (*)(int, wchar_t **))fs_real("Py_Main", &h);
+
+    if (real == NULL) {
+        return 1;
+    }
+    fs_attach(h, "Py_Main");
+    return real(argc, argv);
+}
+
+FS_EXPORT int
+Py_BytesMain(int argc, char **argv)
+{
+    void *h;
+    int (*real)(int, char **) = (int (*)(int, char **))fs_real("Py_BytesMain",
+                                                               &h);
+
+    if (real == NULL) {
+        return 1;
+    }
+    fs_argc = argc;
+    fs_argv = argv;
+    fs_attach(h, "Py_BytesMain");
+    return real(argc, argv);
+}

@@ -1,0 +1,47 @@
+/*
+ * fs_log.h -- structured log lines (DESIGN.md decision 9).
+ *
+ * One event is one line, written with a single write(2) so lines of several
+ * processes never interleave: a JSON object by default, or "key=value" text,
+ * to stderr, syslog or a file as the policy says.  Every line carries ts,
+ * src ("flaskshield"), level, event, pid, app (the Flask import_name, or
+ * null) and mode; the caller adds fields with fs_log_str()/fs_log_int().
+ * Lines longer than the buffer are cut at a field boundary, never mid-field.
+ *
+ *     struct fs_logline l;
+ *     fs_log_begin(&l, FS_WARN, "body.capped", "shop", "enforce");
+ *     fs_log_int(&l, "old", -1);
+ *     fs_log_int(&l, "new", 16777216);
+ *     fs_log_end(&l);
+ */
+#ifndef FS_LOG_H
+#define FS_LOG_H
+
+#include <stddef.h>
+
+#include "fs_policy.h"
+
+enum fs_level { FS_DEBUG, FS_INFO, FS_WARN, FS_ERROR };
+
+struct fs_logline {
+    char buf[2048];
+    size_t len;
+    enum fs_level level;
+    int text;                   /* format = "text" */
+};
+
+/* Where lines go from now on (called when the policy is known; before
+ * that, JSON to stderr). */
+void fs_log_configure(enum fs_log_target target, const char *file,
+                      enum fs_log_format format);
+
+void fs_log_begin(struct fs_logline *l, enum fs_level level,
+                  const char *event, const char *app, const char *mode);
+void fs_log_str(struct fs_logline *l, const char *key, const char *value);
+void fs_log_strn(struct fs_logline *l, const char *key, const char *value,
+                 size_t n);
+void fs_log_int(struct fs_logline *l, const char *key, long long value);
+void fs_log_bool(struct fs_logline *l, const char *key, int value);
+void fs_log_end(struct fs_logline *l);
+
+#endif /* FS_LOG_H */

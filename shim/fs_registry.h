@@ -1,0 +1,34 @@
+/*
+ * fs_registry.h -- the modules the library waits for, and what it does
+ * when each has been imported.
+ *
+ * The finder (fs_finder.c) consults this table on every import; an entry
+ * whose module has just executed gets its callback once, with the module
+ * object.  A callback returns 0, or -1 with a Python exception set; the
+ * finder logs the failure (`patch.failed`) and clears it, so a patch that
+ * meets an unknown Flask version never breaks the application's import.
+ * Every entry also activates the library (policy read, `activate` logged).
+ */
+#ifndef FS_REGISTRY_H
+#define FS_REGISTRY_H
+
+#include "fs_api.h"
+
+typedef int (*fs_patch_fn)(PyObject *module);
+
+struct fs_hook {
+    const char *module;         /* fully qualified module name */
+    fs_patch_fn patch;          /* NULL: activation only */
+};
+
+extern const struct fs_hook fs_registry[];
+extern const size_t fs_registry_count;
+
+/* The entry for `name`, or NULL.  Cheap: called for every import. */
+const struct fs_hook *fs_registry_find(const char *name, Py_ssize_t len);
+
+/* How many times each entry's callback has run in this process (indexed
+ * like fs_registry). */
+extern unsigned fs_registry_runs[];
+
+#endif /* FS_REGISTRY_H */

@@ -1,0 +1,105 @@
+/*
+ * fs_state.c -- process activation: the policy read once, lazily, and the
+ * `activate` line (see fs_state.h).
+ */
+#include "fs_state.h"
+
+#include <string.h>
+
+#include "fs_api.h"
+#include "fs_log.h"
+
+struct fs_state fs_state;
+
+const char *
+fs_global_mode(void)
+{
+    return fs_state.policy != NULL
+           ? fs_mode_name(fs_state.policy->global.mode) : NULL;
+}
+
+void
+fs_note_patch(const char *module, const char *target)
+{
+    size_t i;
+
+    for (i = 0; i < fs_state.npatches; i++) {
+        if (strcmp(fs_state.patches[i].target, target) == 0
+            && strcmp(fs_state.patches[i].module, module) == 0) {
+            return;
+        }
+    }
+    if (fs_state.npatches < FS_MAX_PATCHES) {
+        fs_state.patches[fs_state.npatches].module = module;
+        fs_state.patches[fs_state.npatches].target = target;
+        fs_state.npatches++;
+    }
+}
+
+static void
+fs_log_policy_problems(const struct fs_policy_errors *errs, const char *path)
+{
+    struct fs_logline l;
+    size_t i;
+
+    for (i = 0; i < errs->count; i++) {
+        fs_log_begin(&l, FS_ERROR, "policy.invalid", NULL, fs_global_mode());
+        fs_log_str(&l, "error", errs->msg[i]);
+        fs_log_end(&l);
+    }
+    fs_log_begin(&l, errs->count ? FS_WARN : FS_INFO, "policy.default", NULL,
+                 fs_global_mode());
+    fs_log_str(&l, "path", path);
+    fs_log_str(&l, "reason", errs->count ? "policy rejected" : "no policy file");
+    fs_log_str(&l, "effect", "built-in strict defaults apply");
+    fs_log_end(&l);
+}
+
+static void
+fs_load_weak_list(void)
+{
+    const char *file = fs_state.policy->sk_weak_list;
+    const char *err = NULL;
+    struct fs_logline l;
+
+    if (file == NULL || file[0] == '\0') {
+        return;
+    }
+    fs_state.weak = fs_weak_list_load(file, &err);
+    if (fs_state.weak == NULL) {
+        fs_log_begin(&l, FS_ERROR, "policy.invalid", NULL, fs_global_mode());
+        fs_log_str(&l, "error", err);
+        fs_log_str(&l, "weak_list", file);
+        fs_log_str(&l, "effect", "built-in weak keys only");
+        fs_log_end(&l);
+    }
+}
+
+void
+fs_activate(void)
+{
+    struct fs_policy_errors errs = {NULL, 0};
+    const char *version = Py_GetVersion();
+    struct fs_logline l;
+    int rc;
+
+    if (fs_state.activated) {
+        return;
+    }
+    fs_state.activated = true;
+    rc = fs_policy_resolve(&fs_state.policy, &fs_state.policy_path, &errs);
+    fs_log_configure(fs_state.policy->log_target, fs_state.policy->log_file,
+                     fs_state.policy->log_format);
+    fs_log_begin(&l, FS_INFO, "activate", NULL, fs_global_mode());
+    fs_log_str(&l, "version", FS_VERSION);
+    fs_log_strn(&l, "python", version, strcspn(version, " "));
+    fs_log_str(&l, "attach", fs_state.attach);
+    fs_log_str(&l, "policy", fs_state.policy->from_file
+                             ? fs_state.policy_path : NULL);
+    fs_log_end(&l);
+    if (rc < 0 || !fs_state.policy->from_file) {
+        fs_log_policy_problems(&errs, fs_state.policy_path);
+    }
+    fs_policy_errors_free(&errs);
+    fs_load_weak_list();
+}
