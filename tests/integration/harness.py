@@ -553,6 +553,7 @@ class Server:
         self.user_env = dict(env or {})
         self.process = None
         self.returncode = None
+        self.forced = False     # stop() needed SIGKILL for the leader
         self.port = None
         self.dir = Path(tempfile.mkdtemp(prefix="fs-%s-" % kind))
         os.chmod(self.dir, 0o755)
@@ -686,7 +687,15 @@ class Server:
         return group_pids(self.process.pid) if self.process else []
 
     def stop(self, timeout=STOP_TIMEOUT):
-        """SIGTERM to the whole group, SIGKILL after `timeout`; idempotent."""
+        """SIGTERM to the whole group, SIGKILL after `timeout`; idempotent.
+
+        Sets .returncode, and .forced if the leader ignored SIGTERM for
+        `timeout` seconds.  Known: Apache with the default per-application
+        sub-interpreter always needs the SIGKILL, library or not -- its child
+        deadlocks in threading._shutdown() while mod_wsgi 4.9.4 destroys the
+        sub-interpreter on Python 3.11 (mod_wsgi#730, cpython#122517);
+        apache_conf="WSGIDestroyInterpreter Off" avoids it.
+        """
         if self.process is None:
             return self.returncode
         pgid = self.process.pid
@@ -695,7 +704,7 @@ class Server:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                pass
+                self.forced = True
         _killpg(pgid, signal.SIGKILL)
         try:
             self.process.wait(timeout)
