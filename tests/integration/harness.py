@@ -554,6 +554,7 @@ class Server:
         self.process = None
         self.returncode = None
         self.forced = False     # stop() needed SIGKILL for the leader
+        self.stop_timeout = STOP_TIMEOUT
         self.port = None
         self.dir = Path(tempfile.mkdtemp(prefix="fs-%s-" % kind))
         os.chmod(self.dir, 0o755)
@@ -686,7 +687,7 @@ class Server:
         """Live pids of the server's process group (leader and workers)."""
         return group_pids(self.process.pid) if self.process else []
 
-    def stop(self, timeout=STOP_TIMEOUT):
+    def stop(self, timeout=None):
         """SIGTERM to the whole group, SIGKILL after `timeout`; idempotent.
 
         Sets .returncode, and .forced if the leader ignored SIGTERM for
@@ -698,6 +699,8 @@ class Server:
         """
         if self.process is None:
             return self.returncode
+        if timeout is None:
+            timeout = self.stop_timeout
         pgid = self.process.pid
         if self.process.poll() is None:
             _killpg(pgid, signal.SIGTERM)
@@ -807,7 +810,7 @@ def _check_www_data_readable(path):
 
 def start_server(kind, stack, app_path, policy=None, env=None, preload=True,
                  extra_args=(), callable="app", workers=2, wait=True,
-                 timeout=START_TIMEOUT, apache_conf=""):
+                 timeout=START_TIMEOUT, apache_conf="", stop_timeout=STOP_TIMEOUT):
     """Start a server of `kind` for the app file `app_path`; returns a Server.
 
     policy      path for FLASKSHIELD_POLICY (None: variable not set)
@@ -818,6 +821,7 @@ def start_server(kind, stack, app_path, policy=None, env=None, preload=True,
     workers     gunicorn --workers / uwsgi --processes / Apache ServerLimit
     wait        wait until the port answers (else call .wait_ready())
     apache_conf extra lines appended to the generated Apache config
+    stop_timeout  SIGTERM grace before SIGKILL when the server is stopped
     Raises ServerExited if the server exits or does not answer in time.
     Skips only when `kind` is impossible on the stack by design.
     """
@@ -832,6 +836,7 @@ def start_server(kind, stack, app_path, policy=None, env=None, preload=True,
     srv = Server(kind, stack, app_path, policy, env, preload, extra_args,
                  callable, workers)
     srv.apache_extra = textwrap.dedent(apache_conf)
+    srv.stop_timeout = stop_timeout
     last = None
     for _ in range(3):     # a port taken between free_port() and bind: retry
         try:
