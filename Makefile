@@ -19,7 +19,8 @@ PYTEST     ?= /usr/bin/python3 -m pytest
 
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
 DEFS    := -D_GNU_SOURCE -DFS_VERSION='"$(VERSION)"' \
-           -DFS_DEFAULT_POLICY_PATH='"$(SYSCONFDIR)/flaskshield/policy.conf"'
+           -DFS_DEFAULT_POLICY_PATH='"$(SYSCONFDIR)/flaskshield/policy.conf"' \
+           -DFS_LIBDIR='"$(LIBDIR)"'
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 $(WARN) $(DEFS) -fPIC -fvisibility=hidden \
               -Ipolicy -Ishim $(CFLAGS)

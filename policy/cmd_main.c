@@ -1,0 +1,105 @@
+/*
+ * cmd_main.c -- `flaskshield`: the table of subcommands and the dispatch.
+ *
+ * Each subcommand is one row of fs_cmds[] and one cmd_NAME.c file; adding
+ * one (enable, disable, status, doctor, ...) is a row and a file.  Exit
+ * statuses: 0 ok, 1 invalid policy, 2 usage error, 127 exec failure.  This
+ * file also holds the two helpers the subcommands share.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+
+#ifndef FS_VERSION
+#define FS_VERSION "unknown"
+#endif
+
+static const struct fs_cmd fs_cmds[] = {
+    {"check", fs_cmd_check, "[FILE]",
+     "validate a policy file (default: the one in force)"},
+    {"explain", fs_cmd_explain, "[FILE] [--app NAME] [--doc]",
+     "print the effective policy in libconfig syntax"},
+    {"run", fs_cmd_run, "[--policy FILE] -- COMMAND [ARG...]",
+     "run COMMAND with libflaskshield.so preloaded"},
+};
+
+static void
+fs_usage(FILE *f)
+{
+    size_t i;
+
+    fprintf(f, "usage: flaskshield COMMAND [ARGS]\n"
+               "       flaskshield --help | --version\n\ncommands:\n");
+    for (i = 0; i < sizeof(fs_cmds) / sizeof(fs_cmds[0]); i++) {
+        fprintf(f, "  %s %s\n      %s\n", fs_cmds[i].name, fs_cmds[i].args,
+                fs_cmds[i].summary);
+    }
+    fprintf(f, "\nexit status: 0 ok, 1 invalid policy, 2 usage error, "
+               "127 command not started.\n");
+}
+
+int
+fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "flaskshield%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'flaskshield --help'.\n");
+    return FS_EXIT_USAGE;
+}
+
+int
+fs_cmd_load(const char *file, struct fs_policy **p, const char **shown)
+{
+    struct fs_policy_errors errs = {NULL, 0};
+    size_t i;
+    int rc;
+
+    if (file != NULL) {
+        rc = fs_policy_load(file, p, &errs);
+        *shown = file;
+    }
+    else {
+        rc = fs_policy_resolve(p, shown, &errs);
+    }
+    for (i = 0; i < errs.count; i++) {
+        fprintf(stderr, "%s\n", errs.msg[i]);
+    }
+    fs_policy_errors_free(&errs);
+    if (*p == NULL) {
+        fprintf(stderr, "flaskshield: out of memory\n");
+        return -1;
+    }
+    return rc == 0 ? 0 : -1;
+}
+
+int
+main(int argc, char **argv)
+{
+    size_t i;
+
+    if (argc < 2) {
+        fs_usage(stderr);
+        return FS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+        || strcmp(argv[1], "help") == 0) {
+        fs_usage(stdout);
+        return FS_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("flaskshield %s\n", FS_VERSION);
+        return FS_EXIT_OK;
+    }
+    for (i = 0; i < sizeof(fs_cmds) / sizeof(fs_cmds[0]); i++) {
+        if (strcmp(argv[1], fs_cmds[i].name) == 0) {
+            return fs_cmds[i].main(argc - 1, argv + 1);
+        }
+    }
+    return fs_cmd_usage_error(NULL, "unknown command '%s'", argv[1]);
+}

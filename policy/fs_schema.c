@@ -1,0 +1,195 @@
+/*
+ * fs_schema.c -- the table of policy settings and its few helpers.
+ *
+ * In the manner of mimalloc's options table: one row per setting, with its
+ * default and documentation, so that parsing, validation, `flaskshield
+ * explain`, the built-in defaults and the shipped policy/policy.conf cannot
+ * disagree (a unit test checks that policy.conf is exactly what the writer
+ * produces from this table).  The enum words are listed in the order of the
+ * C enums of fs_policy.h.
+ */
+#include "fs_schema.h"
+
+#include <limits.h>
+#include <string.h>
+
+_Static_assert(sizeof(enum fs_mode) == sizeof(int), "enums stored as int");
+_Static_assert(sizeof(enum fs_dev_server) == sizeof(int), "enum size");
+
+static const char *const fs_mode_words[] = {
+    "enforce", "report", "off", NULL
+};
+static const char *const fs_target_words[] = {
+    "stderr", "syslog", "file", NULL
+};
+static const char *const fs_format_words[] = {"json", "text", NULL};
+static const char *const fs_debugger_words[] = {"block", "allow", NULL};
+static const char *const fs_dev_words[] = {
+    "allow", "warn", "refuse", "waitress", NULL
+};
+static const char *const fs_violation_words[] = {
+    "refuse", "exit", "warn", NULL
+};
+
+#define P(field) FS_SCOPE_POLICY, offsetof(struct fs_policy, field)
+#define A(field) FS_SCOPE_APP, offsetof(struct fs_app_settings, field)
+#define NOFIELD FS_SCOPE_POLICY, 0
+
+const struct fs_setting fs_schema[] = {
+    {"version", FS_ST_INT, P(version), false, 1, NULL, 1, 1, NULL,
+     FS_SF_CINT,
+     "Format of this file; must be 1."},
+    {"mode", FS_ST_ENUM, A(mode), true, FS_MODE_ENFORCE, NULL, 0, 0,
+     fs_mode_words, 0,
+     "\"enforce\": correct the app and refuse what the policy forbids.\n"
+     "\"report\": log what enforce would change, change nothing.\n"
+     "\"off\": do nothing at all."},
+    {"allow_env_override", FS_ST_BOOL, P(allow_env_override), false, 1,
+     NULL, 0, 0, NULL, 0,
+     "In the system policy: may FLASKSHIELD_POLICY name another file?\n"
+     "false pins every process to the system policy."},
+    {"log", FS_ST_GROUP, NOFIELD, false, 0, NULL, 0, 0, NULL, 0,
+     "Where flaskshield writes its log lines (one a violation and app)."},
+    {"log.target", FS_ST_ENUM, P(log_target), false, FS_LOG_STDERR, NULL,
+     0, 0, fs_target_words, 0,
+     "\"stderr\", \"syslog\", or \"file\" (then see file)."},
+    {"log.file", FS_ST_STRING, P(log_file), false, 0,
+     "/var/log/flaskshield.log", 0, 0, NULL, FS_SF_ABSPATH,
+     "Absolute path of the log file for target = \"file\"."},
+    {"log.format", FS_ST_ENUM, P(log_format), false, FS_LOG_JSON, NULL, 0,
+     0, fs_format_words, 0,
+     "\"json\" (one object a line) or \"text\"."},
+    {"debug", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Flask debug mode and the Werkzeug debugger."},
+    {"debug.force_off", FS_ST_BOOL, A(debug_force_off), true, 1, NULL, 0,
+     0, NULL, 0,
+     "Keep DEBUG false whatever the app, its environment or flask run say."},
+    {"debug.debugger", FS_ST_ENUM, A(debugger), true, FS_DEBUGGER_BLOCK,
+     NULL, 0, 0, fs_debugger_words, 0,
+     "\"block\": the interactive Werkzeug debugger can never be reached.\n"
+     "\"allow\": leave it alone."},
+    {"dev_server", FS_ST_ENUM, A(dev_server), true, FS_DEV_WARN, NULL, 0, 0,
+     fs_dev_words, 0,
+     "The Werkzeug development server (app.run, flask run):\n"
+     "\"allow\", \"warn\" (log once), \"refuse\" (do not start it), or\n"
+     "\"waitress\" (serve the app with waitress instead)."},
+    {"secret_key", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Checks of the app's SECRET_KEY."},
+    {"secret_key.require", FS_ST_BOOL, A(sk_require), true, 1, NULL, 0, 0,
+     NULL, 0,
+     "Treat a missing or empty key as a violation, not only a weak one."},
+    {"secret_key.min_length", FS_ST_INT, A(sk_min_length), true, 24, NULL,
+     16, 4096, NULL, 0,
+     "Shortest acceptable key in bytes (str keys counted in UTF-8); >= 16."},
+    {"secret_key.weak_list", FS_ST_STRING, P(sk_weak_list), false, 0, "", 0,
+     0, NULL, FS_SF_ABSPATH | FS_SF_EMPTY_OK,
+     "Optional absolute path of a file of known keys, one a line, checked\n"
+     "besides the built-in list.  Not allowed in apps entries."},
+    {"secret_key.on_violation", FS_ST_ENUM, A(sk_on_violation), true,
+     FS_VIOLATION_REFUSE, NULL, 0, 0, fs_violation_words, 0,
+     "\"refuse\": do not let the app serve with a bad key;\n"
+     "\"exit\": stop the process; \"warn\": log only."},
+    {"body", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Request body limits, set on every app (bytes; 0 is a limit of 0)."},
+    {"body.max_content_length", FS_ST_INT, A(max_content_length), true,
+     16777216, NULL, 0, LLONG_MAX, NULL, 0,
+     "MAX_CONTENT_LENGTH: largest request body."},
+    {"body.max_form_memory_size", FS_ST_INT, A(max_form_memory_size), true,
+     500000, NULL, 0, LLONG_MAX, NULL, 0,
+     "MAX_FORM_MEMORY_SIZE: largest non-file form field."},
+    {"body.max_form_parts", FS_ST_INT, A(max_form_parts), true, 1000, NULL,
+     0, LLONG_MAX, NULL, 0,
+     "MAX_FORM_PARTS: most fields in a multipart form."},
+    {"config", FS_ST_PINS, A(pins), true, 0, NULL, 0, 0, NULL, 0,
+     "Flask config keys pinned to a value (true/false, integer, string),\n"
+     "e.g. SESSION_COOKIE_SECURE = true;  SECRET_KEY, DEBUG and the body\n"
+     "limits have their own settings and cannot be pinned here."},
+    {"apps", FS_ST_APPS, P(apps), false, 0, NULL, 0, 0, NULL, 0,
+     "Per-app overrides, first match wins.  match (required) is the Flask\n"
+     "app's import_name, exact, or a prefix ending in \".*\" (\"pkg.*\"\n"
+     "matches pkg and pkg.anything).  An entry may set mode, debug,\n"
+     "dev_server, secret_key (but not weak_list), body and config, merged\n"
+     "over the settings above (config: the global pins, then the app's).\n"
+     "Example:\n"
+     "  apps = ( { match = \"legacy_upload\";\n"
+     "             body = { max_content_length = 104857600; }; } );"},
+};
+
+const size_t fs_schema_count = sizeof(fs_schema) / sizeof(fs_schema[0]);
+
+const struct fs_setting *
+fs_schema_find(const char *name, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < fs_schema_count; i++) {
+        if (strlen(fs_schema[i].name) == len
+            && memcmp(fs_schema[i].name, name, len) == 0) {
+            return &fs_schema[i];
+        }
+    }
+    return NULL;
+}
+
+const char *
+fs_schema_leaf(const struct fs_setting *s)
+{
+    const char *dot = strrchr(s->name, '.');
+
+    return dot ? dot + 1 : s->name;
+}
+
+int
+fs_schema_depth(const struct fs_setting *s)
+{
+    const char *c;
+    int depth = 0;
+
+    for (c = s->name; *c; c++) {
+        depth += *c == '.';
+    }
+    return depth;
+}
+
+void *
+fs_schema_field(const struct fs_setting *s, struct fs_policy *p,
+                struct fs_app_settings *app)
+{
+    if (s->scope == FS_SCOPE_APP) {
+        return (char *)app + s->offset;
+    }
+    return (char *)p + s->offset;
+}
+
+const void *
+fs_schema_cfield(const struct fs_setting *s, const struct fs_policy *p,
+                 const struct fs_app_settings *app)
+{
+    if (s->scope == FS_SCOPE_APP) {
+        return (const char *)app + s->offset;
+    }
+    return (const char *)p + s->offset;
+}
+
+const char *
+fs_schema_reserved_pin(const char *key)
+{
+    static const struct {
+        const char *key;
+        const char *setting;
+    } reserved[] = {
+        {"SECRET_KEY", "secret_key"},
+        {"DEBUG", "debug.force_off"},
+        {"MAX_CONTENT_LENGTH", "body.max_content_length"},
+        {"MAX_FORM_MEMORY_SIZE", "body.max_form_memory_size"},
+        {"MAX_FORM_PARTS", "body.max_form_parts"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+        if (strcmp(key, reserved[i].key) == 0) {
+            return reserved[i].setting;
+        }
+    }
+    return NULL;
+}
