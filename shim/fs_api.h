@@ -64,6 +64,16 @@
     X(PyObject *, PyBool_FromLong, (long))                                  \
     X(PyObject *, PyTuple_New, (Py_ssize_t))                                \
     X(PyObject *, PyTuple_Pack, (Py_ssize_t, ...))                          \
+    X(PyObject *, Py_BuildValue, (const char *, ...))                       \
+    X(PyObject *, PyObject_CallFunction, (PyObject *, const char *, ...))   \
+    X(int, PyTuple_SetItem, (PyObject *, Py_ssize_t, PyObject *))           \
+    X(PyObject *, PyBytes_FromStringAndSize, (const char *, Py_ssize_t))    \
+    X(int, PyList_SetItem, (PyObject *, Py_ssize_t, PyObject *))            \
+    X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                 \
+    X(PyObject *, PyObject_GetIter, (PyObject *))                           \
+    X(PyObject *, PyIter_Next, (PyObject *))                                \
+    X(void, PyErr_SetObject, (PyObject *, PyObject *))                      \
+    X(void, PyErr_SetNone, (PyObject *))                                    \
     X(Py_ssize_t, PyTuple_Size, (PyObject *))                               \
     X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                \
     X(PyObject *, PyList_New, (Py_ssize_t))                                 \
@@ -98,7 +108,8 @@
     X(PyObject *, PyExc_AttributeError)                                     \
     X(PyObject *, PyExc_RuntimeError)                                       \
     X(PyObject *, PyExc_TypeError)                                          \
-    X(PyObject *, PyExc_SystemExit)
+    X(PyObject *, PyExc_SystemExit)                                         \
+    X(PyObject *, PyExc_StopIteration)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -168,6 +179,16 @@ bool fs_api_ready(void);
 #define PyBool_FromLong (fs_api.PyBool_FromLong)
 #define PyTuple_New (fs_api.PyTuple_New)
 #define PyTuple_Pack (fs_api.PyTuple_Pack)
+#define PyTuple_SetItem (fs_api.PyTuple_SetItem)
+#define Py_BuildValue (fs_api.Py_BuildValue)
+#define PyObject_CallFunction (fs_api.PyObject_CallFunction)
+#define PyBytes_FromStringAndSize (fs_api.PyBytes_FromStringAndSize)
+#define PyList_SetItem (fs_api.PyList_SetItem)
+#define PyDict_GetItem (fs_api.PyDict_GetItem)
+#define PyObject_GetIter (fs_api.PyObject_GetIter)
+#define PyIter_Next (fs_api.PyIter_Next)
+#define PyErr_SetObject (fs_api.PyErr_SetObject)
+#define PyErr_SetNone (fs_api.PyErr_SetNone)
 #define PyTuple_Size (fs_api.PyTuple_Size)
 #define PyTuple_GetItem (fs_api.PyTuple_GetItem)
 #define PyList_New (fs_api.PyList_New)
@@ -203,6 +224,7 @@ bool fs_api_ready(void);
 #define FS_ExcRuntimeError (*fs_api.PyExc_RuntimeError)
 #define FS_ExcTypeError (*fs_api.PyExc_TypeError)
 #define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
+#define FS_ExcStopIteration (*fs_api.PyExc_StopIteration)
 
 /* Reference counting through the functions (see the top of this file). */
 #define FS_INCREF(o) Py_IncRef((PyObject *)(o))
@@ -246,6 +268,12 @@ static inline bool
 fs_is_list(PyObject *o)
 {
     return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_LIST_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_int(PyObject *o)
+{
+    return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_LONG_SUBCLASS) != 0;
 }
 
 static inline bool

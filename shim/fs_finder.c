@@ -9,8 +9,8 @@
  * library) and runs the module's callback.  For every other name find_spec
  * returns None after a one-byte test and a short table scan.
  *
- * Both types are heap types made per interpreter from a PyType_Spec; the
- * finder holds the loader type.  Callbacks never raise into the import:
+ * The finder is a heap type made per interpreter from a PyType_Spec, and
+ * owns that interpreter's other types (fs_types.h).  Callbacks never raise into the import:
  * a failure is logged once as `patch.failed` and cleared.  A module whose
  * callback ran carries `__flaskshield__ = True`, so a finder installed
  * again (after someone removed it from sys.meta_path) does not re-run it.
@@ -23,12 +23,13 @@
 #include "fs_module.h"
 #include "fs_registry.h"
 #include "fs_state.h"
+#include "fs_types.h"
 
 #define FS_FINDER_NAME "flaskshield.Finder"
 
 typedef struct {
     PyObject_HEAD
-    PyObject *loader_type;
+    PyObject *types[FS_T_COUNT];    /* this interpreter's types */
 } fs_finder;
 
 typedef struct {
@@ -152,7 +153,7 @@ static PyType_Slot fs_loader_slots[] = {
     {0, NULL},
 };
 
-static PyType_Spec fs_loader_spec = {
+PyType_Spec fs_loader_spec = {
     "flaskshield.Loader", sizeof(fs_loader), 0, Py_TPFLAGS_DEFAULT,
     fs_loader_slots,
 };
@@ -162,8 +163,34 @@ static PyType_Spec fs_loader_spec = {
 static void
 fs_finder_dealloc(PyObject *self)
 {
-    FS_XDECREF(((fs_finder *)self)->loader_type);
+    int i;
+
+    for (i = 0; i < FS_T_COUNT; i++) {
+        FS_XDECREF(((fs_finder *)self)->types[i]);
+    }
     fs_object_free(self);
+}
+
+static bool
+fs_is_finder(PyObject *o)
+{
+    return strcmp(Py_TYPE(o)->tp_name, FS_FINDER_NAME) == 0;
+}
+
+PyObject *
+fs_type(enum fs_type_id id)
+{
+    PyObject *meta_path = PySys_GetObject("meta_path");
+    Py_ssize_t i;
+
+    for (i = 0; meta_path != NULL && i < PyList_Size(meta_path); i++) {
+        PyObject *f = PyList_GetItem(meta_path, i);
+        if (f != NULL && fs_is_finder(f)) {
+            return ((fs_finder *)f)->types[id];
+        }
+    }
+    PyErr_SetString(FS_ExcRuntimeError, "flaskshield finder not installed");
+    return NULL;
 }
 
 /* The spec the rest of sys.meta_path gives for `name`, or None. */
@@ -260,7 +287,8 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
         FS_DECREF(loader);
         return spec;            /* nothing we can wrap: leave it alone */
     }
-    wrapper = PyObject_CallObject(((fs_finder *)self)->loader_type, NULL);
+    wrapper = PyObject_CallObject(((fs_finder *)self)->types[FS_T_LOADER],
+                                  NULL);
     if (wrapper == NULL) {
         PyErr_Clear();
         FS_DECREF(loader);
@@ -313,7 +341,15 @@ static PyType_Spec fs_finder_spec = {
 static PyObject *
 fs_finder_new(void)
 {
+    static PyType_Spec *const specs[FS_T_COUNT] = {
+        [FS_T_LOADER] = &fs_loader_spec,
+        [FS_T_PATCH] = &fs_patch_spec,
+        [FS_T_APPSTATE] = &fs_appstate_spec,
+        [FS_T_INPUT] = &fs_input_spec,
+        [FS_T_LIMIT] = &fs_limit_spec,
+    };
     PyObject *finder_type, *finder;
+    int i;
 
     finder_type = PyType_FromSpec(&fs_finder_spec);
     if (finder_type == NULL) {
@@ -324,10 +360,12 @@ fs_finder_new(void)
     if (finder == NULL) {
         return NULL;
     }
-    ((fs_finder *)finder)->loader_type = PyType_FromSpec(&fs_loader_spec);
-    if (((fs_finder *)finder)->loader_type == NULL) {
-        FS_DECREF(finder);
-        return NULL;
+    for (i = 0; i < FS_T_COUNT; i++) {
+        ((fs_finder *)finder)->types[i] = PyType_FromSpec(specs[i]);
+        if (((fs_finder *)finder)->types[i] == NULL) {
+            FS_DECREF(finder);
+            return NULL;
+        }
     }
     return finder;
 }
@@ -377,8 +415,7 @@ fs_finder_on_import(PyObject *audit_args)
     }
     n = PyList_Size(meta_path);
     for (i = 0; i < n; i++) {
-        PyObject *f = PyList_GetItem(meta_path, i);
-        if (strcmp(Py_TYPE(f)->tp_name, FS_FINDER_NAME) == 0) {
+        if (fs_is_finder(PyList_GetItem(meta_path, i))) {
             return;
         }
     }

@@ -9,6 +9,15 @@
 
 #include "fs_registry.h"
 
-#define FS_PATCH_HOOKS
+int fs_patch_flask_app(PyObject *module);           /* fs_patch_flask.c */
+int fs_patch_flask_wrappers(PyObject *module);      /* fs_limits.c */
+int fs_patch_werkzeug_serving(PyObject *module);    /* fs_patch_werkzeug.c */
+int fs_patch_werkzeug_debug(PyObject *module);      /* fs_patch_werkzeug.c */
+
+#define FS_PATCH_HOOKS                                                      \
+    {"flask.app", fs_patch_flask_app},                                      \
+    {"flask.wrappers", fs_patch_flask_wrappers},                            \
+    {"werkzeug.serving", fs_patch_werkzeug_serving},                        \
+    {"werkzeug.debug", fs_patch_werkzeug_debug},
 
 #endif /* FS_PATCHES_H */

@@ -14,11 +14,11 @@
 
 #include "fs_api.h"
 
-typedef int (*fs_patch_fn)(PyObject *module);
+typedef int (*fs_hook_fn)(PyObject *module);
 
 struct fs_hook {
     const char *module;         /* fully qualified module name */
-    fs_patch_fn patch;          /* NULL: activation only */
+    fs_hook_fn patch;           /* NULL: activation only */
 };
 
 extern const struct fs_hook fs_registry[];

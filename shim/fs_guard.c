@@ -1,0 +1,670 @@
+/*
+ * fs_guard.c -- per-app checks and the request guard (see fs_guard.h).
+ *
+ * Per request, with the default policy and a well-configured app, the guard
+ * costs one attribute look-up (the app state), five dict look-ups in the
+ * config with pre-made keys, a pointer comparison for the key, and one dict
+ * store in environ.  Everything that allocates or logs happens only when a
+ * value differs from the policy.
+ */
+#include "fs_guard.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fs_input.h"
+#include "fs_limits.h"
+#include "fs_log.h"
+#include "fs_state.h"
+#include "fs_types.h"
+
+/* Config keys the guard reads, made once per app state. */
+enum {
+    K_DEBUG, K_SECRET_KEY, K_FALLBACKS, K_MCL, K_FMS, K_FP, K_COUNT
+};
+static const char *const fs_key_names[K_COUNT] = {
+    "DEBUG", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "MAX_CONTENT_LENGTH",
+    "MAX_FORM_MEMORY_SIZE", "MAX_FORM_PARTS",
+};
+
+/* Pins use the bits of `logged` from FS_LOGGED_PIN0 up. */
+#define FS_LOGGED_PIN0 8
+#define FS_MAX_PINS (64 - FS_LOGGED_PIN0)
+
+struct fs_appstate {
+    PyObject_HEAD
+    const struct fs_app_settings *s;
+    char *name;                 /* the app's import_name */
+    unsigned long long logged;
+    PyObject *keys[K_COUNT];
+    PyObject *pin_keys;         /* tuple of str, or NULL */
+    PyObject *pin_values;       /* tuple, same length */
+    PyObject *limits;           /* (max_content_length, max_form_memory_size,
+                                 *  max_form_parts): set in environ */
+    long long limit;            /* effective max_content_length */
+    PyObject *key;              /* last SECRET_KEY judged (strong ref) */
+    enum fs_secret_verdict verdict;
+    enum fs_secret_verdict logged_verdict;
+};
+
+static const char *
+fs_enforce_word(const fs_appstate *st)
+{
+    return fs_mode_name(st->s->mode);
+}
+
+static void
+fs_appstate_dealloc(PyObject *self)
+{
+    fs_appstate *st = (fs_appstate *)self;
+    int i;
+
+    for (i = 0; i < K_COUNT; i++) {
+        FS_XDECREF(st->keys[i]);
+    }
+    FS_XDECREF(st->pin_keys);
+    FS_XDECREF(st->pin_values);
+    FS_XDECREF(st->limits);
+    FS_XDECREF(st->key);
+    free(st->name);
+    fs_object_free(self);
+}
+
+static PyType_Slot fs_appstate_slots[] = {
+    {Py_tp_dealloc, (void *)fs_appstate_dealloc},
+    {0, NULL},
+};
+
+PyType_Spec fs_appstate_spec = {
+    "flaskshield.AppState", sizeof(fs_appstate), 0, Py_TPFLAGS_DEFAULT,
+    fs_appstate_slots,
+};
+
+const struct fs_app_settings *
+fs_app_settings(const fs_appstate *st)
+{
+    return st->s;
+}
+
+const char *
+fs_app_name(const fs_appstate *st)
+{
+    return st->name;
+}
+
+static PyObject *
+fs_pin_value(const struct fs_pin *pin)
+{
+    switch (pin->type) {
+    case FS_PIN_BOOL:
+        return PyBool_FromLong(pin->b);
+    case FS_PIN_INT:
+        return PyLong_FromLongLong(pin->i);
+    default:
+        return PyUnicode_FromString(pin->s);
+    }
+}
+
+static int
+fs_appstate_init(fs_appstate *st, PyObject *app)
+{
+    const struct fs_app_settings *s;
+    PyObject *name = PyObject_GetAttrString(app, "import_name");
+    const char *cname = NULL;
+    size_t i, npins;
+
+    if (name == NULL) {
+        PyErr_Clear();
+    }
+    else if (fs_is_str(name)) {
+        cname = PyUnicode_AsUTF8AndSize(name, NULL);
+    }
+    st->name = strdup(cname != NULL ? cname : "?");
+    FS_XDECREF(name);
+    if (st->name == NULL) {
+        PyErr_SetString(FS_ExcRuntimeError, "out of memory");
+        return -1;
+    }
+    fs_activate();
+    st->s = s = fs_policy_for_app(fs_state.policy, st->name);
+    for (i = 0; i < K_COUNT; i++) {
+        st->keys[i] = PyUnicode_InternFromString(fs_key_names[i]);
+        if (st->keys[i] == NULL) {
+            return -1;
+        }
+    }
+    npins = s->npins < FS_MAX_PINS ? s->npins : FS_MAX_PINS;
+    st->pin_keys = PyTuple_New((Py_ssize_t)npins);
+    st->pin_values = PyTuple_New((Py_ssize_t)npins);
+    if (st->pin_keys == NULL || st->pin_values == NULL) {
+        return -1;
+    }
+    for (i = 0; i < npins; i++) {
+        PyObject *k = PyUnicode_InternFromString(s->pins[i].key);
+        PyObject *v = fs_pin_value(&s->pins[i]);
+        if (k == NULL || v == NULL
+            || PyTuple_SetItem(st->pin_keys, (Py_ssize_t)i, k) < 0
+            || PyTuple_SetItem(st->pin_values, (Py_ssize_t)i, v) < 0) {
+            return -1;
+        }
+    }
+    st->limit = -1;
+    return 0;
+}
+
+fs_appstate *
+fs_app_state(PyObject *app)
+{
+    static const char attr[] = "_flaskshield";
+    PyObject *st = PyObject_GetAttrString(app, attr);
+    PyObject *type;
+
+    if (st != NULL) {
+        if (strcmp(Py_TYPE(st)->tp_name, fs_appstate_spec.name) == 0) {
+            return (fs_appstate *)st;
+        }
+        FS_DECREF(st);
+    }
+    PyErr_Clear();
+    type = fs_type(FS_T_APPSTATE);
+    st = type != NULL ? PyObject_CallObject(type, NULL) : NULL;
+    if (st == NULL) {
+        return NULL;
+    }
+    if (fs_appstate_init((fs_appstate *)st, app) < 0
+        || PyObject_SetAttrString(app, attr, st) < 0) {
+        FS_DECREF(st);
+        return NULL;
+    }
+    return (fs_appstate *)st;
+}
+
+bool
+fs_app_once(fs_appstate *st, unsigned long long bit)
+{
+    if (st->logged & bit) {
+        return false;
+    }
+    st->logged |= bit;
+    return true;
+}
+
+void
+fs_app_log_begin(struct fs_logline *l, enum fs_level level,
+                 const char *event, const fs_appstate *st)
+{
+    fs_log_begin(l, level, event, st->name, fs_enforce_word(st));
+}
+
+const char *
+fs_debug_source(void)
+{
+    const char *cli = getenv("FLASK_RUN_FROM_CLI");
+    const char *dbg = getenv("FLASK_DEBUG");
+    const char *env = getenv("FLASK_ENV");
+
+    if (cli != NULL && strcmp(cli, "true") == 0) {
+        return "cli";
+    }
+    if ((dbg != NULL && *dbg != '\0' && strcmp(dbg, "0") != 0)
+        || (env != NULL && strcmp(env, "development") == 0)) {
+        return "environment";
+    }
+    return "config";
+}
+
+/* ---- SECRET_KEY -------------------------------------------------------- */
+
+static enum fs_secret_verdict
+fs_judge_key(const fs_appstate *st, PyObject *key)
+{
+    const char *data = NULL;
+    Py_ssize_t len = 0;
+
+    if (key == NULL || key == FS_None) {
+        return fs_secret_check(NULL, 0, 0, NULL);
+    }
+    if (fs_is_str(key)) {
+        data = PyUnicode_AsUTF8AndSize(key, &len);
+    }
+    else if (fs_is_bytes(key)) {
+        char *b;
+        if (PyBytes_AsStringAndSize(key, &b, &len) == 0) {
+            data = b;
+        }
+    }
+    if (data == NULL) {
+        PyErr_Clear();
+        return FS_SECRET_MISSING;   /* not a key Flask can sign with */
+    }
+    return fs_secret_check((const unsigned char *)data, (size_t)len,
+                           (size_t)st->s->sk_min_length, fs_state.weak);
+}
+
+static void
+fs_log_secret(fs_appstate *st, enum fs_secret_verdict v, const char *which)
+{
+    static const char *const action[] = {"refuse", "exit", "warn"};
+    struct fs_logline l;
+
+    fs_app_log_begin(&l, FS_ERROR, "secret_key.rejected", st);
+    fs_log_str(&l, "key", which);
+    fs_log_str(&l, "reason", fs_secret_verdict_name(v));
+    fs_log_int(&l, "min_length", st->s->sk_min_length);
+    fs_log_str(&l, "action", action[st->s->sk_on_violation]);
+    fs_log_bool(&l, "enforced", st->s->mode == FS_MODE_ENFORCE);
+    fs_log_end(&l);
+}
+
+enum fs_secret_verdict
+fs_app_check_secret(fs_appstate *st, PyObject *app)
+{
+    PyObject *config = PyObject_GetAttrString(app, "config");
+    PyObject *key, *fallbacks;
+    enum fs_secret_verdict v;
+    const char *which = "SECRET_KEY";
+
+    if (config == NULL || !fs_is_dict(config)) {
+        PyErr_Clear();
+        FS_XDECREF(config);
+        return FS_SECRET_OK;    /* not a Flask config: nothing to judge */
+    }
+    key = PyDict_GetItem(config, st->keys[K_SECRET_KEY]);
+    fallbacks = PyDict_GetItem(config, st->keys[K_FALLBACKS]);
+    if (key == st->key && key != NULL
+        && (fallbacks == NULL || !fs_is_list(fallbacks)
+            || PyList_Size(fallbacks) == 0)) {
+        FS_DECREF(config);
+        return st->verdict;     /* the same key object: same verdict */
+    }
+    v = fs_judge_key(st, key);
+    if (v == FS_SECRET_MISSING && !st->s->sk_require) {
+        v = FS_SECRET_OK;
+    }
+    if (v == FS_SECRET_OK && fallbacks != NULL && fs_is_list(fallbacks)) {
+        Py_ssize_t i;
+        for (i = 0; i < PyList_Size(fallbacks) && v == FS_SECRET_OK; i++) {
+            v = fs_judge_key(st, PyList_GetItem(fallbacks, i));
+            which = "SECRET_KEY_FALLBACKS";
+        }
+    }
+    FS_XDECREF(st->key);
+    st->key = key != NULL ? fs_new_ref(key) : NULL;
+    st->verdict = v;
+    if (v != FS_SECRET_OK && v != st->logged_verdict) {
+        fs_log_secret(st, v, which);
+    }
+    st->logged_verdict = v;
+    FS_DECREF(config);
+    return v;
+}
+
+/* ---- config corrections ------------------------------------------------ */
+
+static bool
+fs_enforcing(const fs_appstate *st)
+{
+    return st->s->mode == FS_MODE_ENFORCE;
+}
+
+static void
+fs_config_set(fs_appstate *st, PyObject *config, PyObject *key,
+              PyObject *value)
+{
+    if (fs_enforcing(st) && PyDict_SetItem(config, key, value) < 0) {
+        PyErr_Clear();
+    }
+}
+
+static void
+fs_guard_debug(fs_appstate *st, PyObject *config)
+{
+    PyObject *v = PyDict_GetItem(config, st->keys[K_DEBUG]);
+    struct fs_logline l;
+
+    if (!st->s->debug_force_off || v == NULL || v == FS_False) {
+        return;
+    }
+    if (PyObject_IsTrue(v) <= 0) {
+        PyErr_Clear();
+        return;
+    }
+    fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
+    if (fs_app_once(st, FS_LOGGED_DEBUG)) {
+        fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
+        fs_log_str(&l, "source", fs_debug_source());
+        fs_log_bool(&l, "enforced", fs_enforcing(st));
+        fs_log_end(&l);
+    }
+}
+
+/* Cap one size in the config at `cap`; returns the effective value. */
+static long long
+fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
+             unsigned long long bit)
+{
+    PyObject *v = PyDict_GetItem(config, st->keys[k]);
+    long long cur = -1;
+    struct fs_logline l;
+    PyObject *n;
+
+    if (v != NULL && fs_is_int(v) && v != FS_True && v != FS_False) {
+        cur = PyLong_AsLongLong(v);
+        if (cur == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            cur = -1;
+        }
+        if (cur >= 0 && cur <= cap) {
+            return cur;         /* the app's own, lower limit stands */
+        }
+    }
+    n = PyLong_FromLongLong(cap);
+    if (n == NULL) {
+        PyErr_Clear();
+        return cap;
+    }
+    fs_config_set(st, config, st->keys[k], n);
+    FS_DECREF(n);
+    if (fs_app_once(st, bit)) {
+        fs_app_log_begin(&l, FS_INFO, "body.capped", st);
+        fs_log_str(&l, "key", fs_key_names[k]);
+        if (cur >= 0) {
+            fs_log_int(&l, "old", cur);
+        }
+        else {
+            fs_log_str(&l, "old", NULL);
+        }
+        fs_log_int(&l, "new", cap);
+        fs_log_bool(&l, "enforced", fs_enforcing(st));
+        fs_log_end(&l);
+    }
+    return cap;
+}
+
+/* Werkzeug before 3.1 keeps the form limits on the Request class, not in
+ * the config: report what the app's request class would have allowed. */
+static void
+fs_guard_form_class(fs_appstate *st, PyObject *app)
+{
+    static const char *const attrs[2] = {"max_form_memory_size",
+                                         "max_form_parts"};
+    long long caps[2] = {st->s->max_form_memory_size, st->s->max_form_parts};
+    PyObject *cls;
+    int i;
+
+    if (!fs_app_once(st, FS_LOGGED_FORM_CLASS)) {
+        return;
+    }
+    cls = PyObject_GetAttrString(app, "request_class");
+    for (i = 0; cls != NULL && i < 2; i++) {
+        PyObject *v = PyObject_GetAttrString(cls, attrs[i]);
+        long long cur = v != NULL && fs_is_int(v) ? PyLong_AsLongLong(v) : -1;
+        struct fs_logline l;
+
+        if (v == NULL) {
+            PyErr_Clear();
+        }
+        FS_XDECREF(v);
+        if (cur >= 0 && cur <= caps[i]) {
+            continue;
+        }
+        fs_app_log_begin(&l, FS_INFO, "body.capped", st);
+        fs_log_str(&l, "key", attrs[i]);
+        if (cur >= 0) {
+            fs_log_int(&l, "old", cur);
+        }
+        else {
+            fs_log_str(&l, "old", NULL);
+        }
+        fs_log_int(&l, "new", caps[i]);
+        fs_log_bool(&l, "enforced", fs_enforcing(st));
+        fs_log_end(&l);
+    }
+    if (cls == NULL) {
+        PyErr_Clear();
+    }
+    FS_XDECREF(cls);
+}
+
+static void
+fs_guard_body(fs_appstate *st, PyObject *app, PyObject *config)
+{
+    long long mcl, fms, fp;
+
+    mcl = fs_guard_cap(st, config, K_MCL, st->s->max_content_length,
+                       FS_LOGGED_MCL);
+    if (PyDict_GetItem(config, st->keys[K_FMS]) != NULL) {
+        fms = fs_guard_cap(st, config, K_FMS, st->s->max_form_memory_size,
+                           FS_LOGGED_FMS);
+        fp = fs_guard_cap(st, config, K_FP, st->s->max_form_parts,
+                          FS_LOGGED_FP);
+    }
+    else {
+        fms = st->s->max_form_memory_size;
+        fp = st->s->max_form_parts;
+        fs_guard_form_class(st, app);
+    }
+    if (st->limits == NULL || mcl != st->limit) {
+        FS_XDECREF(st->limits);
+        st->limits = fs_limits_tuple(mcl, fms, fp);
+        if (st->limits == NULL) {
+            PyErr_Clear();
+        }
+        st->limit = mcl;
+    }
+}
+
+static void
+fs_guard_pins(fs_appstate *st, PyObject *config)
+{
+    Py_ssize_t i, n = PyTuple_Size(st->pin_keys);
+
+    for (i = 0; i < n; i++) {
+        PyObject *k = PyTuple_GetItem(st->pin_keys, i);
+        PyObject *want = PyTuple_GetItem(st->pin_values, i);
+        PyObject *cur = PyDict_GetItem(config, k);
+        struct fs_logline l;
+        int same;
+
+        if (cur == want) {
+            continue;
+        }
+        /* bool pins compare by identity: 1 is not True for a pin */
+        same = cur != NULL && !(fs_is_int(want) && Py_TYPE(cur) != Py_TYPE(want))
+               && PyObject_RichCompareBool(cur, want, Py_EQ) == 1;
+        PyErr_Clear();
+        if (same) {
+            continue;
+        }
+        fs_config_set(st, config, k, want);
+        if (fs_app_once(st, 1ull << (FS_LOGGED_PIN0 + i))) {
+            const struct fs_pin *pin = &st->s->pins[i];
+            fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
+            fs_log_str(&l, "key", pin->key);
+            if (pin->type == FS_PIN_BOOL) {
+                fs_log_bool(&l, "value", pin->b);
+            }
+            else if (pin->type == FS_PIN_INT) {
+                fs_log_int(&l, "value", pin->i);
+            }
+            else {
+                fs_log_str(&l, "value", pin->s);
+            }
+            fs_log_bool(&l, "enforced", fs_enforcing(st));
+            fs_log_end(&l);
+        }
+    }
+}
+
+/* ---- responses the guard gives itself ---------------------------------- */
+
+static PyObject *
+fs_respond(PyObject *start_response, const char *status, const char *title,
+           const char *text)
+{
+    char body[512];
+    char clen[24];
+    int n = snprintf(body, sizeof(body),
+                     "<!doctype html>\n<html lang=en>\n<title>%s %s</title>\n"
+                     "<h1>%s</h1>\n<p>%s</p>\n", status, title, title, text);
+    char line[64];
+    PyObject *headers, *r, *chunk, *list;
+
+    snprintf(clen, sizeof(clen), "%d", n);
+    snprintf(line, sizeof(line), "%s %s", status, title);
+    headers = Py_BuildValue("[(ss)(ss)]", "Content-Type",
+                            "text/html; charset=utf-8", "Content-Length",
+                            clen);
+    if (headers == NULL) {
+        return NULL;
+    }
+    r = PyObject_CallFunction(start_response, "sO", line, headers);
+    FS_DECREF(headers);
+    if (r == NULL) {
+        return NULL;
+    }
+    FS_DECREF(r);
+    chunk = PyBytes_FromStringAndSize(body, n);
+    list = chunk != NULL ? PyList_New(1) : NULL;
+    if (list == NULL) {
+        FS_XDECREF(chunk);
+        return NULL;
+    }
+    PyList_SetItem(list, 0, chunk);
+    return list;
+}
+
+static PyObject *
+fs_respond_500(PyObject *start_response)
+{
+    return fs_respond(start_response, "500", "Internal Server Error",
+                      "The server encountered an internal error and was "
+                      "unable to complete your request. Either the server is "
+                      "overloaded or there is an error in the application.");
+}
+
+static PyObject *
+fs_respond_413(PyObject *start_response)
+{
+    return fs_respond(start_response, "413", "Request Entity Too Large",
+                      "The data value transmitted exceeds the capacity "
+                      "limit.");
+}
+
+/* CONTENT_LENGTH as a number; -1 when absent or empty, -2 when garbage
+ * (left to the server and Werkzeug, as without the library). */
+static long long
+fs_content_length(PyObject *environ)
+{
+    PyObject *v = PyDict_GetItemString(environ, "CONTENT_LENGTH");
+    const char *s;
+    char *end;
+    long long n;
+
+    if (v == NULL || !fs_is_str(v)) {
+        return -1;
+    }
+    s = PyUnicode_AsUTF8AndSize(v, NULL);
+    if (s == NULL) {
+        PyErr_Clear();
+        return -2;
+    }
+    if (*s == '\0') {
+        return -1;
+    }
+    n = strtoll(s, &end, 10);
+    return (*end == '\0' && n >= 0) ? n : -2;
+}
+
+/* Bound the body: refuse a declared length over the limit, wrap an
+ * undeclared one.  Returns a response (413), NULL on error, or None to go
+ * on. */
+static PyObject *
+fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
+               PyObject *start_response)
+{
+    long long len = fs_content_length(environ);
+
+    if (st->limits != NULL
+        && PyDict_SetItemString(environ, FS_LIMITS_KEY, st->limits) < 0) {
+        PyErr_Clear();
+    }
+    if (len > st->limit) {
+        return fs_respond_413(start_response);
+    }
+    if (len == -1) {
+        PyObject *in = PyDict_GetItemString(environ, "wsgi.input");
+        PyObject *wrapped;
+
+        if (in == NULL) {
+            FS_RETURN_NONE;
+        }
+        wrapped = fs_input_new(p->input_type, in, st->limit);
+        if (wrapped == NULL
+            || PyDict_SetItemString(environ, "wsgi.input", wrapped) < 0) {
+            PyErr_Clear();
+        }
+        FS_XDECREF(wrapped);
+    }
+    FS_RETURN_NONE;
+}
+
+/* The secret is bad: what the policy says to do now. */
+static PyObject *
+fs_guard_refuse(fs_appstate *st, PyObject *start_response)
+{
+    if (st->s->sk_on_violation == FS_VIOLATION_EXIT) {
+        _exit(78);              /* EX_CONFIG; the line is already written */
+    }
+    return fs_respond_500(start_response);
+}
+
+PyObject *
+fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    PyObject *app, *environ, *start_response, *config, *r;
+    fs_appstate *st;
+    enum fs_secret_verdict v;
+
+    if (PyTuple_Size(args) != 3 || kwargs != NULL) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    app = PyTuple_GetItem(args, 0);
+    environ = PyTuple_GetItem(args, 1);
+    start_response = PyTuple_GetItem(args, 2);
+    st = fs_app_state(app);
+    if (st == NULL) {
+        PyErr_Clear();
+        return PyObject_Call(orig, args, kwargs);
+    }
+    config = st->s->mode == FS_MODE_OFF || !fs_is_dict(environ)
+             ? NULL : PyObject_GetAttrString(app, "config");
+    if (config == NULL || !fs_is_dict(config)) {
+        PyErr_Clear();
+        FS_XDECREF(config);
+        FS_DECREF(st);
+        return PyObject_Call(orig, args, kwargs);
+    }
+    fs_guard_debug(st, config);
+    fs_guard_pins(st, config);
+    fs_guard_body(st, app, config);
+    FS_DECREF(config);
+    v = fs_app_check_secret(st, app);
+    r = NULL;
+    if (fs_enforcing(st)) {
+        if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
+            r = fs_guard_refuse(st, start_response);
+            FS_DECREF(st);
+            return r;
+        }
+        r = fs_guard_input(p, st, environ, start_response);
+        if (r != FS_None) {
+            FS_DECREF(st);
+            return r;
+        }
+        FS_DECREF(r);
+    }
+    FS_DECREF(st);
+    return PyObject_Call(orig, args, kwargs);
+}

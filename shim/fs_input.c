@@ -1,0 +1,210 @@
+/*
+ * fs_input.c -- the bounded wsgi.input (see fs_input.h).
+ */
+#include "fs_input.h"
+
+#include <string.h>
+
+#include "fs_types.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *inner;
+    long long limit;
+    long long pos;
+} fs_input;
+
+static void
+fs_input_dealloc(PyObject *self)
+{
+    FS_XDECREF(((fs_input *)self)->inner);
+    fs_object_free(self);
+}
+
+/* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask). */
+static PyObject *
+fs_too_large(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *exc_mod = modules != NULL
+        ? PyDict_GetItemString(modules, "werkzeug.exceptions") : NULL;
+    PyObject *cls = exc_mod != NULL
+        ? PyObject_GetAttrString(exc_mod, "RequestEntityTooLarge") : NULL;
+
+    if (cls == NULL) {
+        PyErr_Clear();
+        PyErr_SetString(FS_ExcRuntimeError,
+                        "request body larger than the policy allows");
+        return NULL;
+    }
+    PyErr_SetNone(cls);
+    FS_DECREF(cls);
+    return NULL;
+}
+
+/* Call inner.<meth>(n) where n is bounded by the limit; raise 413 when the
+ * answer proves the body is longer than the limit. */
+static PyObject *
+fs_input_bounded(fs_input *in, const char *meth, long long size)
+{
+    long long room = in->limit - in->pos;
+    long long ask = (size < 0 || size >= room) ? room + 1 : size;
+    PyObject *data;
+    char *buf;
+    Py_ssize_t len;
+
+    data = PyObject_CallMethod(in->inner, meth, "L", ask);
+    if (data == NULL) {
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(data, &buf, &len) < 0) {
+        FS_DECREF(data);
+        return NULL;
+    }
+    if ((long long)len > room) {
+        FS_DECREF(data);
+        in->pos = in->limit + 1;
+        return fs_too_large();
+    }
+    in->pos += len;
+    return data;
+}
+
+static int
+fs_size_arg(PyObject *args, long long *size)
+{
+    PyObject *a;
+
+    *size = -1;
+    if (PyTuple_Size(args) < 1) {
+        return 0;
+    }
+    a = PyTuple_GetItem(args, 0);
+    if (a == FS_None) {
+        return 0;
+    }
+    *size = PyLong_AsLongLong(a);
+    return (*size == -1 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static PyObject *
+fs_input_read(PyObject *self, PyObject *args)
+{
+    long long size;
+
+    if (fs_size_arg(args, &size) < 0) {
+        return NULL;
+    }
+    return fs_input_bounded((fs_input *)self, "read", size);
+}
+
+static PyObject *
+fs_input_readline(PyObject *self, PyObject *args)
+{
+    long long size;
+
+    if (fs_size_arg(args, &size) < 0) {
+        return NULL;
+    }
+    return fs_input_bounded((fs_input *)self, "readline", size);
+}
+
+static PyObject *
+fs_input_iternext(PyObject *self)
+{
+    PyObject *line = fs_input_bounded((fs_input *)self, "readline", -1);
+    char *buf;
+    Py_ssize_t len;
+
+    if (line == NULL) {
+        return NULL;
+    }
+    if (PyBytes_AsStringAndSize(line, &buf, &len) < 0 || len == 0) {
+        FS_DECREF(line);
+        return NULL;            /* end of body (or the error) */
+    }
+    return line;
+}
+
+static PyObject *
+fs_input_readlines(PyObject *self, PyObject *args)
+{
+    PyObject *list = PyList_New(0);
+    PyObject *line;
+
+    (void)args;
+    if (list == NULL) {
+        return NULL;
+    }
+    while ((line = fs_input_iternext(self)) != NULL) {
+        int rc = PyList_Append(list, line);
+        FS_DECREF(line);
+        if (rc < 0) {
+            break;
+        }
+    }
+    if (PyErr_Occurred()) {
+        FS_DECREF(list);
+        return NULL;
+    }
+    return list;
+}
+
+static PyObject *
+fs_input_iter(PyObject *self)
+{
+    return fs_new_ref(self);
+}
+
+/* Anything else (close, fileno, ...) comes from the real stream, but not
+ * its unbounded readers. */
+static PyObject *
+fs_input_getattro(PyObject *self, PyObject *name)
+{
+    PyObject *r = PyObject_GenericGetAttr(self, name);
+    const char *s;
+
+    if (r != NULL || !PyErr_ExceptionMatches(FS_ExcAttributeError)) {
+        return r;
+    }
+    s = PyUnicode_AsUTF8AndSize(name, NULL);
+    if (s == NULL || strncmp(s, "read", 4) == 0 || strcmp(s, "peek") == 0) {
+        return NULL;            /* keep the AttributeError */
+    }
+    PyErr_Clear();
+    return PyObject_GetAttr(((fs_input *)self)->inner, name);
+}
+
+static PyMethodDef fs_input_methods[] = {
+    {"read", fs_input_read, METH_VARARGS, NULL},
+    {"readline", fs_input_readline, METH_VARARGS, NULL},
+    {"readlines", fs_input_readlines, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyType_Slot fs_input_slots[] = {
+    {Py_tp_dealloc, (void *)fs_input_dealloc},
+    {Py_tp_getattro, (void *)fs_input_getattro},
+    {Py_tp_iter, (void *)fs_input_iter},
+    {Py_tp_iternext, (void *)fs_input_iternext},
+    {Py_tp_methods, fs_input_methods},
+    {0, NULL},
+};
+
+PyType_Spec fs_input_spec = {
+    "flaskshield.Input", sizeof(fs_input), 0, Py_TPFLAGS_DEFAULT,
+    fs_input_slots,
+};
+
+PyObject *
+fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
+{
+    PyObject *self = PyObject_CallObject(input_type, NULL);
+
+    if (self == NULL) {
+        return NULL;
+    }
+    ((fs_input *)self)->inner = fs_new_ref(inner);
+    ((fs_input *)self)->limit = limit;
+    return self;
+}

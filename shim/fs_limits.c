@@ -1,0 +1,198 @@
+/*
+ * fs_limits.c -- the `flaskshield.Limit` descriptor (see fs_limits.h).
+ */
+#include "fs_limits.h"
+
+#include <string.h>
+
+#include "fs_state.h"
+#include "fs_types.h"
+
+#define FS_LIMIT_NAME "flaskshield.Limit"
+
+static const char *const fs_limit_attrs[3] = {
+    "max_content_length", "max_form_memory_size", "max_form_parts",
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *orig;         /* the attribute as found in the class MRO */
+    PyObject *name;         /* str */
+    int index;              /* into the limits tuple */
+} fs_limit;
+
+static void
+fs_limit_dealloc(PyObject *self)
+{
+    FS_XDECREF(((fs_limit *)self)->orig);
+    FS_XDECREF(((fs_limit *)self)->name);
+    fs_object_free(self);
+}
+
+PyObject *
+fs_limits_tuple(long long mcl, long long fms, long long fp)
+{
+    return Py_BuildValue("(LLL)", mcl, fms, fp);
+}
+
+/* The cap for this request, or -1 when the guard set none. */
+static long long
+fs_limit_cap(fs_limit *lim, PyObject *obj)
+{
+    PyObject *environ = PyObject_GetAttrString(obj, "environ");
+    PyObject *limits;
+    long long cap = -1;
+
+    if (environ == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    limits = fs_is_dict(environ)
+             ? PyDict_GetItemString(environ, FS_LIMITS_KEY) : NULL;
+    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 3) {
+        cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
+        if (cap == -1) {
+            PyErr_Clear();
+        }
+    }
+    FS_DECREF(environ);
+    return cap;
+}
+
+/* What the attribute would say without us. */
+static PyObject *
+fs_limit_orig_value(fs_limit *lim, PyObject *obj, PyObject *type)
+{
+    descrgetfunc get = Py_TYPE(lim->orig)->tp_descr_get;
+    PyObject *dict;
+
+    if (get != NULL) {
+        return get(lim->orig, obj, type);
+    }
+    dict = obj != NULL ? PyObject_GenericGetAttr(obj, lim->name) : NULL;
+    (void)dict;
+    return fs_new_ref(lim->orig);
+}
+
+static PyObject *
+fs_limit_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    fs_limit *lim = (fs_limit *)self;
+    PyObject *v;
+    long long cap;
+
+    if (obj == NULL || obj == FS_None) {
+        return fs_limit_orig_value(lim, NULL, type);
+    }
+    v = fs_limit_orig_value(lim, obj, type);
+    if (v == NULL) {
+        return NULL;
+    }
+    cap = fs_limit_cap(lim, obj);
+    if (cap >= 0) {
+        long long cur = -1;
+        if (fs_is_int(v)) {
+            cur = PyLong_AsLongLong(v);
+            PyErr_Clear();
+        }
+        if (v == FS_None || cur > cap) {
+            FS_DECREF(v);
+            return PyLong_FromLongLong(cap);
+        }
+    }
+    return v;
+}
+
+static int
+fs_limit_set(PyObject *self, PyObject *obj, PyObject *value)
+{
+    fs_limit *lim = (fs_limit *)self;
+    descrsetfunc set = Py_TYPE(lim->orig)->tp_descr_set;
+
+    if (set != NULL) {
+        return set(lim->orig, obj, value);
+    }
+    PyErr_Format(FS_ExcAttributeError, "can't set attribute '%U'", lim->name);
+    return -1;
+}
+
+static PyType_Slot fs_limit_slots[] = {
+    {Py_tp_dealloc, (void *)fs_limit_dealloc},
+    {Py_tp_descr_get, (void *)fs_limit_get},
+    {Py_tp_descr_set, (void *)fs_limit_set},
+    {0, NULL},
+};
+
+PyType_Spec fs_limit_spec = {
+    FS_LIMIT_NAME, sizeof(fs_limit), 0, Py_TPFLAGS_DEFAULT, fs_limit_slots,
+};
+
+/* The raw attribute `name` of cls, as stored in the first class of its MRO
+ * that defines it (no descriptor binding): new reference or NULL. */
+static PyObject *
+fs_mro_lookup(PyObject *cls, const char *name)
+{
+    PyObject *mro = PyObject_GetAttrString(cls, "__mro__");
+    PyObject *found = NULL;
+    Py_ssize_t i;
+
+    for (i = 0; mro != NULL && i < PyTuple_Size(mro) && found == NULL; i++) {
+        PyObject *d = PyObject_GetAttrString(PyTuple_GetItem(mro, i),
+                                             "__dict__");
+        PyObject *key = PyUnicode_FromString(name);
+        if (d != NULL && key != NULL) {
+            found = PyObject_GetItem(d, key);
+            if (found == NULL) {
+                PyErr_Clear();
+            }
+        }
+        FS_XDECREF(key);
+        FS_XDECREF(d);
+    }
+    FS_XDECREF(mro);
+    return found;
+}
+
+int
+fs_patch_flask_wrappers(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module, "Request");
+    PyObject *type = fs_type(FS_T_LIMIT);
+    int i, rc = 0;
+
+    if (cls == NULL || type == NULL) {
+        FS_XDECREF(cls);
+        return -1;
+    }
+    for (i = 0; i < 3 && rc == 0; i++) {
+        PyObject *orig = fs_mro_lookup(cls, fs_limit_attrs[i]);
+        PyObject *lim;
+
+        if (orig == NULL) {
+            continue;           /* this version has no such limit */
+        }
+        if (strcmp(Py_TYPE(orig)->tp_name, FS_LIMIT_NAME) == 0) {
+            FS_DECREF(orig);
+            continue;           /* already ours */
+        }
+        lim = PyObject_CallObject(type, NULL);
+        if (lim == NULL) {
+            FS_DECREF(orig);
+            rc = -1;
+            break;
+        }
+        ((fs_limit *)lim)->orig = orig;
+        ((fs_limit *)lim)->index = i;
+        ((fs_limit *)lim)->name = PyUnicode_FromString(fs_limit_attrs[i]);
+        rc = ((fs_limit *)lim)->name == NULL
+             ? -1 : PyObject_SetAttrString(cls, fs_limit_attrs[i], lim);
+        FS_DECREF(lim);
+    }
+    if (rc == 0) {
+        fs_note_patch("flask.wrappers", "Request.max_content_length");
+        fs_note_patch("flask.wrappers", "Request.max_form_memory_size");
+        fs_note_patch("flask.wrappers", "Request.max_form_parts");
+    }
+    FS_DECREF(cls);
+    return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * fs_limits.h -- the Request's body limits, capped per request.
+ *
+ * flask.wrappers.Request gets data descriptors (`flaskshield.Limit`) for
+ * max_content_length, max_form_memory_size and max_form_parts.  Each reads
+ * what the original attribute says (the Flask 3.1 property with its
+ * per-request override, or Werkzeug 2.2's class attribute) and caps it at
+ * the value the guard put in environ[FS_LIMITS_KEY] for this request's app;
+ * `None` (no limit) becomes the cap.  Assignment goes to the original
+ * (Flask 3.1 setters; before 3.1 max_content_length stays read-only).
+ */
+#ifndef FS_LIMITS_H
+#define FS_LIMITS_H
+
+#include "fs_api.h"
+
+#define FS_LIMITS_KEY "flaskshield.limits"
+
+/* (max_content_length, max_form_memory_size, max_form_parts) */
+PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp);
+
+/* The flask.wrappers hook: install the descriptors on Request. */
+int fs_patch_flask_wrappers(PyObject *module);
+
+#endif /* FS_LIMITS_H */

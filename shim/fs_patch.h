@@ -1,0 +1,50 @@
+/*
+ * fs_patch.h -- replacing a class or module attribute by a C callable.
+ *
+ * A `flaskshield.Patch` wraps the original callable and calls a C function
+ * instead, which decides whether and how to call the original.  It is a
+ * descriptor, so set on a class it binds like a method (the instance comes
+ * first in args) and reaches subclasses and existing instances (DESIGN.md
+ * decision 5); set on a module it is a plain callable.  Patching is
+ * idempotent: an attribute that already holds a Patch is left alone, so no
+ * wrapper ever wraps a wrapper.
+ */
+#ifndef FS_PATCH_H
+#define FS_PATCH_H
+
+#include "fs_api.h"
+
+typedef struct fs_patch fs_patch;
+
+/* The replacement: `orig` is the original callable; args include the
+ * bound instance first when called as a method. */
+typedef PyObject *(*fs_patch_fn)(fs_patch *self, PyObject *orig,
+                                 PyObject *args, PyObject *kwargs);
+
+struct fs_patch {
+    PyObject_HEAD
+    PyObject *orig;
+    fs_patch_fn fn;
+    PyObject *input_type;   /* the interpreter's Input type, for the guard */
+};
+
+/* owner.name = Patch(owner.name, fn).  Returns 0 (also when already
+ * patched) or -1 with an exception set.  `module` and `target` (static
+ * strings) are recorded for flaskshield.status(). */
+int fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
+                  const char *module, const char *target);
+
+/* Spread a call's arguments over a fresh kwargs dict by parameter name:
+ * the first `keep` positionals stay in *pos (new tuple), the rest are
+ * named by names[0..].  Returns the dict (new reference) or NULL. */
+PyObject *fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+                          const char *const *names, Py_ssize_t nnames,
+                          PyObject **pos);
+
+/* kw[name] is present and true. */
+bool fs_kw_true(PyObject *kw, const char *name);
+
+/* Is `o` one of our Patch objects (of any interpreter or copy)? */
+bool fs_is_patch(PyObject *o);
+
+#endif /* FS_PATCH_H */

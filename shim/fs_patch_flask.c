@@ -1,0 +1,142 @@
+/*
+ * fs_patch_flask.c -- the patches of flask.app: the request guard on
+ * Flask.__call__ and the checks of Flask.run.
+ *
+ * Flask.run(host, port, debug, load_dotenv, **options) is the earliest
+ * place a `python app.py` deployment can be corrected: debug=True (from the
+ * argument, FLASK_DEBUG, FLASK_ENV or the config) becomes debug=False, the
+ * reloader and the debugger are switched off, and the SECRET_KEY is judged
+ * before anything is served (on_violation = "exit" ends the process here
+ * with status 78).  A subclass that overrides run() and calls
+ * super().run(debug=True) lands here too.  What to do about the development
+ * server itself is decided in werkzeug.serving.run_simple
+ * (fs_patch_werkzeug.c), where every path to it ends.
+ */
+#include "fs_patches.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_guard.h"
+#include "fs_limits.h"
+#include "fs_patch.h"
+#include "fs_state.h"
+
+static const char *const fs_run_params[] = {"host", "port", "debug",
+                                            "load_dotenv"};
+
+/* Would Flask.run turn debug on, given its debug argument? */
+static const char *
+fs_run_debug_source(fs_appstate *st, PyObject *app, PyObject *kw)
+{
+    PyObject *d = PyDict_GetItemString(kw, "debug");
+    PyObject *cur;
+    int on;
+
+    (void)st;
+    if (d != NULL && d != FS_None) {
+        on = PyObject_IsTrue(d);
+        PyErr_Clear();
+        return on > 0 ? "argument" : NULL;
+    }
+    if (strcmp(fs_debug_source(), "environment") == 0) {
+        return "environment";
+    }
+    cur = PyObject_GetAttrString(app, "debug");
+    on = cur != NULL ? PyObject_IsTrue(cur) : 0;
+    FS_XDECREF(cur);
+    PyErr_Clear();
+    return on > 0 ? "config" : NULL;
+}
+
+static PyObject *
+fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    const char *cli = getenv("FLASK_RUN_FROM_CLI");
+    const struct fs_app_settings *s;
+    PyObject *pos = NULL, *kw = NULL, *r = NULL;
+    bool enforce;
+    fs_appstate *st;
+    const char *source;
+    struct fs_logline l;
+
+    (void)p;
+    if ((cli != NULL && strcmp(cli, "true") == 0) || PyTuple_Size(args) < 1
+        || (st = fs_app_state(PyTuple_GetItem(args, 0))) == NULL) {
+        PyErr_Clear();
+        return PyObject_Call(orig, args, kwargs);    /* run() does nothing */
+    }
+    s = fs_app_settings(st);
+    enforce = s->mode == FS_MODE_ENFORCE;
+    kw = fs_args_by_name(args, kwargs, 1, fs_run_params, 4, &pos);
+    if (s->mode == FS_MODE_OFF || kw == NULL) {
+        PyErr_Clear();
+        r = PyObject_Call(orig, args, kwargs);
+        goto done;
+    }
+    source = fs_run_debug_source(st, PyTuple_GetItem(args, 0), kw);
+    if (s->debug_force_off && (source != NULL
+                               || fs_kw_true(kw, "use_reloader"))) {
+        if (fs_app_once(st, FS_LOGGED_DEBUG)) {
+            fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
+            fs_log_str(&l, "source", source != NULL ? source : "argument");
+            fs_log_str(&l, "via", "Flask.run");
+            fs_log_bool(&l, "enforced", enforce);
+            fs_log_end(&l);
+        }
+        if (enforce && (PyDict_SetItemString(kw, "debug", FS_False) < 0
+                        || PyDict_SetItemString(kw, "use_reloader",
+                                                FS_False) < 0)) {
+            goto done;
+        }
+    }
+    if (s->debugger == FS_DEBUGGER_BLOCK) {
+        if ((fs_kw_true(kw, "use_debugger")
+             || (!s->debug_force_off && source != NULL))
+            && fs_app_once(st, FS_LOGGED_DEBUGGER)) {
+            fs_app_log_begin(&l, FS_WARN, "debugger.blocked", st);
+            fs_log_str(&l, "source", "argument");
+            fs_log_str(&l, "via", "Flask.run");
+            fs_log_bool(&l, "enforced", enforce);
+            fs_log_end(&l);
+        }
+        if (enforce && (PyDict_SetItemString(kw, "use_debugger",
+                                             FS_False) < 0
+                        || PyDict_SetItemString(kw, "use_evalex",
+                                                FS_False) < 0)) {
+            goto done;
+        }
+    }
+    if (fs_app_check_secret(st, PyTuple_GetItem(args, 0)) != FS_SECRET_OK
+        && enforce && s->sk_on_violation == FS_VIOLATION_EXIT) {
+        PyObject *code = PyLong_FromLong(78);
+        PyErr_SetObject(FS_ExcSystemExit, code);
+        FS_XDECREF(code);
+        goto done;
+    }
+    r = PyObject_Call(orig, pos, kw);
+done:
+    FS_XDECREF(pos);
+    FS_XDECREF(kw);
+    FS_DECREF(st);
+    return r;
+}
+
+int
+fs_patch_flask_app(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module, "Flask");
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, "__call__", fs_guard_call, "flask.app",
+                       "Flask.__call__");
+    if (rc == 0) {
+        rc = fs_patch_attr(cls, "run", fs_flask_run, "flask.app",
+                           "Flask.run");
+    }
+    FS_DECREF(cls);
+    return rc;
+}

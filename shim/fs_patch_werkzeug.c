@@ -1,0 +1,329 @@
+/*
+ * fs_patch_werkzeug.c -- the patches of werkzeug.serving and werkzeug.debug.
+ *
+ * run_simple() is where Flask.run, `flask run` and direct callers all end,
+ * so the development server is decided here (policy `dev_server`): run as
+ * asked, warn, refuse (status 78, no traceback) or serve the same app with
+ * waitress on the same host and port.  Its use_debugger/use_evalex and
+ * use_reloader arguments are switched off first.
+ *
+ * DebuggedApplication.__call__ passes every request straight to the wrapped
+ * application when the debugger is blocked, so a hand-wrapped debugger is
+ * unreachable under any server: /console and tracebacks never answer.
+ *
+ * Both log once: per app when the application is a Flask app (or a bound
+ * wsgi_app of one), else once per process.
+ */
+#include "fs_patches.h"
+
+#include <string.h>
+
+#include "fs_guard.h"
+#include "fs_patch.h"
+#include "fs_state.h"
+
+static const char *const fs_run_simple_params[] = {
+    "hostname", "port", "application", "use_reloader", "use_debugger",
+    "use_evalex", "extra_files", "exclude_patterns", "reloader_interval",
+    "reloader_type", "threaded", "processes", "request_handler",
+    "static_files", "passthrough_errors", "ssl_context",
+};
+
+/* The Flask app behind a WSGI callable: the app itself, a bound method of
+ * it (app.wsgi_app), or NULL.  New reference. */
+static PyObject *
+fs_flask_app_of(PyObject *wsgi)
+{
+    PyObject *self;
+
+    if (wsgi == NULL) {
+        return NULL;
+    }
+    if (PyObject_HasAttrString(wsgi, "import_name")
+        && PyObject_HasAttrString(wsgi, "config")) {
+        return fs_new_ref(wsgi);
+    }
+    self = PyObject_GetAttrString(wsgi, "__self__");
+    if (self == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (PyObject_HasAttrString(self, "import_name")
+        && PyObject_HasAttrString(self, "config")) {
+        return self;
+    }
+    FS_DECREF(self);
+    return NULL;
+}
+
+/* Settings and log-once bookkeeping for an app, or the process. */
+struct fs_subject {
+    fs_appstate *st;                    /* NULL: no Flask app known */
+    const struct fs_app_settings *s;
+};
+
+static void
+fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
+{
+    PyObject *app = fs_flask_app_of(wsgi);
+
+    fs_activate();
+    sub->st = app != NULL ? fs_app_state(app) : NULL;
+    if (sub->st == NULL) {
+        PyErr_Clear();
+    }
+    sub->s = sub->st != NULL ? fs_app_settings(sub->st)
+                             : &fs_state.policy->global;
+    FS_XDECREF(app);
+}
+
+static bool
+fs_subject_once(struct fs_subject *sub, unsigned long long bit)
+{
+    static unsigned long long process_logged;
+
+    if (sub->st != NULL) {
+        return fs_app_once(sub->st, bit);
+    }
+    if (process_logged & bit) {
+        return false;
+    }
+    process_logged |= bit;
+    return true;
+}
+
+static void
+fs_subject_log(struct fs_subject *sub, struct fs_logline *l,
+               enum fs_level level, const char *event)
+{
+    if (sub->st != NULL) {
+        fs_app_log_begin(l, level, event, sub->st);
+    }
+    else {
+        fs_log_begin(l, level, event, NULL, fs_mode_name(sub->s->mode));
+    }
+}
+
+static void
+fs_subject_done(struct fs_subject *sub)
+{
+    FS_XDECREF(sub->st);
+}
+
+static const char fs_advice[] =
+    "the development server is not for production: serve the app with "
+    "gunicorn (gunicorn -w 4 module:app) or waitress (waitress-serve "
+    "module:app)";
+
+static PyObject *
+fs_exit_78(void)
+{
+    PyObject *code = PyLong_FromLong(78);
+
+    PyErr_SetObject(FS_ExcSystemExit, code);
+    FS_XDECREF(code);
+    return NULL;
+}
+
+/* Serve with waitress instead: waitress.serve(app, host, port, threads). */
+static PyObject *
+fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
+{
+    PyObject *waitress = PyImport_ImportModule("waitress");
+    PyObject *serve, *args, *skw, *r;
+    struct fs_logline l;
+
+    if (waitress == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    serve = PyObject_GetAttrString(waitress, "serve");
+    FS_DECREF(waitress);
+    if (serve == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
+    fs_log_str(&l, "server", "waitress");
+    fs_log_bool(&l, "threaded", fs_kw_true(kw, "threaded"));
+    fs_log_end(&l);
+    args = PyTuple_Pack(1, PyDict_GetItemString(kw, "application"));
+    skw = Py_BuildValue("{sOsOsi}",
+                        "host", PyDict_GetItemString(kw, "hostname"),
+                        "port", PyDict_GetItemString(kw, "port"),
+                        "threads", fs_kw_true(kw, "threaded") ? 4 : 1);
+    r = args != NULL && skw != NULL ? PyObject_Call(serve, args, skw) : NULL;
+    FS_XDECREF(args);
+    FS_XDECREF(skw);
+    FS_DECREF(serve);
+    return r;
+}
+
+/* Apply dev_server; returns the result of serving, or NULL. */
+static PyObject *
+fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
+              PyObject *kw)
+{
+    enum fs_dev_server d = sub->s->dev_server;
+    bool enforce = sub->s->mode == FS_MODE_ENFORCE;
+    struct fs_logline l;
+    PyObject *r;
+
+    if (d == FS_DEV_WARN && fs_subject_once(sub, FS_LOGGED_DEV_SERVER)) {
+        fs_subject_log(sub, &l, FS_WARN, "dev_server.used");
+        fs_log_str(&l, "advice", fs_advice);
+        fs_log_end(&l);
+    }
+    if (d == FS_DEV_WAITRESS && enforce) {
+        r = fs_serve_waitress(sub, kw);
+        if (r != NULL || PyErr_Occurred()) {
+            return r;
+        }
+        d = FS_DEV_REFUSE;      /* waitress is not importable */
+    }
+    if (d == FS_DEV_REFUSE || d == FS_DEV_WAITRESS) {
+        fs_subject_log(sub, &l, FS_ERROR, "dev_server.refused");
+        fs_log_str(&l, "advice", fs_advice);
+        if (d == FS_DEV_REFUSE && sub->s->dev_server == FS_DEV_WAITRESS) {
+            fs_log_str(&l, "reason", "waitress is not importable");
+        }
+        fs_log_bool(&l, "enforced", enforce);
+        fs_log_end(&l);
+        if (enforce) {
+            return fs_exit_78();
+        }
+    }
+    return PyObject_Call(orig, pos, kw);
+}
+
+static PyObject *
+fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    struct fs_subject sub;
+    PyObject *pos = NULL, *kw, *r = NULL;
+    bool enforce;
+    struct fs_logline l;
+
+    (void)p;
+    kw = fs_args_by_name(args, kwargs, 0, fs_run_simple_params, 16, &pos);
+    if (kw == NULL || PyTuple_Size(pos) != 0) {
+        FS_XDECREF(kw);
+        FS_XDECREF(pos);
+        PyErr_Clear();
+        return PyObject_Call(orig, args, kwargs);
+    }
+    fs_subject_init(&sub, PyDict_GetItemString(kw, "application"));
+    enforce = sub.s->mode == FS_MODE_ENFORCE;
+    if (sub.s->mode == FS_MODE_OFF) {
+        r = PyObject_Call(orig, pos, kw);
+        goto done;
+    }
+    if (sub.s->debug_force_off && fs_kw_true(kw, "use_reloader")) {
+        if (fs_subject_once(&sub, FS_LOGGED_DEBUG)) {
+            fs_subject_log(&sub, &l, FS_WARN, "debug.forced_off");
+            fs_log_str(&l, "source", strcmp(fs_debug_source(), "cli") == 0
+                                     ? "cli" : "argument");
+            fs_log_str(&l, "via", "run_simple");
+            fs_log_bool(&l, "enforced", enforce);
+            fs_log_end(&l);
+        }
+        if (enforce && PyDict_SetItemString(kw, "use_reloader",
+                                            FS_False) < 0) {
+            goto done;
+        }
+    }
+    if (sub.s->debugger == FS_DEBUGGER_BLOCK
+        && fs_kw_true(kw, "use_debugger")) {
+        if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
+            fs_subject_log(&sub, &l, FS_WARN, "debugger.blocked");
+            fs_log_str(&l, "source", strcmp(fs_debug_source(), "cli") == 0
+                                     ? "cli" : "argument");
+            fs_log_str(&l, "via", "run_simple");
+            fs_log_bool(&l, "enforced", enforce);
+            fs_log_end(&l);
+        }
+        if (enforce && PyDict_SetItemString(kw, "use_debugger",
+                                            FS_False) < 0) {
+            goto done;
+        }
+    }
+    if (sub.st != NULL) {
+        PyObject *app = fs_flask_app_of(PyDict_GetItemString(kw,
+                                                             "application"));
+        enum fs_secret_verdict v = app != NULL
+            ? fs_app_check_secret(sub.st, app) : FS_SECRET_OK;
+        FS_XDECREF(app);
+        if (v != FS_SECRET_OK && enforce
+            && sub.s->sk_on_violation == FS_VIOLATION_EXIT) {
+            r = fs_exit_78();
+            goto done;
+        }
+    }
+    r = fs_dev_server(&sub, orig, pos, kw);
+done:
+    fs_subject_done(&sub);
+    FS_XDECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+/* DebuggedApplication.__call__(self, environ, start_response) */
+static PyObject *
+fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
+                 PyObject *kwargs)
+{
+    struct fs_subject sub;
+    PyObject *inner, *r;
+    struct fs_logline l;
+
+    (void)p;
+    if (PyTuple_Size(args) != 3 || kwargs != NULL) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    inner = PyObject_GetAttrString(PyTuple_GetItem(args, 0), "app");
+    if (inner == NULL) {
+        PyErr_Clear();
+        return PyObject_Call(orig, args, kwargs);
+    }
+    fs_subject_init(&sub, inner);
+    if (sub.s->mode == FS_MODE_OFF || sub.s->debugger != FS_DEBUGGER_BLOCK) {
+        r = PyObject_Call(orig, args, kwargs);
+    }
+    else {
+        if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
+            fs_subject_log(&sub, &l, FS_WARN, "debugger.blocked");
+            fs_log_str(&l, "source", "DebuggedApplication");
+            fs_log_bool(&l, "enforced", sub.s->mode == FS_MODE_ENFORCE);
+            fs_log_end(&l);
+        }
+        r = sub.s->mode == FS_MODE_ENFORCE
+            ? PyObject_CallFunctionObjArgs(inner, PyTuple_GetItem(args, 1),
+                                           PyTuple_GetItem(args, 2), NULL)
+            : PyObject_Call(orig, args, kwargs);
+    }
+    fs_subject_done(&sub);
+    FS_DECREF(inner);
+    return r;
+}
+
+int
+fs_patch_werkzeug_serving(PyObject *module)
+{
+    return fs_patch_attr(module, "run_simple", fs_run_simple,
+                         "werkzeug.serving", "run_simple");
+}
+
+int
+fs_patch_werkzeug_debug(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module, "DebuggedApplication");
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, "__call__", fs_debugged_call, "werkzeug.debug",
+                       "DebuggedApplication.__call__");
+    FS_DECREF(cls);
+    return rc;
+}
