@@ -456,27 +456,52 @@ fs_walk_apps(struct fs_walk *w, const config_setting_t *m)
     }
 }
 
-/* For libconfig's "duplicate setting name": the first name on the line. */
+/* For libconfig's "duplicate setting name", which does not say which: a
+ * name assigned twice on the error line, else the first name assigned. */
 static void
 fs_line_name(const struct fs_source *src, unsigned xline, char *buf,
              size_t size)
 {
-    const char *s = src->text;
+    const char *s = src->text, *names[32];
+    size_t lens[32], n = 0, i, j;
     unsigned line = 1;
-    size_t n = 0;
 
+    buf[0] = '\0';
     while (*s && line < xline) {
         line += *s++ == '\n';
     }
-    while (*s == ' ' || *s == '\t') {
-        s++;
+    while (*s && *s != '\n' && n < 32) {
+        const char *start = s, *t;
+        while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
+               || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-'
+               || *s == '*') {
+            s++;
+        }
+        if (s == start) {
+            s++;
+            continue;
+        }
+        for (t = s; *t == ' ' || *t == '\t'; t++) {
+        }
+        if (*t == '=' || *t == ':') {
+            names[n] = start;
+            lens[n++] = (size_t)(s - start);
+        }
     }
-    while (n + 1 < size && ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')
-                            || (*s >= '0' && *s <= '9') || *s == '_'
-                            || *s == '-' || *s == '*')) {
-        buf[n++] = *s++;
+    for (i = 0; i < n; i++) {
+        for (j = i + 1; j < n; j++) {
+            if (lens[i] == lens[j] && memcmp(names[i], names[j], lens[i]) == 0
+                && lens[i] < size) {
+                memcpy(buf, names[i], lens[i]);
+                buf[lens[i]] = '\0';
+                return;
+            }
+        }
     }
-    buf[n] = '\0';
+    if (n > 0 && lens[0] < size) {
+        memcpy(buf, names[0], lens[0]);
+        buf[lens[0]] = '\0';
+    }
 }
 
 static void
@@ -545,7 +570,7 @@ fs_policy_load_buffer(const char *name, const char *data, size_t len,
     }
     else {
         fs_source_expand(&src, name, data, len, st, &d);
-        if (src.text != NULL) {
+        if (src.text != NULL && !src.unterminated) {
             fs_parse(&src, p, &d);
         }
         if (!fs_diag_failed(&d)) {

@@ -462,6 +462,9 @@ fs_expand_file(struct fs_expand *x, unsigned file, const char *data,
         line++;
         p = eol ? eol + 1 : end;
     }
+    if (x->state != FS_LX_CODE) {
+        x->src->unterminated = true;
+    }
     if (x->state == FS_LX_STRING) {
         fs_diag_add(x->d, fs_xline(x), "%s:%u: unterminated string",
                     x->src->files[file], x->open_line);

@@ -15,6 +15,7 @@
 #ifndef FS_SOURCE_H
 #define FS_SOURCE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -35,6 +36,8 @@ struct fs_source {
     size_t nfiles;
     struct fs_source_line *lines;       /* lines[i]: expanded line i + 1 */
     size_t nlines, linecap;
+    bool unterminated;          /* a string or comment left open: libconfig
+                                 * would only add a confusing error */
 };
 
 /* Expand data[0..len), the contents of the file called name (st: its

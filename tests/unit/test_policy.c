@@ -1,0 +1,501 @@
+/*
+ * test_policy.c -- unit tests of the policy loader: every setting parsed,
+ * every default, every class of bad input with its exact line, apps
+ * matching and the merge of apps entries over the global settings.
+ * File checks, includes and resolution are in test_policy_files.c; the
+ * writer, policy.conf and the examples in test_policy_write.c.
+ */
+#include <limits.h>
+
+#include "test_policy_util.h"
+
+static void
+test_defaults(void)
+{
+    struct fs_policy *p = fs_policy_defaults();
+
+    CHECK(p != NULL);
+    CHECK(p->path == NULL);
+    CHECK(!p->from_file);
+    CHECK(p->version == 1);
+    CHECK(p->global.mode == FS_MODE_ENFORCE);
+    CHECK(p->allow_env_override);
+    CHECK(p->log_target == FS_LOG_STDERR);
+    CHECK(strcmp(p->log_file, "/var/log/flaskshield.log") == 0);
+    CHECK(p->log_format == FS_LOG_JSON);
+    CHECK(p->global.debug_force_off);
+    CHECK(p->global.debugger == FS_DEBUGGER_BLOCK);
+    CHECK(p->global.dev_server == FS_DEV_WARN);
+    CHECK(p->global.sk_require);
+    CHECK(p->global.sk_min_length == 24);
+    CHECK(strcmp(p->sk_weak_list, "") == 0);
+    CHECK(p->global.sk_on_violation == FS_VIOLATION_REFUSE);
+    CHECK(p->global.max_content_length == 16777216);
+    CHECK(p->global.max_form_memory_size == 500000);
+    CHECK(p->global.max_form_parts == 1000);
+    CHECK(p->global.npins == 0 && p->global.pins == NULL);
+    CHECK(p->napps == 0 && p->apps == NULL);
+    CHECK(fs_policy_for_app(p, "anything") == &p->global);
+    CHECK(fs_policy_for_app(p, NULL) == &p->global);
+    fs_policy_free(p);
+    fs_policy_free(NULL);
+}
+
+static void
+test_every_setting(void)
+{
+    struct fs_policy *p = NULL;
+    struct fs_policy_errors e;
+    int rc = tp_load("all.conf",
+        "version = 1;\n"
+        "mode = \"report\";\n"
+        "allow_env_override = false;\n"
+        "log = { target = \"file\"; file = \"/var/log/x.log\";\n"
+        "        format = \"text\"; };\n"
+        "debug = { force_off = false; debugger = \"allow\"; };\n"
+        "dev_server = \"waitress\";\n"
+        "secret_key = {\n"
+        "  require = false;\n"
+        "  min_length = 40;\n"
+        "  weak_list = \"/etc/flaskshield/weak.txt\";\n"
+        "  on_violation = \"exit\";\n"
+        "};\n"
+        "body = { max_content_length = 10000000000L;\n"
+        "         max_form_memory_size = 0; max_form_parts = 7; };\n"
+        "config = { A = true; B = -3; C = \"s\"; D = 5000000000L; };\n",
+        &p, &e);
+
+    CHECK(rc == 0);
+    CHECK(e.count == 0 && e.msg == NULL);
+    CHECK(p->from_file);
+    CHECK(strcmp(p->path, tp_path("all.conf")) == 0);
+    CHECK(p->global.mode == FS_MODE_REPORT);
+    CHECK(!p->allow_env_override);
+    CHECK(p->log_target == FS_LOG_FILE);
+    CHECK(strcmp(p->log_file, "/var/log/x.log") == 0);
+    CHECK(p->log_format == FS_LOG_TEXT);
+    CHECK(!p->global.debug_force_off);
+    CHECK(p->global.debugger == FS_DEBUGGER_ALLOW);
+    CHECK(p->global.dev_server == FS_DEV_WAITRESS);
+    CHECK(!p->global.sk_require);
+    CHECK(p->global.sk_min_length == 40);
+    CHECK(strcmp(p->sk_weak_list, "/etc/flaskshield/weak.txt") == 0);
+    CHECK(p->global.sk_on_violation == FS_VIOLATION_EXIT);
+    CHECK(p->global.max_content_length == 10000000000LL);
+    CHECK(p->global.max_form_memory_size == 0);
+    CHECK(p->global.max_form_parts == 7);
+    CHECK(p->global.npins == 4);
+    if (p->global.npins == 4) {
+        CHECK(strcmp(p->global.pins[0].key, "A") == 0);
+        CHECK(p->global.pins[0].type == FS_PIN_BOOL && p->global.pins[0].b);
+        CHECK(p->global.pins[1].type == FS_PIN_INT
+              && p->global.pins[1].i == -3);
+        CHECK(p->global.pins[2].type == FS_PIN_STRING
+              && strcmp(p->global.pins[2].s, "s") == 0);
+        CHECK(p->global.pins[3].type == FS_PIN_INT
+              && p->global.pins[3].i == 5000000000LL);
+    }
+    CHECK(strcmp(fs_mode_name(p->global.mode), "report") == 0);
+    CHECK(strcmp(fs_dev_server_name(p->global.dev_server), "waitress") == 0);
+    CHECK(strcmp(fs_on_violation_name(p->global.sk_on_violation),
+                 "exit") == 0);
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    /* Other enum words. */
+    rc = tp_load("enum.conf",
+        "mode = \"off\"; log = { target = \"syslog\"; };\n"
+        "dev_server = \"refuse\"; secret_key = { on_violation = \"warn\"; };\n",
+        &p, &e);
+    CHECK(rc == 0 && e.count == 0);
+    CHECK(p->global.mode == FS_MODE_OFF);
+    CHECK(p->log_target == FS_LOG_SYSLOG);
+    CHECK(p->global.dev_server == FS_DEV_REFUSE);
+    CHECK(p->global.sk_on_violation == FS_VIOLATION_WARN);
+    CHECK(strcmp(fs_mode_name(FS_MODE_OFF), "off") == 0);
+    CHECK(strcmp(fs_dev_server_name(FS_DEV_ALLOW), "allow") == 0);
+    CHECK(strcmp(fs_on_violation_name(FS_VIOLATION_REFUSE), "refuse") == 0);
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+}
+
+static void
+test_omitted(void)
+{
+    struct fs_policy *p = NULL, *d = fs_policy_defaults();
+    struct fs_policy_errors e;
+    char *a, *b;
+    int rc;
+
+    /* An empty file and a partial one: every omitted setting is default. */
+    rc = tp_load("empty.conf", "", &p, &e);
+    CHECK(rc == 0 && e.count == 0 && p->from_file);
+    a = tp_written(p, NULL, 0);
+    b = tp_written(d, NULL, 0);
+    CHECK(strcmp(a, b) == 0);
+    free(a);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+
+    rc = tp_load("part.conf", "# only one\nsecret_key = { min_length = 16; };"
+                 "\nbody = { };\n", &p, &e);
+    CHECK(rc == 0 && e.count == 0);
+    CHECK(p->global.sk_min_length == 16);
+    CHECK(p->global.sk_require);
+    CHECK(p->global.sk_on_violation == FS_VIOLATION_REFUSE);
+    CHECK(p->global.max_content_length == 16777216);
+    CHECK(p->global.dev_server == FS_DEV_WARN);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    free(b);
+    fs_policy_free(d);
+}
+
+static void
+test_errors(void)
+{
+    /* syntax, with libconfig's line */
+    CHECK(tp_reject1("mode = \"report\";\n\nbody = { max_form_parts = ; };\n",
+                     "p.conf:3: syntax error"));
+    CHECK(tp_reject1("mode = \"report\";\nversion = = 1;\n",
+                     "p.conf:2: syntax error"));
+    CHECK(tp_reject1("a = 1; @include \"x\"\n", "p.conf:1: syntax error"));
+    /* unknown settings, at top level, in a group, in an apps entry */
+    CHECK(tp_reject1("version = 1;\nbogus = 1;\n",
+                     "p.conf:2: bogus: unknown setting"));
+    CHECK(tp_reject1("log = {\n  target = \"file\";\n  colour = true;\n};\n",
+                     "p.conf:3: log.colour: unknown setting"));
+    CHECK(tp_reject1("apps = (\n { match = \"a\";\n   nope = 1; }\n);\n",
+                     "p.conf:3: apps[0].nope: unknown setting"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; body = {\n"
+                     " max_parts = 1; }; } );\n",
+                     "p.conf:2: apps[0].body.max_parts: unknown setting"));
+    CHECK(tp_reject1("debug = { force_off = true; debug = { x = 1; }; };\n",
+                     "p.conf:1: debug.debug: unknown setting"));
+    /* wrong types */
+    CHECK(tp_reject1("\nallow_env_override = 1;\n",
+                     "p.conf:2: allow_env_override: must be true or false "
+                     "(got an integer)"));
+    CHECK(tp_reject1("secret_key = { min_length = \"24\"; };\n",
+                     "p.conf:1: secret_key.min_length: must be an integer "
+                     "(got a string)"));
+    CHECK(tp_reject1("body = { max_content_length = 1.5; };\n",
+                     "p.conf:1: body.max_content_length: must be an integer "
+                     "(got a float)"));
+    CHECK(tp_reject1("log = { file = 5; };\n",
+                     "p.conf:1: log.file: must be a string"));
+    CHECK(tp_reject1("mode = true;\n", "p.conf:1: mode: must be \"enforce\", "
+                     "\"report\" or \"off\" (got a boolean)"));
+    CHECK(tp_reject1("body = 5;\n", "p.conf:1: body: must be a group"));
+    CHECK(tp_reject1("config = ( 1 );\n", "p.conf:1: config: must be a group"));
+    CHECK(tp_reject1("config = { A = 1.5; };\n",
+                     "p.conf:1: config.A: must be true, false, an integer or "
+                     "a string (got a float)"));
+    CHECK(tp_reject1("config = { A = [1, 2]; };\n",
+                     "p.conf:1: config.A: must be true, false"));
+    CHECK(tp_reject1("apps = { match = \"a\"; };\n",
+                     "p.conf:1: apps: must be a list"));
+    CHECK(tp_reject1("apps = ( 1 );\n", "p.conf:1: apps[0]: must be a group"));
+    /* out of range */
+    CHECK(tp_reject1("version = 2;\n", "p.conf:1: version: must be 1 (got 2)"));
+    CHECK(tp_reject1("version = \"1\";\n", "p.conf:1: version: must be an "
+                     "integer"));
+    CHECK(tp_reject1("secret_key = {\n min_length = 15;\n};\n",
+                     "p.conf:2: secret_key.min_length: must be at least 16 "
+                     "(got 15)"));
+    CHECK(tp_reject1("body = { max_content_length = -1; };\n",
+                     "p.conf:1: body.max_content_length: must be at least 0 "
+                     "(got -1)"));
+    CHECK(tp_reject1("body = { max_form_memory_size = -5L; };\n",
+                     "p.conf:1: body.max_form_memory_size: must be at least 0"));
+    CHECK(tp_reject1("body = { max_form_parts = -1; };\n",
+                     "p.conf:1: body.max_form_parts: must be at least 0"));
+    CHECK(tp_reject1("secret_key = { min_length = 100000; };\n",
+                     "p.conf:1: secret_key.min_length: must be at most 4096"));
+    /* unknown enum words */
+    CHECK(tp_reject1("\n\nmode = \"Enforce\";\n", "p.conf:3: mode: must be "
+                     "\"enforce\", \"report\" or \"off\" (got \"Enforce\")"));
+    CHECK(tp_reject1("dev_server = \"gunicorn\";\n", "p.conf:1: dev_server: "
+                     "must be \"allow\", \"warn\", \"refuse\" or \"waitress\""));
+    CHECK(tp_reject1("debug = { debugger = \"on\"; };\n",
+                     "p.conf:1: debug.debugger: must be \"block\" or "
+                     "\"allow\" (got \"on\")"));
+    CHECK(tp_reject1("log = { format = \"xml\"; };\n",
+                     "p.conf:1: log.format: must be"));
+    CHECK(tp_reject1("log = { target = \"tty\"; };\n",
+                     "p.conf:1: log.target: must be"));
+    CHECK(tp_reject1("secret_key = { on_violation = \"ignore\"; };\n",
+                     "p.conf:1: secret_key.on_violation: must be"));
+    /* duplicates (libconfig rejects them; we name the setting) */
+    CHECK(tp_reject1("mode = \"report\";\nversion = 1;\nmode = \"off\";\n",
+                     "p.conf:3: mode: duplicate setting"));
+    CHECK(tp_reject1("body = {\n max_form_parts = 1;\n max_form_parts = 2;\n"
+                     "};\n", "p.conf:3: max_form_parts: duplicate setting"));
+    CHECK(tp_reject1("debug = { force_off = true; };\n"
+                     "debug = { debugger = \"allow\"; };\n",
+                     "p.conf:2: debug: duplicate setting"));
+    CHECK(tp_reject1("config = { A = 1; A = 2; };\n",
+                     "p.conf:1: A: duplicate setting"));
+    /* integers libconfig 1.5 would silently truncate */
+    CHECK(tp_reject1("body = {\n max_content_length = 10000000000;\n};\n",
+                     "p.conf:2: max_content_length: 10000000000 does not fit "
+                     "in 32 bits; write it with an L suffix (10000000000L)"));
+    CHECK(tp_reject1("config = { N = 0x1FFFFFFFF; };\n",
+                     "p.conf:1: N: 0x1FFFFFFFF does not fit in 32 bits"));
+    CHECK(tp_reject1("config = { N = -2147483649; };\n",
+                     "p.conf:1: N: -2147483649 does not fit"));
+    /* strings and comments */
+    CHECK(tp_reject1("mode = \"report\";\nlog = { file = \"/x\n\n",
+                     "p.conf:2: unterminated string"));
+    CHECK(tp_reject1("mode = \"report\";\n/* open\n\n",
+                     "p.conf:2: unterminated /* comment"));
+    /* paths */
+    CHECK(tp_reject1("log = { file = \"x.log\"; };\n",
+                     "p.conf:1: log.file: must be an absolute path "
+                     "(got \"x.log\")"));
+    CHECK(tp_reject1("log = { file = \"\"; };\n",
+                     "p.conf:1: log.file: must be an absolute path"));
+    CHECK(tp_reject1("secret_key = { weak_list = \"weak.txt\"; };\n",
+                     "p.conf:1: secret_key.weak_list: must be an absolute "
+                     "path or \"\""));
+    /* pins owned by dedicated settings */
+    CHECK(tp_reject1("config = {\n SECRET_KEY = \"abc\"; };\n",
+                     "p.conf:2: config.SECRET_KEY: cannot be pinned here; "
+                     "secret_key sets it"));
+    CHECK(tp_reject1("config = { DEBUG = false; };\n",
+                     "p.conf:1: config.DEBUG: cannot be pinned"));
+    CHECK(tp_reject1("config = { MAX_CONTENT_LENGTH = 5; };\n",
+                     "p.conf:1: config.MAX_CONTENT_LENGTH: cannot be pinned"));
+    /* apps entries */
+    CHECK(tp_reject1("apps = (\n { mode = \"off\"; }\n);\n",
+                     "p.conf:2: apps[0]: match is required"));
+    CHECK(tp_reject1("apps = ( { match = 3; } );\n",
+                     "p.conf:1: apps[0].match: must be a string"));
+    CHECK(tp_reject1("apps = ( { match = \"\"; } );\n",
+                     "p.conf:1: apps[0].match: must be an import name"));
+    CHECK(tp_reject1("apps = ( { match = \"a b\"; } );\n",
+                     "p.conf:1: apps[0].match: must be an import name"));
+    CHECK(tp_reject1("apps = ( { match = \"*\"; } );\n",
+                     "p.conf:1: apps[0].match: must be an import name"));
+    CHECK(tp_reject1("apps = ( { match = \"a*\"; } );\n",
+                     "p.conf:1: apps[0].match: must be an import name"));
+    CHECK(tp_reject1("apps = ( { match = \"a.*.b\"; } );\n",
+                     "p.conf:1: apps[0].match: must be an import name"));
+    CHECK(tp_reject1("apps = ( { match = \"pkg.*\"; },\n"
+                     "  { match = \"pkg.sub\"; } );\n",
+                     "p.conf:2: apps[1].match: \"pkg.sub\" is never used: "
+                     "apps[0] (match \"pkg.*\") comes first"));
+    CHECK(tp_reject1("apps = ( { match = \"pkg.*\"; },\n"
+                     "  { match = \"pkg.sub.*\"; } );\n",
+                     "p.conf:2: apps[1].match: \"pkg.sub.*\" is never used"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; },\n { match = \"a\"; } );\n",
+                     "p.conf:2: apps[1].match: \"a\" is never used"));
+    CHECK(tp_reject1("apps = ( { match = \"a\";\n"
+                     " secret_key = { weak_list = \"/w\"; }; } );\n",
+                     "p.conf:2: apps[0].secret_key.weak_list: not allowed in "
+                     "an apps entry"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; allow_env_override = false; }"
+                     " );\n", "p.conf:1: apps[0].allow_env_override: not "
+                     "allowed in an apps entry"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; version = 1; } );\n",
+                     "p.conf:1: apps[0].version: not allowed"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; log = { }; } );\n",
+                     "p.conf:1: apps[0].log: not allowed"));
+    CHECK(tp_reject1("apps = ( { match = \"a\"; apps = ( ); } );\n",
+                     "p.conf:1: apps[0].apps: not allowed"));
+    CHECK(tp_reject1("apps = ( { match = \"a\";\n"
+                     "  body = { max_form_parts = -2; }; } );\n",
+                     "p.conf:2: apps[0].body.max_form_parts: must be at "
+                     "least 0"));
+    /* a NUL byte */
+    {
+        struct fs_policy *p = NULL;
+        struct fs_policy_errors e;
+        int rc = fs_policy_load(tp_write_n("nul.conf", "mode = \"off\";\n"
+                                           "x\0y", 17), &p, &e);
+        CHECK(rc == -1 && tp_has(&e, "nul.conf:2: contains a NUL byte"));
+        CHECK(p != NULL && p->global.mode == FS_MODE_ENFORCE);
+        fs_policy_errors_free(&e);
+        fs_policy_free(p);
+    }
+}
+
+static void
+test_many_errors_in_order(void)
+{
+    struct fs_policy *p = NULL;
+    struct fs_policy_errors e;
+    int rc = tp_load("many.conf",
+        "apps = ( { match = \"a\"; bogus = 1; } );\n"     /* 1 */
+        "version = 3;\n"                                   /* 2 */
+        "mode = \"report\";\n"                             /* 3 */
+        "body = { max_form_parts = -1; };\n"               /* 4 */
+        "unknown = \"x\";\n",                              /* 5 */
+        &p, &e);
+
+    CHECK(rc == -1);
+    CHECK(e.count == 4);
+    if (e.count == 4) {
+        CHECK(strncmp(tp_rel(e.msg[0]), "many.conf:1: apps[0].bogus", 26)
+              == 0);
+        CHECK(strncmp(tp_rel(e.msg[1]), "many.conf:2: version", 20) == 0);
+        CHECK(strncmp(tp_rel(e.msg[2]), "many.conf:4: body.max_form_parts",
+                      32) == 0);
+        CHECK(strncmp(tp_rel(e.msg[3]), "many.conf:5: unknown", 20) == 0);
+    }
+    /* Rejected as a whole: the valid mode = "report" is not applied. */
+    CHECK(p->global.mode == FS_MODE_ENFORCE && !p->from_file);
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    /* errs may be NULL. */
+    rc = fs_policy_load(tp_path("many.conf"), &p, NULL);
+    CHECK(rc == -1 && p != NULL);
+    fs_policy_free(p);
+}
+
+static void
+test_apps(void)
+{
+    struct fs_policy *p = NULL;
+    struct fs_policy_errors e;
+    const struct fs_app_settings *s;
+    int rc = tp_load("apps.conf",
+        "apps = (\n"
+        "  { match = \"legacy_upload\";\n"
+        "    body = { max_content_length = 104857600; };\n"
+        "    config = { B = \"app\"; C = true; }; },\n"
+        "  { match = \"internal.*\"; mode = \"report\";\n"
+        "    debug = { debugger = \"allow\"; };\n"
+        "    secret_key = { min_length = 64; }; },\n"
+        "  { match = \"internal\"; mode = \"off\"; },\n"  /* shadowed? no */
+        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
+        ");\n"
+        /* global settings after apps still reach the entries */
+        "body = { max_form_parts = 5; };\n"
+        "config = { A = 1; B = \"global\"; };\n"
+        "dev_server = \"refuse\";\n",
+        &p, &e);
+
+    /* "internal" after "internal.*" is shadowed: "internal.*" matches
+     * "internal" itself. */
+    CHECK(rc == -1);
+    CHECK(tp_has(&e, "apps.conf:8: apps[2].match: \"internal\" is never "
+                 "used: apps[1]"));
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    rc = tp_load("apps.conf",
+        "apps = (\n"
+        "  { match = \"legacy_upload\";\n"
+        "    body = { max_content_length = 104857600; };\n"
+        "    config = { B = \"app\"; C = true; }; },\n"
+        "  { match = \"internal.*\"; mode = \"report\";\n"
+        "    debug = { debugger = \"allow\"; };\n"
+        "    secret_key = { min_length = 64; }; },\n"
+        "  { match = \"internal.x\"; mode = \"off\"; },\n"
+        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
+        ");\n"
+        "body = { max_form_parts = 5; };\n"
+        "config = { A = 1; B = \"global\"; };\n"
+        "dev_server = \"refuse\";\n",
+        &p, &e);
+    /* apps[2] is shadowed by apps[1] too */
+    CHECK(rc == -1);
+    CHECK(tp_has(&e, "apps.conf:8: apps[2].match: \"internal.x\" is never"));
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    rc = tp_load("apps.conf",
+        "apps = (\n"
+        "  { match = \"legacy_upload\";\n"
+        "    body = { max_content_length = 104857600; };\n"
+        "    config = { B = \"app\"; C = true; }; },\n"
+        "  { match = \"internal.x\"; mode = \"off\"; },\n"
+        "  { match = \"internal.*\"; mode = \"report\";\n"
+        "    debug = { debugger = \"allow\"; };\n"
+        "    secret_key = { min_length = 64; }; },\n"
+        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
+        ");\n"
+        "body = { max_form_parts = 5; };\n"
+        "config = { A = 1; B = \"global\"; };\n"
+        "dev_server = \"refuse\";\n",
+        &p, &e);
+    CHECK(rc == 0 && e.count == 0);
+    CHECK(p->napps == 4);
+    /* exact */
+    s = fs_policy_for_app(p, "legacy_upload");
+    CHECK(s == &p->apps[0].settings);
+    CHECK(s->max_content_length == 104857600);
+    CHECK(s->max_form_parts == 5);             /* from global, set later */
+    CHECK(s->dev_server == FS_DEV_REFUSE);
+    CHECK(s->mode == FS_MODE_ENFORCE);
+    /* merge of pins: global pins, then the app's, same key replaced */
+    CHECK(s->npins == 3);
+    if (s->npins == 3) {
+        CHECK(strcmp(s->pins[0].key, "A") == 0 && s->pins[0].i == 1);
+        CHECK(strcmp(s->pins[1].key, "B") == 0
+              && strcmp(s->pins[1].s, "app") == 0);
+        CHECK(strcmp(s->pins[2].key, "C") == 0 && s->pins[2].b);
+    }
+    CHECK(p->global.npins == 2);
+    CHECK(strcmp(p->global.pins[1].s, "global") == 0);
+    CHECK(p->global.max_content_length == 16777216);
+    /* not a prefix match */
+    CHECK(fs_policy_for_app(p, "legacy_upload.sub") == &p->global);
+    CHECK(fs_policy_for_app(p, "legacy") == &p->global);
+    /* first match wins: internal.x is rule 1, before internal.* */
+    s = fs_policy_for_app(p, "internal.x");
+    CHECK(s == &p->apps[1].settings && s->mode == FS_MODE_OFF);
+    CHECK(s->debugger == FS_DEBUGGER_BLOCK);
+    /* ".*" matches the package itself and anything below it */
+    s = fs_policy_for_app(p, "internal");
+    CHECK(s == &p->apps[2].settings);
+    CHECK(s->mode == FS_MODE_REPORT && s->debugger == FS_DEBUGGER_ALLOW);
+    CHECK(s->debug_force_off);                 /* not overridden */
+    CHECK(s->sk_min_length == 64 && s->sk_require);
+    CHECK(s->npins == 2);
+    CHECK(fs_policy_for_app(p, "internal.y.z") == &p->apps[2].settings);
+    CHECK(fs_policy_for_app(p, "internalx") == &p->global);
+    CHECK(fs_policy_for_app(p, "internal.") == &p->apps[2].settings);
+    s = fs_policy_for_app(p, "other.pkg");
+    CHECK(s == &p->apps[3].settings && s->dev_server == FS_DEV_ALLOW);
+    /* no match */
+    CHECK(fs_policy_for_app(p, "other") == &p->global);
+    CHECK(fs_policy_for_app(p, "") == &p->global);
+    CHECK(fs_policy_for_app(p, NULL) == &p->global);
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    /* the matcher itself */
+    CHECK(fs_app_match("pkg.*", "pkg"));
+    CHECK(fs_app_match("pkg.*", "pkg.a.b"));
+    CHECK(!fs_app_match("pkg.*", "pkgx"));
+    CHECK(!fs_app_match("pkg.*", "pk"));
+    CHECK(fs_app_match("pkg", "pkg"));
+    CHECK(!fs_app_match("pkg", "pkg.a"));
+
+    /* empty lists */
+    rc = tp_load("noapps.conf", "apps = ( );\nconfig = { };\n", &p, &e);
+    CHECK(rc == 0 && p->napps == 0 && p->global.npins == 0);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    rc = tp_load("noapps.conf", "apps = [ ];\n", &p, &e);
+    CHECK(rc == 0 && p->napps == 0);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+}
+
+int
+main(void)
+{
+    tp_init();
+    test_defaults();
+    test_every_setting();
+    test_omitted();
+    test_errors();
+    test_many_errors_in_order();
+    test_apps();
+    tp_cleanup();
+    return fs_test_report();
+}
