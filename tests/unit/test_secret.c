@@ -1,0 +1,494 @@
+/*
+ * test_secret.c -- unit tests for fs_secret.c (SECRET_KEY verdicts and the
+ * weak-list hash set).
+ *
+ * Covers every rule of fs_secret_check() and their order, every built-in
+ * published value (str and bytes forms), weak-list loading (CRLF, empty and
+ * duplicate lines, refused files, a 56,000-line file loaded in under 50 ms
+ * -- printed always, checked except under valgrind),
+ * and acceptance of strong keys: 20,000 random keys of each form Flask
+ * recommends (token_hex, token_urlsafe, os.urandom) must all be "ok".
+ */
+#include "fs_secret.h"
+#include "fs_test.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Under valgrind the load-time bound is not checked (only printed). */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define UNDER_VALGRIND() (RUNNING_ON_VALGRIND != 0)
+#endif
+#endif
+#ifndef UNDER_VALGRIND
+#define UNDER_VALGRIND() 0
+#endif
+
+#define N_RANDOM 20000
+#define MIN_LEN 24
+
+static enum fs_secret_verdict
+check_str(const char *s, size_t min_length, const struct fs_weak_list *wl)
+{
+    return fs_secret_check((const unsigned char *)s, strlen(s), min_length,
+                           wl);
+}
+
+static enum fs_secret_verdict
+check_mem(const void *p, size_t len, size_t min_length)
+{
+    return fs_secret_check(p, len, min_length, NULL);
+}
+
+/* s repeated n times into buf (NUL-terminated); returns buf. */
+static char *
+repeat(char *buf, const char *s, int n)
+{
+    int i;
+
+    buf[0] = '\0';
+    for (i = 0; i < n; i++) {
+        strcat(buf, s);
+    }
+    return buf;
+}
+
+static void
+fill_random(unsigned char *buf, size_t len)
+{
+    size_t got = 0;
+    ssize_t r;
+
+    while (got < len) {
+        r = getrandom(buf + got, len - got, 0);
+        if (r < 0) {
+            perror("getrandom");
+            exit(EXIT_FAILURE);
+        }
+        got += (size_t)r;
+    }
+}
+
+static size_t
+to_hex(char *out, const unsigned char *in, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    return 2 * n;
+}
+
+/* base64url without padding, as secrets.token_urlsafe(n) gives. */
+static size_t
+to_urlsafe(char *out, const unsigned char *in, size_t n)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t i, o = 0;
+    uint32_t v;
+
+    for (i = 0; i + 2 < n; i += 3) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+        out[o++] = alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        v = (uint32_t)in[i] << 16;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+    }
+    else if (n - i == 2) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8;
+        out[o++] = alphabet[v >> 18 & 63];
+        out[o++] = alphabet[v >> 12 & 63];
+        out[o++] = alphabet[v >> 6 & 63];
+    }
+    return o;
+}
+
+enum key_form { FORM_HEX, FORM_URLSAFE, FORM_URANDOM };
+
+/* Number of N_RANDOM random keys of the form that are not "ok". */
+static int
+false_positives(enum key_form form, size_t nbytes)
+{
+    unsigned char raw[128];
+    char text[256];
+    enum fs_secret_verdict v;
+    size_t len;
+    int i, bad = 0;
+
+    for (i = 0; i < N_RANDOM; i++) {
+        fill_random(raw, nbytes);
+        switch (form) {
+        case FORM_HEX:
+            len = to_hex(text, raw, nbytes);
+            v = check_mem(text, len, MIN_LEN);
+            break;
+        case FORM_URLSAFE:
+            len = to_urlsafe(text, raw, nbytes);
+            v = check_mem(text, len, MIN_LEN);
+            break;
+        default:
+            v = check_mem(raw, nbytes, MIN_LEN);
+            break;
+        }
+        if (v != FS_SECRET_OK) {
+            bad++;
+        }
+    }
+    return bad;
+}
+
+static void
+test_missing(void)
+{
+    CHECK(fs_secret_check(NULL, 0, MIN_LEN, NULL) == FS_SECRET_MISSING);
+    CHECK(fs_secret_check(NULL, 5, MIN_LEN, NULL) == FS_SECRET_MISSING);
+    CHECK(check_str("", MIN_LEN, NULL) == FS_SECRET_MISSING);
+    CHECK(check_str("", 0, NULL) == FS_SECRET_MISSING);
+}
+
+static void
+test_builtin(void)
+{
+    static const char *const known[] = {
+        "dev",
+        "192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf",
+        "5f352379324c22463451387a0aec5d2f",
+        "test key", "secret", "changeme", "change-me", "secret-key",
+        "your-secret-key", "super secret key", "you-will-never-guess",
+        "hard to guess string", "development key",
+        "secret_key", "mysecretkey", "my-secret-key", "your_secret_key",
+        "supersecretkey", "super-secret", "changethis", "password",
+        "default", "flask", "keyboard cat", "s3cr3t",
+        /* The quickstart key as str (U+00EC in UTF-8) and as source text. */
+        "_5#y2L\"F4Q8z\n\xc3\xac]/",
+        "_5#y2L\"F4Q8z\\n\\xec]/",
+        "b'_5#y2L\"F4Q8z\\n\\xec]/'",
+    };
+    static const unsigned char quickstart[] = {
+        0x5f, 0x35, 0x23, 0x79, 0x32, 0x4c, 0x22, 0x46,
+        0x34, 0x51, 0x38, 0x7a, 0x0a, 0xec, 0x5d, 0x2f,
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+        /* Known beats short: min_length far above every entry. */
+        CHECK(check_str(known[i], 64, NULL) == FS_SECRET_KNOWN);
+        CHECK(check_str(known[i], 0, NULL) == FS_SECRET_KNOWN);
+    }
+    CHECK(strlen(known[26]) == 20);
+    CHECK(check_mem(quickstart, sizeof(quickstart), 64) == FS_SECRET_KNOWN);
+    CHECK(check_mem(quickstart, sizeof(quickstart), 0) == FS_SECRET_KNOWN);
+
+    /* Exact, case-sensitive, whole-key comparison only. */
+    CHECK(check_str("Dev", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("dev ", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("de", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("Dev", MIN_LEN, NULL) == FS_SECRET_SHORT);
+    CHECK(check_mem(quickstart, sizeof(quickstart) - 1, 0) == FS_SECRET_OK);
+    CHECK(check_str("Keyboard Cat", 0, NULL) == FS_SECRET_OK);
+}
+
+static void
+test_short(void)
+{
+    CHECK(check_str("Xk9#mQ2zP4", MIN_LEN, NULL) == FS_SECRET_SHORT);
+    CHECK(check_str("Xk9#mQ2zP4", 10, NULL) == FS_SECRET_OK);
+    CHECK(check_str("Xk9#mQ2zP4", 11, NULL) == FS_SECRET_SHORT);
+    CHECK(check_str("x7Gq", MIN_LEN, NULL) == FS_SECRET_SHORT);
+    CHECK(check_str("3a7bd3e2360a3d29eea436fcfb7e44c7", 33, NULL)
+          == FS_SECRET_SHORT);
+    CHECK(check_str("3a7bd3e2360a3d29eea436fcfb7e44c7", 32, NULL)
+          == FS_SECRET_OK);
+}
+
+static void
+test_low_variety(void)
+{
+    char buf[512];
+    char edited[512];
+
+    CHECK(check_str(repeat(buf, "a", 64), MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str(repeat(buf, "abcdefgh", 8), MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str(repeat(buf, "0123456789", 4), MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("abcdefghijklmnopqrstuvwxyz", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("ABCDEFGHIJKLMNOPQRSTUVWXYZ", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("zyxwvutsrqponmlkjihgfedcba", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str(repeat(buf, "0123456789abcdef", 2), MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str(repeat(buf, "0123456789abcdef", 4), MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("9876543210fedcba9876543210fedcba", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("456789012345678901234567890123", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("aaaabbbbccccddddeeeeffffgggghhhh", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("my-app-abcdefghijklmnopqrstuvwxyz", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    /* Fewer than 8 distinct bytes, no pattern. */
+    CHECK(check_str("abacbdcadbcabdcadcbadbcadbcabdca", MIN_LEN, NULL)
+          == FS_SECRET_LOW_VARIETY);
+    /* A pattern with one byte changed is still the pattern. */
+    repeat(edited, "abcdefgh", 8);
+    edited[37] = 'Z';
+    CHECK(check_str(edited, MIN_LEN, NULL) == FS_SECRET_LOW_VARIETY);
+    repeat(edited, "Qm7#xR2!", 6);
+    CHECK(check_str(edited, MIN_LEN, NULL) == FS_SECRET_LOW_VARIETY);
+    /* Low variety is reported before short. */
+    CHECK(check_str("aaaa", MIN_LEN, NULL) == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("abababab", MIN_LEN, NULL) == FS_SECRET_LOW_VARIETY);
+    CHECK(check_str("abcdef", MIN_LEN, NULL) == FS_SECRET_LOW_VARIETY);
+
+    /* Short runs and repeats inside a random key are fine. */
+    CHECK(check_str("0123f8a1c94e7b20d5aa6c3e19b7f04d", MIN_LEN, NULL)
+          == FS_SECRET_OK);
+    CHECK(check_str("Zq3abcdefgh-T9kP_w2LmN8vRx4YcJ6s", MIN_LEN, NULL)
+          == FS_SECRET_OK);
+    /* A strong key written twice keeps its entropy: not flagged. */
+    CHECK(check_str("b7E-x2Qp9_Lm4Rt8b7E-x2Qp9_Lm4Rt8", MIN_LEN, NULL)
+          == FS_SECRET_OK);
+    /* Raw bytes with NULs. */
+    CHECK(check_mem("\x00\x91\x3f\xe2\x00\x17\xc4\x5b\x88\x00\x2d\x6a"
+                    "\xf0\x39\x00\xbe\x71\x0c\xd5\x42\x00\x9e\x63\xa8",
+                    24, MIN_LEN) == FS_SECRET_OK);
+}
+
+static void
+test_strong_random(void)
+{
+    int fp;
+
+    fp = false_positives(FORM_HEX, 16);     /* token_hex(16) */
+    CHECK(fp == 0);
+    fp = false_positives(FORM_HEX, 24);
+    CHECK(fp == 0);
+    fp = false_positives(FORM_HEX, 32);     /* token_hex(32) */
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URLSAFE, 24); /* token_urlsafe(24) */
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URLSAFE, 32);
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URLSAFE, 64);
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URANDOM, 24); /* os.urandom(24) */
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URANDOM, 32);
+    CHECK(fp == 0);
+    fp = false_positives(FORM_URANDOM, 64);
+    CHECK(fp == 0);
+}
+
+static void
+test_verdict_names(void)
+{
+    CHECK(strcmp(fs_secret_verdict_name(FS_SECRET_OK), "ok") == 0);
+    CHECK(strcmp(fs_secret_verdict_name(FS_SECRET_MISSING), "missing") == 0);
+    CHECK(strcmp(fs_secret_verdict_name(FS_SECRET_KNOWN), "known value")
+          == 0);
+    CHECK(strcmp(fs_secret_verdict_name(FS_SECRET_SHORT), "too short") == 0);
+    CHECK(strcmp(fs_secret_verdict_name(FS_SECRET_LOW_VARIETY),
+                 "low variety") == 0);
+    CHECK(fs_secret_verdict_name((enum fs_secret_verdict)99) != NULL);
+}
+
+/* Write len bytes to a new temp file; its path goes to path (size 64). */
+static int
+write_temp(char *path, const void *data, size_t len)
+{
+    FILE *f;
+    int fd;
+
+    strcpy(path, "/tmp/fs_test_secret_XXXXXX");
+    fd = mkstemp(path);
+    if (fd < 0) {
+        return -1;
+    }
+    f = fdopen(fd, "w");
+    if (f == NULL) {
+        close(fd);
+        return -1;
+    }
+    if (len > 0 && fwrite(data, 1, len, f) != len) {
+        fclose(f);
+        return -1;
+    }
+    return fclose(f);
+}
+
+static void
+test_weak_list(void)
+{
+    static const char text[] =
+        "hunter2-flask-key\n"
+        "crlf-line-key\r\n"
+        "\n"
+        "\r\n"
+        "duplicate-key\n"
+        "duplicate-key\n"
+        "with space key\n"
+        "bin\x00key\n"
+        "last-line-no-newline";
+    struct fs_weak_list *wl;
+    const char *err = NULL;
+    char path[64];
+
+    CHECK(write_temp(path, text, sizeof(text) - 1) == 0);
+    wl = fs_weak_list_load(path, &err);
+    CHECK(wl != NULL);
+    CHECK(fs_weak_list_size(wl) == 6);
+    CHECK(check_str("hunter2-flask-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("crlf-line-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("crlf-line-key\r", MIN_LEN, wl) != FS_SECRET_KNOWN);
+    CHECK(check_str("duplicate-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("with space key", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_mem("bin\x00key", 7, MIN_LEN) != FS_SECRET_KNOWN);
+    CHECK(fs_secret_check((const unsigned char *)"bin\x00key", 7, MIN_LEN, wl)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("last-line-no-newline", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("hunter2-flask-ke", MIN_LEN, wl) == FS_SECRET_SHORT);
+    CHECK(check_str("Wq8-hT3_zLp6Ry1vKc9XbN4mGs7dJf2A", MIN_LEN, wl)
+          == FS_SECRET_OK);
+    /* Built-ins still apply with a list. */
+    CHECK(check_str("dev", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    fs_weak_list_free(wl);
+    unlink(path);
+
+    /* An empty file is a valid, empty list. */
+    CHECK(write_temp(path, "", 0) == 0);
+    wl = fs_weak_list_load(path, &err);
+    CHECK(wl != NULL);
+    CHECK(fs_weak_list_size(wl) == 0);
+    CHECK(check_str("hunter2-flask-key", 0, wl) == FS_SECRET_OK);
+    fs_weak_list_free(wl);
+    unlink(path);
+
+    fs_weak_list_free(NULL);
+    CHECK(fs_weak_list_size(NULL) == 0);
+}
+
+static void
+test_weak_list_refused(void)
+{
+    const char *err;
+    char path[64];
+    int fd;
+
+    err = NULL;
+    CHECK(fs_weak_list_load("/nonexistent/fs-weak.txt", &err) == NULL);
+    CHECK(err != NULL && err[0] != '\0');
+    err = NULL;
+    CHECK(fs_weak_list_load("/tmp", &err) == NULL);
+    CHECK(err != NULL && strstr(err, "regular") != NULL);
+    err = NULL;
+    CHECK(fs_weak_list_load("/dev/null", &err) == NULL);
+    CHECK(err != NULL && strstr(err, "regular") != NULL);
+    CHECK(fs_weak_list_load("/dev/null", NULL) == NULL);
+
+    /* A sparse file one byte over 64 MiB: refused before any read. */
+    strcpy(path, "/tmp/fs_test_secret_XXXXXX");
+    fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(ftruncate(fd, 64L * 1024 * 1024 + 1) == 0);
+        close(fd);
+        err = NULL;
+        CHECK(fs_weak_list_load(path, &err) == NULL);
+        CHECK(err != NULL && strstr(err, "64 MiB") != NULL);
+        unlink(path);
+    }
+}
+
+#define BIG_LINES 56000
+
+static void
+test_weak_list_big(void)
+{
+    struct fs_weak_list *wl;
+    struct timespec t0, t1;
+    const char *err = NULL;
+    char path[64], line[64];
+    char *text, *p;
+    double ms;
+    int i, n, present = 0, absent = 0;
+
+    text = malloc((size_t)BIG_LINES * 48);
+    CHECK(text != NULL);
+    if (text == NULL) {
+        return;
+    }
+    p = text;
+    for (i = 0; i < BIG_LINES; i++) {
+        /* Varied lengths and CRLF on every third line. */
+        n = sprintf(p, "weak-%d-%x%s", i, (unsigned)i * 2654435761u,
+                    i % 3 == 0 ? "\r\n" : "\n");
+        p += n;
+    }
+    CHECK(write_temp(path, text, (size_t)(p - text)) == 0);
+    free(text);
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    wl = fs_weak_list_load(path, &err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3
+         + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    CHECK(wl != NULL);
+    if (UNDER_VALGRIND()) {
+        printf("weak list: %d lines loaded in %.3f ms (under valgrind: "
+               "bound not checked)\n", BIG_LINES, ms);
+    }
+    else {
+        printf("weak list: %d lines loaded in %.3f ms\n", BIG_LINES, ms);
+        CHECK(ms < 50.0);
+    }
+    CHECK(fs_weak_list_size(wl) == BIG_LINES);
+
+    for (i = 0; i < BIG_LINES; i += 7) {
+        sprintf(line, "weak-%d-%x", i, (unsigned)i * 2654435761u);
+        present += check_str(line, 0, wl) == FS_SECRET_KNOWN;
+        sprintf(line, "weak-%d-%x", i + BIG_LINES, (unsigned)i * 2654435761u);
+        absent += check_str(line, 0, wl) != FS_SECRET_KNOWN;
+    }
+    CHECK(present == (BIG_LINES + 6) / 7);
+    CHECK(absent == (BIG_LINES + 6) / 7);
+    fs_weak_list_free(wl);
+    unlink(path);
+}
+
+int
+main(void)
+{
+    test_missing();
+    test_builtin();
+    test_short();
+    test_low_variety();
+    test_strong_random();
+    test_verdict_names();
+    test_weak_list();
+    test_weak_list_refused();
+    test_weak_list_big();
+    return fs_test_report();
+}
