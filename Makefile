@@ -1,5 +1,7 @@
 # flaskshield -- build, test, install.
 #
+#   make deps            install the Debian packages needed (as root)
+#   make demo            build, then show the shield on the bundled example
 #   make                 build/libflaskshield.so and build/flaskshield
 #   make test            C unit tests, then the integration suite (pytest)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR honoured
@@ -42,16 +44,24 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 LIB := $(BUILD)/libflaskshield.so
 CMD := $(BUILD)/flaskshield
 
-.PHONY: all test unit integration install uninstall bench fuzz clean
+.PHONY: all deps demo test unit integration install uninstall bench fuzz clean
 all: $(LIB) $(CMD)
+
+deps:
+	tools/install-deps.sh
+
+demo: all
+	FLASKSHIELD_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tools/demo.py
 
 $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h policy/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -I$(PYTHON_INC) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -I$(PYTHON_INC) -c $< -o $@
 
 $(BUILD)/%.o: %.c $(wildcard policy/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # -z defs: any C-API symbol used directly instead of through the run-time
 # table fails the link (decision 1 of DESIGN.md).
@@ -74,3 +84,22 @@ test: unit integration
 
 clean:
 	rm -rf build build-*
+
+# libFuzzer target for the policy loader.  Needs clang and its libFuzzer
+# runtime (Debian: clang and libclang-rt-14-dev).  Seeds: the shipped policy
+# and the example policies; FUZZ_SECONDS bounds the run.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Ipolicy -g -O1 \
+                -fsanitize=fuzzer,address,undefined \
+                -fno-sanitize-recover=undefined
+
+$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(POLICY_SRC) $(wildcard policy/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c $(POLICY_SRC) -ldl
+
+fuzz: $(BUILD)/fuzz_policy
+	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
+	cp policy/policy.conf examples/policies/*.conf $(BUILD)/fuzz-seeds/
+	$(BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -dict=tests/fuzz/policy.dict $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
