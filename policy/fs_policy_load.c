@@ -570,7 +570,7 @@ fs_policy_load_buffer(const char *name, const char *data, size_t len,
     }
     else {
         fs_source_expand(&src, name, data, len, st, &d);
-        if (src.text != NULL && !src.unterminated) {
+        if (src.text != NULL && !src.no_parse) {
             fs_parse(&src, p, &d);
         }
         if (!fs_diag_failed(&d)) {

@@ -32,6 +32,11 @@ struct fs_expand {
     unsigned open_line;                 /* where a string/comment began */
     char ident[64];                     /* last name seen */
     char setting[64];                   /* last name followed by = or : */
+    /* Where a string may stand: after = : [ ( , (in a list or array) or
+     * another string.  open[] holds the brackets still open. */
+    bool value_ok;
+    char open[64];
+    size_t nopen;
 };
 
 static void fs_expand_file(struct fs_expand *x, unsigned file,
@@ -221,6 +226,7 @@ fs_lex_line(struct fs_expand *x, unsigned file, unsigned line,
             }
             if (c == '"') {
                 x->state = FS_LX_CODE;
+                x->value_ok = true;     /* "a" "b" is one string */
             }
             i++;
             continue;
@@ -244,10 +250,39 @@ fs_lex_line(struct fs_expand *x, unsigned file, unsigned line,
             continue;
         }
         if (c == '"') {
+            if (!x->value_ok && !x->src->no_parse) {
+                x->src->no_parse = true;
+                fs_diag_add(x->d, fs_xline(x), "%s:%u: syntax error (a "
+                            "string cannot stand here)", x->src->files[file],
+                            line);
+            }
             x->state = FS_LX_STRING;
             x->open_line = line;
             i++;
             continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+            i++;
+            continue;
+        }
+        x->value_ok = c == '=' || c == ':' || c == '[' || c == '('
+                      || (c == ',' && x->nopen > 0
+                          && x->open[x->nopen - 1] != '{');
+        if (c == '{' || c == '[' || c == '(') {
+            if (x->nopen == sizeof(x->open)) {
+                if (!x->src->no_parse) {
+                    x->src->no_parse = true;
+                    fs_diag_add(x->d, fs_xline(x), "%s:%u: nested more than "
+                                "%zu deep", x->src->files[file], line,
+                                sizeof(x->open));
+                }
+            }
+            else {
+                x->open[x->nopen++] = c;
+            }
+        }
+        else if ((c == '}' || c == ']' || c == ')') && x->nopen > 0) {
+            x->nopen--;
         }
         if (fs_is_alpha(c) || c == '*') {
             size_t j = i + 1, m;
@@ -463,7 +498,7 @@ fs_expand_file(struct fs_expand *x, unsigned file, const char *data,
         p = eol ? eol + 1 : end;
     }
     if (x->state != FS_LX_CODE) {
-        x->src->unterminated = true;
+        x->src->no_parse = true;
     }
     if (x->state == FS_LX_STRING) {
         fs_diag_add(x->d, fs_xline(x), "%s:%u: unterminated string",

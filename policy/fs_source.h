@@ -10,7 +10,10 @@
  * place.  The same scan (a small lexer that knows strings and comments, so
  * that an @include inside either is left alone, as libconfig does) also
  * flags integer literals that libconfig 1.5 would silently truncate to 32
- * bits, and strings or comments left open at the end of a file.
+ * bits, strings or comments left open at the end of a file, and a string
+ * where libconfig expects no value: libconfig 1.5 reports that as a syntax
+ * error and leaks the string (bison has no destructor for it), so such a
+ * text is rejected here and never parsed.
  */
 #ifndef FS_SOURCE_H
 #define FS_SOURCE_H
@@ -36,8 +39,8 @@ struct fs_source {
     size_t nfiles;
     struct fs_source_line *lines;       /* lines[i]: expanded line i + 1 */
     size_t nlines, linecap;
-    bool unterminated;          /* a string or comment left open: libconfig
-                                 * would only add a confusing error */
+    bool no_parse;              /* a lexical error that libconfig would
+                                 * only report worse, or leak memory on */
 };
 
 /* Expand data[0..len), the contents of the file called name (st: its

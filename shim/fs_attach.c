@@ -61,6 +61,7 @@ fs_debug_allocator_predicted(int argc, char **argv)
 {
     bool ignore_env = false;
     bool dev = false;
+    const char *m;
     int i;
 
     for (i = 1; i < argc && argv[i] != NULL && argv[i][0] == '-'; i++) {
@@ -90,15 +91,16 @@ fs_debug_allocator_predicted(int argc, char **argv)
         }
     }
 done:
-    if (!ignore_env) {
-        const char *m = getenv("PYTHONMALLOC");
-        const char *d = getenv("PYTHONDEVMODE");
-        if ((m != NULL && strstr(m, "debug") != NULL)
-            || (d != NULL && *d != '\0')) {
-            dev = true;
-        }
+    m = ignore_env ? NULL : getenv("PYTHONMALLOC");
+    if (m != NULL && *m != '\0') {
+        return strstr(m, "debug") != NULL;  /* an explicit choice wins */
     }
-    return dev;
+    if (!ignore_env) {
+        const char *d = getenv("PYTHONDEVMODE");
+        dev = dev || (d != NULL && *d != '\0');
+    }
+    /* A Py_DEBUG build starts with the debug allocator. */
+    return dev || dlsym(RTLD_DEFAULT, "_Py_RefTotal") != NULL;
 }
 
 /* Register the audit hook once per runtime.  `handle` is where the C API

@@ -249,6 +249,29 @@ test_errors(void)
                      "p.conf:2: unterminated string"));
     CHECK(tp_reject1("mode = \"report\";\n/* open\n\n",
                      "p.conf:2: unterminated /* comment"));
+    /* a string where libconfig expects none (it would leak it) */
+    CHECK(tp_reject1("mode = \"off\";\n\"abc\";\n",
+                     "p.conf:2: syntax error (a string cannot stand here)"));
+    CHECK(tp_reject1("log = { file = \"/x\"\n  \"y\" 3; };\n",
+                     "p.conf:2: syntax error"));
+    CHECK(tp_reject1("body = {\n \"x\" };\n",
+                     "p.conf:2: syntax error (a string"));
+    CHECK(tp_reject1("mode = \"off\", \"x\";\n",
+                     "p.conf:1: syntax error (a string"));
+    CHECK(tp_reject1("mode = 1 \"x\";\n", "p.conf:1: syntax error (a string"));
+    {
+        struct fs_policy *p = NULL;
+        struct fs_policy_errors e;
+        int rc = tp_load("strs.conf", "config = { S = \"a\" \"b\"\n"
+                         "  \"c\"; };\nx = [\"a\", \"b\"];\n"
+                         "y = ( \"a\", ( \"b\" ), { z = \"c\"; } );\n",
+                         &p, &e);
+        CHECK(rc == -1 && e.count == 2);
+        CHECK(tp_has(&e, "strs.conf:3: x: unknown setting"));
+        CHECK(tp_has(&e, "strs.conf:4: y: unknown setting"));
+        fs_policy_errors_free(&e);
+        fs_policy_free(p);
+    }
     /* paths */
     CHECK(tp_reject1("log = { file = \"x.log\"; };\n",
                      "p.conf:1: log.file: must be an absolute path "
