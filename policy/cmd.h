@@ -30,7 +30,8 @@ int fs_cmd_run(int argc, char **argv);
 int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* Load FILE, or the policy the process would resolve when file is NULL;
+/* Load FILE ("-": standard input), or the policy the process would
+ * resolve when file is NULL;
  * *shown is the name to print.  Errors are printed to stderr, one a line.
  * Returns 0 (valid, or no file at all) or -1. */
 int fs_cmd_load(const char *file, struct fs_policy **p, const char **shown);

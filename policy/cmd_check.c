@@ -16,7 +16,8 @@ static void
 fs_check_help(FILE *f)
 {
     fprintf(f, "usage: flaskshield check [FILE]\n\n"
-               "Validate a policy file (default: the one in force, from\n"
+               "Validate a policy file ('-': standard input; default: the one\n"
+               "in force, from "
                "FLASKSHIELD_POLICY or %s).\n"
                "Exit 0 when valid, 1 with every error on stderr.\n",
             FS_DEFAULT_POLICY_PATH);

@@ -8,9 +8,12 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "fs_file.h"
+#include "fs_policy_int.h"
 
 #ifndef FS_VERSION
 #define FS_VERSION "unknown"
@@ -53,6 +56,33 @@ fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
     return FS_EXIT_USAGE;
 }
 
+/* FILE "-": the policy text on standard input (includes relative to the
+ * current directory), at most FS_FILE_MAX bytes. */
+static int
+fs_cmd_load_stdin(struct fs_policy **p, struct fs_policy_errors *errs)
+{
+    char *buf = malloc(FS_FILE_MAX + 2);
+    size_t len;
+    int rc;
+
+    if (buf == NULL) {
+        *p = NULL;
+        return -1;
+    }
+    len = fread(buf, 1, FS_FILE_MAX + 1, stdin);
+    if (len > FS_FILE_MAX || ferror(stdin)) {
+        fprintf(stderr, "<stdin>:0: %s\n", len > FS_FILE_MAX
+                ? "is larger than 1 MiB" : "cannot read");
+        free(buf);
+        *p = fs_policy_defaults();
+        return -1;
+    }
+    buf[len] = '\0';
+    rc = fs_policy_load_buffer("<stdin>", buf, len, NULL, p, errs);
+    free(buf);
+    return rc;
+}
+
 int
 fs_cmd_load(const char *file, struct fs_policy **p, const char **shown)
 {
@@ -60,7 +90,11 @@ fs_cmd_load(const char *file, struct fs_policy **p, const char **shown)
     size_t i;
     int rc;
 
-    if (file != NULL) {
+    if (file != NULL && strcmp(file, "-") == 0) {
+        rc = fs_cmd_load_stdin(p, &errs);
+        *shown = "<stdin>";
+    }
+    else if (file != NULL) {
         rc = fs_policy_load(file, p, &errs);
         *shown = file;
     }
