@@ -9,7 +9,8 @@
 set -euo pipefail
 
 PACKAGES=(
-    build-essential libconfig-dev python3-dev clang valgrind   # build, sanitizers, fuzzing
+    build-essential libconfig-dev python3-dev valgrind          # build, sanitizers
+    clang libclang-rt-14-dev                                    # make fuzz (libFuzzer)
     python3-flask python3-pytest                                # the Debian stack, tests
     gunicorn python3-gunicorn python3-waitress                  # WSGI servers
     uwsgi-core uwsgi-plugin-python3
