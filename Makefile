@@ -72,7 +72,8 @@ $(CMD): $(CMD_OBJ) $(POLICY_OBJ)
 	$(CC) -o $@ $^ $(SAN_LDFLAGS) -ldl
 
 $(BUILD)/test_%: tests/unit/test_%.c $(POLICY_OBJ)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(SAN_LDFLAGS) -ldl
+	@echo "  LINK    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(SAN_LDFLAGS) -ldl
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done

@@ -237,6 +237,165 @@ fs_weak_contains(const struct fs_weak_list *wl, const unsigned char *key,
     return 0;
 }
 
+static int
+fs_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Append code point cp to out as UTF-8; returns the bytes written (0 for
+ * an invalid code point). */
+static size_t
+fs_put_utf8(unsigned char *out, unsigned long cp)
+{
+    if (cp < 0x80) {
+        out[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = (unsigned char)(0xc0 | (cp >> 6));
+        out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = (unsigned char)(0xe0 | (cp >> 12));
+        out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    if (cp < 0x110000) {
+        out[0] = (unsigned char)(0xf0 | (cp >> 18));
+        out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+        out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+        out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 4;
+    }
+    return 0;
+}
+
+/*
+ * Public cracking word lists of Flask keys (flask-unsign's, for one) hold
+ * each key as a Python literal: 'key', "key", b'\x01...'.  A line that is
+ * one such literal is decoded to the key it denotes (str literals to UTF-8,
+ * as the guard counts str keys); any other line is the key as it stands.
+ * Returns the key's length (never more than n), or FS_NOT_LITERAL.  The key
+ * is written to out unless out is NULL; out == s decodes in place (the
+ * output never overtakes the input).
+ */
+#define FS_NOT_LITERAL ((size_t)-1)
+
+static size_t
+fs_weak_unquote(const unsigned char *s, size_t n, unsigned char *out)
+{
+    unsigned char utf8[4];
+    size_t i, o = 0, start = 0;
+#define FS_PUT(byte)                                                    \
+    do {                                                                \
+        if (out != NULL) {                                              \
+            out[o] = (byte);                                            \
+        }                                                               \
+        o++;                                                            \
+    } while (0)
+    int bytes = 0;
+    unsigned char q;
+
+    if (n >= 3 && (s[0] == 'b' || s[0] == 'B')) {
+        bytes = 1;
+        start = 1;
+    }
+    if (n - start < 2) {
+        return FS_NOT_LITERAL;
+    }
+    q = s[start];
+    if ((q != '\'' && q != '"') || s[n - 1] != q) {
+        return FS_NOT_LITERAL;
+    }
+    for (i = start + 1; i < n - 1; i++) {
+        unsigned char c = s[i];
+        unsigned long cp;
+        size_t k, digits;
+        int d;
+
+        if (c == q) {
+            return FS_NOT_LITERAL;           /* an unescaped quote inside: not one literal */
+        }
+        if (c != '\\') {
+            FS_PUT(c);
+            continue;
+        }
+        if (++i >= n - 1) {
+            return FS_NOT_LITERAL;
+        }
+        c = s[i];
+        switch (c) {
+        case '\\': case '\'': case '"':
+            FS_PUT(c);
+            continue;
+        case 'n': FS_PUT('\n'); continue;
+        case 'r': FS_PUT('\r'); continue;
+        case 't': FS_PUT('\t'); continue;
+        case 'a': FS_PUT('\a'); continue;
+        case 'b': FS_PUT('\b'); continue;
+        case 'f': FS_PUT('\f'); continue;
+        case 'v': FS_PUT('\v'); continue;
+        case 'x': digits = 2; break;
+        case 'u': digits = bytes ? 0 : 4; break;
+        case 'U': digits = bytes ? 0 : 8; break;
+        default:
+            if (c >= '0' && c <= '7') {
+                cp = 0;
+                for (k = 0; k < 3 && i < n - 1 && s[i] >= '0' && s[i] <= '7';
+                     k++, i++) {
+                    cp = cp * 8 + (unsigned long)(s[i] - '0');
+                }
+                i--;
+                digits = 0;
+                goto emit;
+            }
+            return FS_NOT_LITERAL;           /* an escape Python would not accept */
+        }
+        if (digits == 0 || i + digits >= n) {
+            return FS_NOT_LITERAL;
+        }
+        cp = 0;
+        for (k = 1; k <= digits; k++) {
+            if ((d = fs_hex_digit(s[i + k])) < 0) {
+                return FS_NOT_LITERAL;
+            }
+            cp = cp * 16 + (unsigned long)d;
+        }
+        i += digits;
+emit:
+        if (bytes) {
+            if (cp > 0xff) {
+                return FS_NOT_LITERAL;
+            }
+            FS_PUT((unsigned char)cp);
+        }
+        else {
+            /* UTF-8 of cp is never longer than its escape */
+            size_t w = fs_put_utf8(utf8, cp);
+            if (w == 0) {
+                return FS_NOT_LITERAL;
+            }
+            for (k = 0; k < w; k++) {
+                FS_PUT(utf8[k]);
+            }
+        }
+    }
+    return o;
+#undef FS_PUT
+}
+
 static void
 fs_set_err(const char **err, const char *msg)
 {
@@ -330,6 +489,11 @@ fs_weak_list_load(const char *path, const char **err)
         line_len = end - start;
         if (line_len > 0 && wl->buf[end - 1] == '\r') {
             line_len--;
+        }
+        if (fs_weak_unquote(wl->buf + start, line_len, NULL)
+            != FS_NOT_LITERAL) {
+            line_len = fs_weak_unquote(wl->buf + start, line_len,
+                                       wl->buf + start);
         }
         if (line_len == 0) {
             continue;

@@ -390,6 +390,44 @@ test_weak_list(void)
     CHECK(fs_weak_list_size(NULL) == 0);
 }
 
+/* Lines that are Python literals (flask-unsign's word list) are decoded. */
+static void
+test_weak_list_literals(void)
+{
+    static const char text[] =
+        "'quoted-str-key-one'\n"
+        "\"double-quoted key two\"\n"
+        "b'\\x01\\x02bytes\\xffkey'\n"
+        "'caf\\xe9-\\u00e9t\\u00e9-key'\n"
+        "'escapes \\'inside\\' \\\\ \\n'\n"
+        "'unbalanced\n"
+        "'two' 'literals'\n"
+        "b'\\u00e9 is no bytes escape'\n";
+    struct fs_weak_list *wl;
+    const char *err = NULL;
+    char path[64];
+
+    CHECK(write_temp(path, text, sizeof(text) - 1) == 0);
+    wl = fs_weak_list_load(path, &err);
+    CHECK(wl != NULL);
+    CHECK(fs_weak_list_size(wl) == 8);
+    CHECK(check_str("quoted-str-key-one", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("double-quoted key two", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(fs_secret_check((const unsigned char *)"\x01\x02" "bytes\xff" "key", 11,
+                          MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("caf\xc3\xa9-\xc3\xa9t\xc3\xa9-key", MIN_LEN, wl)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("escapes 'inside' \\ \n", MIN_LEN, wl)
+          == FS_SECRET_KNOWN);
+    /* not a single literal: the line is the key as it stands */
+    CHECK(check_str("'unbalanced", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("'two' 'literals'", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("b'\\u00e9 is no bytes escape'", MIN_LEN, wl)
+          == FS_SECRET_KNOWN);
+    fs_weak_list_free(wl);
+    unlink(path);
+}
+
 static void
 test_weak_list_refused(void)
 {
@@ -488,6 +526,7 @@ main(void)
     test_strong_random();
     test_verdict_names();
     test_weak_list();
+    test_weak_list_literals();
     test_weak_list_refused();
     test_weak_list_big();
     return fs_test_report();
