@@ -25,6 +25,10 @@ struct fs_cmd {
 int fs_cmd_check(int argc, char **argv);
 int fs_cmd_explain(int argc, char **argv);
 int fs_cmd_run(int argc, char **argv);
+int fs_cmd_enable(int argc, char **argv);
+int fs_cmd_disable(int argc, char **argv);
+int fs_cmd_status(int argc, char **argv);
+int fs_cmd_doctor(int argc, char **argv);
 
 /* "flaskshield NAME: " + message to stderr, then the exit status. */
 int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
@@ -35,5 +39,53 @@ int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
  * *shown is the name to print.  Errors are printed to stderr, one a line.
  * Returns 0 (valid, or no file at all) or -1. */
 int fs_cmd_load(const char *file, struct fs_policy **p, const char **shown);
+
+/* ---- cmd_library.c: the library, and programs run under it ---------- */
+
+#define FS_LIBNAME "libflaskshield.so"
+
+/* The library to preload: $FLASKSHIELD_LIBRARY, else libflaskshield.so
+ * next to this executable, else FS_LIBDIR/libflaskshield.so.  A static
+ * buffer (or the environment); NULL when none is readable, after a
+ * message on stderr naming "flaskshield CMD" unless cmd is NULL. */
+const char *fs_cmd_library(const char *cmd);
+
+/* Is entry[0..len) a path whose last component is libflaskshield.so? */
+bool fs_cmd_is_library_entry(const char *entry, size_t len);
+
+/* The outcome of fs_cmd_spawn(). */
+struct fs_child {
+    int status;                 /* exit status, or -1 if killed */
+    int signal;                 /* the signal that killed it, or 0 */
+    bool timed_out;             /* killed after the time limit */
+    char *out, *err;            /* NUL-terminated output (first MiB) */
+    size_t out_len, err_len;
+};
+
+/* Run argv (PATH searched) with lib appended to LD_PRELOAD (any other
+ * libflaskshield.so entry dropped; lib NULL: LD_PRELOAD untouched), stdin
+ * /dev/null, in cwd (NULL: here), killed after timeout seconds.  Returns 0
+ * with *res filled (fs_child_free() it), or -1 if it could not be started
+ * (message printed). */
+int fs_cmd_spawn(char *const argv[], const char *lib, const char *cwd,
+                 int timeout, struct fs_child *res);
+void fs_child_free(struct fs_child *res);
+
+/* The child's stderr, each line prefixed with indent. */
+void fs_child_print_stderr(FILE *f, const struct fs_child *res,
+                           const char *indent);
+
+/* name itself if it has a '/' and is executable, else the first
+ * executable name in $PATH; heap string, or NULL. */
+char *fs_cmd_find_program(const char *name);
+
+/* ---- cmd_doctor.c: the interpreter check enable shares -------------- */
+
+/* Run python with lib preloaded, import flaskshield and the self-test
+ * module _flaskshield_probe; print what was found, each line prefixed with
+ * indent, on stdout (the status() JSON too when show_status).  0 when the
+ * library attached and the probe's callback ran once, else -1. */
+int fs_doctor_probe(const char *python, const char *lib, const char *indent,
+                    bool show_status);
 
 #endif /* FS_CMD_H */

@@ -23,8 +23,6 @@
 #define FS_LIBDIR "/usr/local/lib/flaskshield"
 #endif
 
-#define FS_LIBNAME "libflaskshield.so"
-
 static void
 fs_run_help(FILE *f)
 {
@@ -34,45 +32,6 @@ fs_run_help(FILE *f)
                "--policy, FLASKSHIELD_POLICY=FILE (checked first).  The\n"
                "library: $FLASKSHIELD_LIBRARY, else the one next to this\n"
                "program, else %s/%s.\n", FS_LIBNAME, FS_LIBDIR, FS_LIBNAME);
-}
-
-/* The library to preload, in a static buffer; NULL when none exists. */
-static const char *
-fs_run_library(void)
-{
-    static char path[PATH_MAX + sizeof(FS_LIBNAME) + 1];
-    const char *env = getenv("FLASKSHIELD_LIBRARY");
-    char exe[PATH_MAX];
-    ssize_t n;
-
-    if (env != NULL && env[0] != '\0') {
-        if (access(env, R_OK) != 0) {
-            fprintf(stderr, "flaskshield run: FLASKSHIELD_LIBRARY=%s: %s\n",
-                    env, strerror(errno));
-            return NULL;
-        }
-        return env;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        char *slash;
-        exe[n] = '\0';
-        slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            snprintf(path, sizeof(path), "%s/%s", exe, FS_LIBNAME);
-            if (access(path, R_OK) == 0) {
-                return path;
-            }
-        }
-    }
-    snprintf(path, sizeof(path), "%s/%s", FS_LIBDIR, FS_LIBNAME);
-    if (access(path, R_OK) == 0) {
-        return path;
-    }
-    fprintf(stderr, "flaskshield run: %s not found next to this program nor "
-                    "in %s; set FLASKSHIELD_LIBRARY\n", FS_LIBNAME, FS_LIBDIR);
-    return NULL;
 }
 
 /* Is a libflaskshield.so already in the LD_PRELOAD list (':' or ' ')? */
@@ -193,7 +152,7 @@ fs_cmd_run(int argc, char **argv)
         }
         free(abs);
     }
-    lib = fs_run_library();
+    lib = fs_cmd_library("run");
     if (lib == NULL) {
         return FS_EXIT_EXEC;
     }
