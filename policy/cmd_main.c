@@ -26,6 +26,14 @@ static const struct fs_cmd fs_cmds[] = {
      "print the effective policy in libconfig syntax"},
     {"run", fs_cmd_run, "[--policy FILE] -- COMMAND [ARG...]",
      "run COMMAND with libflaskshield.so preloaded"},
+    {"enable", fs_cmd_enable, "[--preload-file FILE] [--python PYTHON]",
+     "check the library, then add it to /etc/ld.so.preload"},
+    {"disable", fs_cmd_disable, "[--preload-file FILE]",
+     "remove the library from /etc/ld.so.preload"},
+    {"status", fs_cmd_status, "[--preload-file FILE]",
+     "is the library preloaded, and which policy is in force"},
+    {"doctor", fs_cmd_doctor, "[PYTHON]",
+     "can the library attach to PYTHON (default: python3 on PATH)"},
 };
 
 static void
@@ -39,8 +47,8 @@ fs_usage(FILE *f)
         fprintf(f, "  %s %s\n      %s\n", fs_cmds[i].name, fs_cmds[i].args,
                 fs_cmds[i].summary);
     }
-    fprintf(f, "\nexit status: 0 ok, 1 invalid policy, 2 usage error, "
-               "127 command not started.\n");
+    fprintf(f, "\nexit status: 0 ok, 1 invalid policy or failed check, "
+               "2 usage error,\n127 command not started.\n");
 }
 
 int
