@@ -5,6 +5,7 @@
 #   make                 build/libflaskshield.so and build/flaskshield
 #   make test            C unit tests, then the integration suite (pytest)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR honoured
+#   make uninstall       removes what install put there
 #   make SANITIZE=1 BUILD=build-asan test   the suite under ASan + UBSan
 #   make bench | fuzz | clean
 
@@ -82,6 +83,55 @@ integration: all
 	FLASKSHIELD_BUILD=$(abspath $(BUILD)) $(PYTEST) -q tests/integration
 
 test: unit integration
+
+# install: the library, the command, the man pages, and the default policy,
+# which never replaces an existing one (that one is kept; the shipped file
+# goes beside it as policy.conf.new).  Build and install with the same
+# PREFIX and SYSCONFDIR: the command and the library have LIBDIR and the
+# policy path compiled in.  uninstall removes what install put there, but a
+# policy.conf (or policy.conf.new) that differs from the shipped file is the
+# operator's and is kept, and it refuses while $(DESTDIR)/etc/ld.so.preload
+# still lists the library (`flaskshield disable` first).
+INSTALL ?= install
+POLICY_DEST := $(DESTDIR)$(SYSCONFDIR)/flaskshield/policy.conf
+MANPAGES    := man/flaskshield.1 man/flaskshield.conf.5
+
+install: all
+	$(INSTALL) -D -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/libflaskshield.so
+	$(INSTALL) -D -m 0755 $(CMD) $(DESTDIR)$(BINDIR)/flaskshield
+	$(INSTALL) -D -m 0644 man/flaskshield.1 $(DESTDIR)$(MANDIR)/man1/flaskshield.1
+	$(INSTALL) -D -m 0644 man/flaskshield.conf.5 $(DESTDIR)$(MANDIR)/man5/flaskshield.conf.5
+	@if [ ! -e "$(POLICY_DEST)" ]; then \
+	    echo "$(INSTALL) -D -m 0644 policy/policy.conf $(POLICY_DEST)"; \
+	    $(INSTALL) -D -m 0644 policy/policy.conf "$(POLICY_DEST)"; \
+	elif cmp -s policy/policy.conf "$(POLICY_DEST)"; then \
+	    echo "$(POLICY_DEST) is the shipped policy already: unchanged"; \
+	else \
+	    $(INSTALL) -D -m 0644 policy/policy.conf "$(POLICY_DEST).new"; \
+	    echo "$(POLICY_DEST) exists and was kept; the shipped policy was" \
+	         "installed as $(POLICY_DEST).new"; \
+	fi
+
+uninstall:
+	@if grep -qsxF "$(LIBDIR)/libflaskshield.so" "$(DESTDIR)/etc/ld.so.preload" \
+	    || grep -qsxF "$(DESTDIR)$(LIBDIR)/libflaskshield.so" "$(DESTDIR)/etc/ld.so.preload"; then \
+	    echo "$(DESTDIR)/etc/ld.so.preload still lists the library: run" \
+	         "'flaskshield disable' first" >&2; \
+	    exit 1; \
+	fi
+	rm -f $(DESTDIR)$(LIBDIR)/libflaskshield.so $(DESTDIR)$(BINDIR)/flaskshield \
+	    $(DESTDIR)$(MANDIR)/man1/flaskshield.1 \
+	    $(DESTDIR)$(MANDIR)/man5/flaskshield.conf.5
+	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
+	@for f in "$(POLICY_DEST)" "$(POLICY_DEST).new"; do \
+	    if [ ! -e "$$f" ]; then :; \
+	    elif cmp -s policy/policy.conf "$$f"; then \
+	        echo "rm -f $$f"; rm -f "$$f"; \
+	    else \
+	        echo "$$f differs from the shipped policy: kept"; \
+	    fi; \
+	done
+	-@rmdir $(DESTDIR)$(SYSCONFDIR)/flaskshield 2>/dev/null || true
 
 clean:
 	rm -rf build build-*

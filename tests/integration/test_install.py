@@ -1,0 +1,465 @@
+"""test_install.py -- make install/uninstall, enable/disable/status, doctor, man pages.
+
+Issue 7.  `make install DESTDIR=... PREFIX=/usr/local` into a temporary
+tree (files, modes, the policy.conf.new rule, uninstall), the
+`flaskshield enable | disable | status` commands against a temporary preload
+file (FLASKSHIELD_PRELOAD_FILE / --preload-file; /etc/ld.so.preload is never
+touched), `flaskshield doctor` on both interpreters, and the man pages
+(groff clean; every policy setting of the schema documented with its
+default).
+"""
+
+import filecmp
+import json
+import os
+import re
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+
+REPO = harness.REPO
+SHIPPED_POLICY = REPO / "policy" / "policy.conf"
+MAN1 = REPO / "man" / "flaskshield.1"
+MAN5 = REPO / "man" / "flaskshield.conf.5"
+
+
+def cmd_env(extra=None):
+    """Environment for running `flaskshield` itself: no library preloaded
+    into the command, but a sanitizer runtime (make SANITIZE=1) kept in
+    LD_PRELOAD so that the children the command preloads the library into
+    can load it."""
+    lib = str(harness.library_path())
+    env = dict(harness.library_env())
+    rest = [e for e in env["LD_PRELOAD"].split() if e != lib]
+    env["LD_PRELOAD"] = " ".join(rest) if rest else None
+    env["FLASKSHIELD_POLICY"] = None
+    env["FLASKSHIELD_PRELOAD_FILE"] = None
+    env.update(extra or {})
+    return env
+
+
+def fs(shield, *args, env=None, timeout=120):
+    """Run the built `flaskshield` command (text output)."""
+    return harness.run_cmd([shield.cmd] + [str(a) for a in args],
+                           preload=False, env=cmd_env(env), text=True,
+                           timeout=timeout)
+
+
+def mode_of(path):
+    return stat.S_IMODE(Path(path).stat().st_mode)
+
+
+def make(*args):
+    return subprocess.run(
+        ["make", "--no-print-directory", "-C", str(REPO),
+         "BUILD=%s" % harness.build_dir()] + list(args),
+        capture_output=True, text=True, timeout=300)
+
+
+# --------------------------------------------------------------------------
+# make install / uninstall
+
+
+def installed(dest):
+    return {
+        "lib": dest / "usr/local/lib/flaskshield/libflaskshield.so",
+        "cmd": dest / "usr/local/bin/flaskshield",
+        "man1": dest / "usr/local/share/man/man1/flaskshield.1",
+        "man5": dest / "usr/local/share/man/man5/flaskshield.conf.5",
+        "policy": dest / "etc/flaskshield/policy.conf",
+    }
+
+
+def test_install_places_every_file_and_uninstall_removes_them(shield, tmp_path):
+    dest = tmp_path / "root"
+    r = make("install", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert r.returncode == 0, r.stdout + r.stderr
+    files = installed(dest)
+    modes = {"lib": 0o644, "cmd": 0o755, "man1": 0o644, "man5": 0o644,
+             "policy": 0o644}
+    for key, path in files.items():
+        assert path.is_file(), "%s not installed" % path
+        assert mode_of(path) == modes[key], (path, oct(mode_of(path)))
+    assert filecmp.cmp(files["lib"], shield.lib, shallow=False)
+    assert filecmp.cmp(files["cmd"], shield.cmd, shallow=False)
+    assert filecmp.cmp(files["policy"], SHIPPED_POLICY, shallow=False)
+    assert filecmp.cmp(files["man1"], MAN1, shallow=False)
+    assert filecmp.cmp(files["man5"], MAN5, shallow=False)
+    assert not (dest / "etc/flaskshield/policy.conf.new").exists()
+
+    # The installed command runs, validates the installed policy, and finds
+    # the installed library when told where it is.
+    v = harness.run_cmd([files["cmd"], "--version"], preload=False, text=True)
+    assert v.returncode == 0 and v.stdout.startswith("flaskshield "), v.stderr
+    c = harness.run_cmd([files["cmd"], "check", files["policy"]], preload=False,
+                        text=True)
+    assert c.returncode == 0, c.stderr
+    assert "ok (mode enforce" in c.stdout
+    st = harness.run_cmd([files["cmd"], "status", "--preload-file",
+                          tmp_path / "none"], preload=False, text=True,
+                         env={"FLASKSHIELD_LIBRARY": files["lib"]})
+    assert st.returncode == 0, st.stderr
+    assert "library:      %s\n" % files["lib"] in st.stdout
+    assert "enabled:      no" in st.stdout
+
+    # Installing again over an unmodified policy changes nothing.
+    r2 = make("install", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert r2.returncode == 0, r2.stdout + r2.stderr
+    assert "unchanged" in r2.stdout
+    assert not (dest / "etc/flaskshield/policy.conf.new").exists()
+
+    u = make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert u.returncode == 0, u.stdout + u.stderr
+    for path in files.values():
+        assert not path.exists(), "%s left behind" % path
+    assert not (dest / "usr/local/lib/flaskshield").exists()
+    assert not (dest / "etc/flaskshield").exists()
+
+
+def test_install_twice_keeps_a_modified_policy(shield, tmp_path):
+    dest = tmp_path / "root"
+    assert make("install", "DESTDIR=%s" % dest, "PREFIX=/usr/local").returncode == 0
+    policy = installed(dest)["policy"]
+    edited = policy.read_text().replace('mode = "enforce";', 'mode = "report";')
+    assert edited != SHIPPED_POLICY.read_text()
+    policy.write_text(edited)
+
+    r = make("install", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert r.returncode == 0, r.stdout + r.stderr
+    new = policy.with_name("policy.conf.new")
+    assert policy.read_text() == edited            # the operator's file, kept
+    assert filecmp.cmp(new, SHIPPED_POLICY, shallow=False)
+    assert mode_of(new) == 0o644
+    assert "%s.new" % policy in r.stdout           # and it says so
+
+    # uninstall removes the shipped policy.conf.new but keeps the edited one.
+    u = make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert u.returncode == 0, u.stdout + u.stderr
+    assert policy.read_text() == edited
+    assert "kept" in u.stdout
+    assert not new.exists()
+    assert not installed(dest)["lib"].exists()
+
+
+def test_uninstall_refuses_while_the_library_is_preloaded(shield, tmp_path):
+    dest = tmp_path / "root"
+    assert make("install", "DESTDIR=%s" % dest, "PREFIX=/usr/local").returncode == 0
+    preload = dest / "etc/ld.so.preload"
+    preload.write_text("/usr/local/lib/flaskshield/libflaskshield.so\n")
+    u = make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert u.returncode != 0
+    assert "flaskshield disable" in u.stderr
+    assert all(p.exists() for p in installed(dest).values())
+    preload.unlink()
+    u = make("uninstall", "DESTDIR=%s" % dest, "PREFIX=/usr/local")
+    assert u.returncode == 0, u.stdout + u.stderr
+    assert not any(p.exists() for p in installed(dest).values())
+
+
+# --------------------------------------------------------------------------
+# enable / disable / status
+
+
+def no_temp_files(directory):
+    return [p.name for p in Path(directory).iterdir() if ".flaskshield-" in p.name]
+
+
+def test_enable_disable_keep_other_lines_and_are_idempotent(shield, tmp_path):
+    lib = str(shield.lib.resolve())
+    pf = tmp_path / "ld.so.preload"
+    original = "/usr/lib/x86_64-linux-gnu/libother.so\n# keep this comment\n\n"
+    pf.write_text(original)
+    os.chmod(pf, 0o640)
+
+    r = fs(shield, "enable", "--preload-file", pf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "check /bin/true: ok" in r.stdout
+    assert "probe:     ran" in r.stdout
+    assert pf.read_text() == original + lib + "\n"
+    assert mode_of(pf) == 0o640                     # the file's own mode kept
+    assert no_temp_files(tmp_path) == []
+
+    again = fs(shield, "enable", "--preload-file", pf)
+    assert again.returncode == 0, again.stderr
+    assert "already enabled" in again.stdout
+    assert pf.read_text() == original + lib + "\n"
+
+    st = fs(shield, "status", env={"FLASKSHIELD_PRELOAD_FILE": pf})
+    assert st.returncode == 0, st.stderr
+    assert "enabled:      yes (line 4: %s)" % lib in st.stdout
+    assert "preload file: %s" % pf in st.stdout
+
+    d = fs(shield, "disable", "--preload-file", pf)
+    assert d.returncode == 0, d.stderr
+    assert pf.read_text() == original
+    assert no_temp_files(tmp_path) == []
+    d2 = fs(shield, "disable", "--preload-file", pf)
+    assert d2.returncode == 0 and "not enabled" in d2.stdout
+    assert pf.read_text() == original
+    st = fs(shield, "status", "--preload-file", pf)
+    assert "enabled:      no" in st.stdout
+
+
+def test_enable_creates_the_file_0644_and_disable_removes_it(shield, tmp_path):
+    lib = str(shield.lib.resolve())
+    pf = tmp_path / "etc" / "ld.so.preload"
+    pf.parent.mkdir()
+    env = {"FLASKSHIELD_PRELOAD_FILE": pf}
+    r = fs(shield, "enable", env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert pf.read_text() == lib + "\n"
+    assert mode_of(pf) == 0o644
+    d = fs(shield, "disable", env=env)
+    assert d.returncode == 0, d.stderr
+    assert not pf.exists()
+    assert list(pf.parent.iterdir()) == []
+
+
+def test_enable_refuses_a_library_that_does_not_load(shield, tmp_path):
+    bogus = tmp_path / "libflaskshield.so"
+    bogus.write_text("not an ELF object\n")
+    pf = tmp_path / "ld.so.preload"
+    pf.write_text("/lib/other.so\n")
+    r = fs(shield, "enable", "--preload-file", pf,
+           env={"FLASKSHIELD_LIBRARY": bogus})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "check /bin/true: FAILED" in r.stdout
+    assert "cannot be preloaded" in r.stdout       # the loader's own message
+    assert "Not enabled" in r.stderr
+    assert pf.read_text() == "/lib/other.so\n"
+    # a library that does not exist at all
+    r = fs(shield, "enable", "--preload-file", pf,
+           env={"FLASKSHIELD_LIBRARY": tmp_path / "missing.so"})
+    assert r.returncode == 1
+    assert "FLASKSHIELD_LIBRARY" in r.stderr
+    assert pf.read_text() == "/lib/other.so\n"
+
+
+def test_enable_refuses_when_python_check_fails(shield, tmp_path):
+    pf = tmp_path / "ld.so.preload"
+    r = fs(shield, "enable", "--preload-file", pf, "--python", "/bin/false")
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "check /bin/true: ok" in r.stdout
+    assert "probe:     FAILED" in r.stdout
+    assert not pf.exists()
+
+
+def test_enable_refuses_an_invalid_policy(shield, tmp_path):
+    pf = tmp_path / "ld.so.preload"
+    bad = harness.write_policy(tmp_path, 'version = 1;\nmode = "sometimes";\n')
+    r = fs(shield, "enable", "--preload-file", pf,
+           env={"FLASKSHIELD_POLICY": bad})
+    assert r.returncode == 1
+    assert "%s:2:" % bad in r.stderr
+    assert "invalid" in r.stderr
+    assert not pf.exists()
+
+
+def test_enable_refuses_another_copy_and_disable_leaves_mixed_lines(shield, tmp_path):
+    lib = str(shield.lib.resolve())
+    pf = tmp_path / "ld.so.preload"
+    pf.write_text("/opt/old/lib/flaskshield/libflaskshield.so\n")
+    r = fs(shield, "enable", "--preload-file", pf)
+    assert r.returncode == 1
+    assert "another copy" in r.stderr
+    assert pf.read_text() == "/opt/old/lib/flaskshield/libflaskshield.so\n"
+    st = fs(shield, "status", "--preload-file", pf)
+    assert st.returncode == 0
+    assert "enabled:      no" in st.stdout
+    assert "other copy:   line 1: /opt/old" in st.stdout
+
+    mixed = "/lib/a.so %s\n" % lib
+    pf.write_text(mixed)
+    st = fs(shield, "status", "--preload-file", pf)
+    assert "enabled:      yes (line 1: /lib/a.so %s)" % lib in st.stdout
+    e = fs(shield, "enable", "--preload-file", pf)
+    assert e.returncode == 0 and "already enabled" in e.stdout
+    d = fs(shield, "disable", "--preload-file", pf)
+    assert d.returncode == 1
+    assert "by hand" in d.stderr
+    assert pf.read_text() == mixed
+
+
+def test_status_reports_the_policy_in_force(shield, tmp_path):
+    pf = tmp_path / "ld.so.preload"
+    strict = harness.write_policy(
+        tmp_path, (REPO / "examples/policies/strict.conf").read_text(),
+        name="strict.conf")
+    report = harness.write_policy(tmp_path, 'version = 1;\nmode = "report";\n',
+                                  name="report.conf")
+    bad = harness.write_policy(tmp_path, "version = 1;\nbogus = 1;\n",
+                               name="bad.conf")
+    cases = [
+        (strict, "(from file)", "enforce", "yes"),
+        (report, "(from file)", "report", "yes"),
+        # a file named by FLASKSHIELD_POLICY must exist
+        (tmp_path / "absent.conf", "(rejected: built-in defaults)",
+         "enforce", "no"),
+        (bad, "(rejected: built-in defaults)", "enforce", "no"),
+    ]
+    for policy, origin, mode, valid in cases:
+        r = fs(shield, "status", "--preload-file", pf,
+               env={"FLASKSHIELD_POLICY": policy})
+        assert r.returncode == 0, r.stderr
+        assert "policy:       %s %s" % (policy, origin) in r.stdout, r.stdout
+        assert "mode:         %s" % mode in r.stdout
+        assert "valid:        %s" % valid in r.stdout
+        assert "library:      %s" % shield.lib.resolve() in r.stdout
+    assert "bad.conf:2:" in r.stderr
+    # no FLASKSHIELD_POLICY: the system file, or the built-in defaults
+    r = fs(shield, "status", "--preload-file", pf)
+    system = Path("/etc/flaskshield/policy.conf")
+    assert r.returncode == 0
+    assert "policy:       %s (%s)" % (
+        system, "from file" if system.exists()
+        else "not present: built-in defaults") in r.stdout, r.stdout
+
+
+def test_command_usage_errors(shield, tmp_path):
+    for args in (["enable", "--preload-file"], ["disable", "extra"],
+                 ["status", "--python", "x"], ["doctor", "a", "b"],
+                 ["doctor", "--bogus"]):
+        r = fs(shield, *args)
+        assert r.returncode == 2, (args, r.stdout, r.stderr)
+    h = fs(shield, "--help")
+    for name in ("enable", "disable", "status", "doctor"):
+        assert "\n  %s " % name in h.stdout
+
+
+# --------------------------------------------------------------------------
+# doctor
+
+
+def test_doctor_on_each_interpreter(shield, stack, tmp_path):
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    r = fs(shield, "doctor", stack.python, env={"TMPDIR": tmpdir})
+    assert r.returncode == 0, r.stdout + r.stderr
+    out = r.stdout
+    assert "python:      %s" % stack.python in out
+    version = harness.run_python(stack, ["-c", "import platform; "
+                                         "print(platform.python_version())"],
+                                 preload=False).stdout.strip()
+    assert "version:     %s (cpython)" % version in out
+    if stack.name == "debian":
+        assert "libpython:   static" in out
+    else:
+        assert re.search(r"libpython:   shared \(\S*/libpython3\.\d+\.so", out), out
+    assert "api:         exported" in out
+    assert "probe:     ran (_flaskshield_probe.flaskshield_runs = 1)" in out
+    assert "verdict:     ok" in out
+    status = json.loads(re.search(r"^  status:    (\{.*\})$", out, re.M).group(1))
+    assert status["attach"] == "constructor"
+    assert status["hooks"]["_flaskshield_probe"] == 1
+    assert status["activated"] is True
+    assert status["python"].split()[0] == version
+    # the probe package lived in a temporary folder that is gone again
+    assert list(tmpdir.iterdir()) == []
+
+
+def test_doctor_fails_when_the_library_cannot_attach(shield, tmp_path):
+    bogus = tmp_path / "libflaskshield.so"
+    bogus.write_text("not an ELF object\n")
+    r = fs(shield, "doctor", "/usr/bin/python3",
+           env={"FLASKSHIELD_LIBRARY": bogus})
+    assert r.returncode == 1, r.stdout
+    assert "libpython:   static" in r.stdout        # the first half still ran
+    assert "attach:    FAILED" in r.stdout
+    assert "verdict:     FAILED" in r.stdout
+    r = fs(shield, "doctor", tmp_path / "no-python")
+    assert r.returncode == 1
+    assert "no such interpreter" in r.stderr
+
+
+# --------------------------------------------------------------------------
+# man pages
+
+
+def render(page):
+    """The page as plain text, on one long line per paragraph."""
+    r = subprocess.run(["groff", "-man", "-Tascii", "-rLL=250n", "-P-bcou",
+                        str(page)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+@pytest.mark.parametrize("page", [MAN1, MAN5], ids=lambda p: p.name)
+def test_man_page_renders_without_warnings(page):
+    r = subprocess.run(["groff", "-man", "-Tutf8", "-ww", "-z", str(page)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0
+    assert r.stderr == ""
+
+
+def schema_defaults(shield):
+    """{dotted setting name: default literal} from `explain --builtin`."""
+    r = harness.run_cmd([shield.cmd, "explain", "--builtin"], preload=False,
+                        text=True)
+    assert r.returncode == 0, r.stderr
+    out, group = {}, None
+    for line in r.stdout.splitlines():
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        if s == "};":
+            group = None
+            continue
+        m = re.match(r"(\w+) = (.*?);?$", s)
+        assert m, line
+        name, value = m.group(1), m.group(2)
+        if value == "{":
+            group = name
+            out[name] = None
+            continue
+        out["%s.%s" % (group, name) if group else name] = value
+    return out
+
+
+def test_conf5_documents_every_setting_with_its_default(shield):
+    settings = schema_defaults(shield)
+    assert len(settings) >= 20 and "secret_key.min_length" in settings
+    text = render(MAN5)
+    text = text[text.index("\nSETTINGS\n"):text.index("\nEXAMPLES\n")]
+    entries = {}
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"^ {7}(\S+)(.*)$", line)
+        if m:
+            current = m.group(1)
+            entries[current] = m.group(2)
+        elif current is not None and line.startswith(" " * 8):
+            entries[current] += " " + line.strip()
+        elif line.strip() == "" or not line.startswith(" "):
+            if not line.startswith(" "):
+                current = None
+    for name, default in settings.items():
+        assert name in entries, "%s has no entry in flaskshield.conf.5" % name
+        if default is None:
+            assert "group" in entries[name], name
+            continue
+        body = " ".join(entries[name].split())
+        assert "default %s" % default in body, (name, default, body)
+
+
+def test_man1_documents_every_subcommand_and_variable(shield):
+    text = render(MAN1)
+    h = fs(shield, "--help").stdout
+    names = re.findall(r"^  (\w+) ", h, re.M)
+    assert set(names) >= {"check", "explain", "run", "enable", "disable",
+                          "status", "doctor"}
+    for name in names:
+        assert "flaskshield %s" % name in text, name
+        assert re.search(r"^ {7}%s\b" % name, text, re.M), \
+            "no COMMANDS entry for %s" % name
+    for var in ("FLASKSHIELD_POLICY", "FLASKSHIELD_LIBRARY",
+                "FLASKSHIELD_PRELOAD_FILE"):
+        assert re.search(r"^ {7}%s$" % var, text, re.M), var
+    for section in ("EXIT STATUS", "ENVIRONMENT", "FILES", "OPTIONS"):
+        assert "\n%s\n" % section in text
+    for option in ("--preload-file", "--python", "--policy", "--app", "--doc",
+                   "--builtin"):
+        assert option in text
