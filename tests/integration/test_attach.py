@@ -1,0 +1,392 @@
+"""test_attach.py -- the library finds every CPython and attaches once (issue 2).
+
+- `import flask` under the library in both interpreters, with no flags, -S,
+  -I and -E: one `activate` line (attach "constructor": both interpreters
+  have the C API mapped when the library's constructor runs), and the Flask
+  patches in flaskshield.status().
+- Every server: gunicorn (2 workers, with and without --preload), waitress,
+  uWSGI (--plugin python3, master + 2 workers), Apache mod_wsgi (per-app
+  sub-interpreter and %{GLOBAL}), `flask run`.  Each logs `activate` (once
+  per process) and flaskshield.status() returned by a request handler names
+  the attach path and lists the flask.app patches.
+- Embedders (C programs built here): a program linked against libpython
+  (constructor), and a plugin that links libpython and is dlopen()ed late
+  (interposed entry point), each initializing Python twice: the second
+  runtime, after Py_FinalizeEx, is attached again.
+"""
+
+import json
+import os
+import subprocess
+import textwrap
+import time
+
+import pytest
+
+import harness
+
+FLASK_TARGETS = {"Flask.__call__", "Flask.run"}
+ENTRY_POINTS = {"Py_Initialize", "Py_InitializeEx", "Py_InitializeFromConfig",
+                "Py_Main", "Py_BytesMain"}
+
+
+def _plain(stack, code):
+    cp = harness.run_python(stack, ["-c", code], preload=False)
+    assert cp.returncode == 0, cp.stderr
+    return cp.stdout.strip()
+
+
+_facts = {}
+
+
+def facts(stack):
+    """(python version, directory holding flask) of a stack, without us."""
+    if stack.name not in _facts:
+        out = _plain(stack, "import flask, os, platform; "
+                            "print(platform.python_version()); "
+                            "print(os.path.dirname(os.path.dirname(flask.__file__)))")
+        _facts[stack.name] = tuple(out.splitlines())
+    return _facts[stack.name]
+
+
+def flask_patches(status):
+    return {p["target"] for p in status["patches"] if p["module"] == "flask.app"}
+
+
+# --------------------------------------------------------------------------
+# Interpreters.
+
+CLI_CODE = """
+import sys, json
+if %(site)r not in sys.path:
+    sys.path.append(%(site)r)
+import flask
+try:
+    import flaskshield
+except ModuleNotFoundError:
+    print(json.dumps({"flaskshield": None, "flask": flask.__file__}))
+else:
+    st = flaskshield.status()
+    print(json.dumps({"flaskshield": st, "flask": flask.__file__,
+                      "call": type(flask.Flask.__dict__["__call__"]).__name__}))
+"""
+
+
+@pytest.mark.parametrize("flags", [[], ["-S"], ["-I"], ["-E"]],
+                         ids=["noflags", "S", "I", "E"])
+def test_import_flask_cli(stack, flags):
+    version, site = facts(stack)
+    code = CLI_CODE % {"site": site}
+    without = harness.run_python(stack, flags + ["-c", code], preload=False)
+    assert without.returncode == 0, without.stderr
+    base = json.loads(without.stdout)
+    assert base["flaskshield"] is None and without.events == []
+    cp = harness.run_python(stack, flags + ["-c", code])
+    assert cp.returncode == 0, cp.stderr
+    r = json.loads(cp.stdout)
+    assert r["flask"] == base["flask"]       # the same Flask, imported
+    st = r["flaskshield"]
+    assert st is not None
+    act = harness.find_events(cp.events, "activate")
+    assert len(act) == 1, cp.events
+    assert act[0]["attach"] == "constructor", act
+    assert act[0]["python"] == version
+    assert act[0]["pid"] == st["pid"]
+    assert act[0]["version"] == st["version"]
+    assert st["attach"] == "constructor" and st["activated"] is True
+    assert flask_patches(st) == FLASK_TARGETS
+    assert r["call"] == "Patch"
+
+
+DEV_VARIANTS = {
+    "X-dev": (["-X", "dev"], {}),
+    "PYTHONDEVMODE": ([], {"PYTHONDEVMODE": "1"}),
+    "PYTHONMALLOC-debug": ([], {"PYTHONMALLOC": "debug"}),
+}
+
+DEV_CODE = """
+import sys, flask
+d = flask.Flask.__dict__["__call__"]
+print(type(d).__name__, "flaskshield" in sys.modules or
+      __import__("importlib.util").util.find_spec("flaskshield") is not None)
+"""
+
+
+@pytest.mark.parametrize("variant", list(DEV_VARIANTS))
+def test_import_flask_debug_allocator(stack, variant):
+    """Flask under the debug allocator (PYTHONMALLOC=debug, -X dev,
+    PYTHONDEVMODE): the process must not crash (DESIGN.md decision 3) and
+    the app must still be protected -- the library attaches after
+    initialization instead of registering its hook before it."""
+    flags, env = DEV_VARIANTS[variant]
+    without = harness.run_python(stack, flags + ["-c", DEV_CODE], env=env,
+                                 preload=False)
+    assert (without.returncode, without.stdout) == (0, "function False\n")
+    cp = harness.run_python(stack, flags + ["-c", DEV_CODE], env=env)
+    assert cp.returncode == 0, cp.stderr          # never crash at exit
+    assert cp.stdout == "Patch True\n", (cp.stdout, cp.stderr)
+    act = harness.find_events(cp.events, "activate")
+    assert len(act) == 1 and act[0]["attach"], cp.events
+
+
+# --------------------------------------------------------------------------
+# Servers.
+
+SECRET = "Vt8#qLm2!Xz7wRb4@Nk9pYc3$Hd6jFs5"
+
+STATUS_APP = """
+import os, flaskshield
+from flask import Flask, jsonify
+
+app = Flask(__name__)
+app.config["SECRET_KEY"] = %r
+
+@app.route("/status")
+def status():
+    st = flaskshield.status()
+    st["served_by"] = os.getpid()
+    return jsonify(st)
+""" % SECRET
+
+SERVER_CASES = {
+    "gunicorn-preload": ("gunicorn", ["--preload"]),
+    "gunicorn": ("gunicorn", []),
+    "waitress": ("waitress", []),
+    "uwsgi": ("uwsgi", []),
+    "apache": ("apache", []),
+    "apache-global": ("apache-global", []),
+    "flask-run": ("flask-run", []),
+}
+
+
+def _wait_events(srv, event, n, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = srv.events(event)
+        if len(found) >= n or time.monotonic() > deadline:
+            return found
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("case", list(SERVER_CASES))
+def test_server_attaches(stack, case, tmp_path, start_server):
+    kind, extra = SERVER_CASES[case]
+    stack.require(kind)
+    version, _ = facts(stack)
+    app = harness.write_app(tmp_path, STATUS_APP)
+    kw = {}
+    if kind == "apache":
+        kw["apache_conf"] = "WSGIDestroyInterpreter Off\n"
+    srv = start_server(kind, stack, app, extra_args=extra, **kw)
+    statuses = []
+    for _ in range(6):
+        r = srv.get("/status")
+        assert r.status == 200, (r.status, r.text, srv.describe())
+        statuses.append(r.json())
+    served = {s["served_by"] for s in statuses}
+    assert served <= set(srv.pids()), (served, srv.pids())
+    for st in statuses:
+        assert st["activated"] is True
+        assert flask_patches(st) == FLASK_TARGETS, st["patches"]
+        assert st["python"].split()[0] == version
+        assert st["hooks"]["flask.app"] >= 1
+        assert st["policy"]["mode"] == "enforce"
+    attach = {s["attach"] for s in statuses}
+    assert len(attach) == 1, attach
+    attach = attach.pop()
+
+    if kind in ("gunicorn", "waitress", "flask-run"):
+        # the interpreter is the process itself: the constructor attaches
+        assert attach == "constructor", statuses[0]
+    else:
+        # uWSGI's plugin and mod_wsgi load libpython late and initialize it
+        # through an interposed entry point
+        assert attach in ENTRY_POINTS, statuses[0]
+
+    acts = srv.events("activate")
+    if case == "gunicorn":
+        # no --preload: each worker imports the app (and Flask) itself
+        acts = _wait_events(srv, "activate", 2)
+    assert acts, srv.describe()
+    pids = [a["pid"] for a in acts]
+    assert len(pids) == len(set(pids)), acts      # once per process
+    for a in acts:
+        assert a["attach"] == attach and a["python"] == version, a
+    leader = srv.process.pid
+    if case == "gunicorn-preload":
+        assert pids == [leader], (pids, leader)   # imported once, in the master
+        assert served and leader not in served    # workers serve
+    elif case == "gunicorn":
+        assert len(pids) == 2 and leader not in pids, (pids, leader)
+        assert served <= set(pids)
+    elif kind in ("waitress", "flask-run"):
+        assert pids == [leader] and served == {leader}
+    elif kind == "uwsgi":
+        # the app is loaded in the master before the 2 workers are forked
+        assert pids == [leader], (pids, leader)
+        assert leader not in served
+    else:
+        # Apache: the app is imported in the www-data children on demand
+        assert leader not in pids and served <= set(pids), (pids, served)
+    assert srv.events("patch.failed") == []
+    assert SECRET not in srv.stderr_text()
+    print("ATTACH %s %s attach=%s activate_pids=%s leader=%s served=%s"
+          % (stack.name, case, attach, pids, leader, sorted(served)))
+
+
+# --------------------------------------------------------------------------
+# Embedders.
+
+PYENV = "/root/.pyenv/versions/3.11.7"
+
+EMBED_CODE = ("import flask, flaskshield, sys; s = flaskshield.status(); "
+              "print('ATTACH', s['attach'], s['hooks']['flask.app'], "
+              "type(flask.Flask.__dict__['__call__']).__name__, "
+              "len(sys.meta_path) > 0); sys.stdout.flush()")
+
+EMBED_LIB = r"""
+#include <Python.h>
+#include <stdio.h>
+
+int
+embed_run(const char *code, int rounds)
+{
+    int i, rc;
+
+    for (i = 0; i < rounds; i++) {
+        Py_Initialize();
+        rc = PyRun_SimpleString(code);
+        printf("ROUND %d %d\n", i, rc);
+        fflush(stdout);
+        if (rc != 0) {
+            return 10 + i;
+        }
+        if (Py_FinalizeEx() < 0) {
+            return 120;
+        }
+    }
+    return 0;
+}
+"""
+
+EMBED_MAIN = r"""
+#include <stdio.h>
+int embed_run(const char *code, int rounds);
+int main(int argc, char **argv) { return embed_run(argv[1], 2); }
+"""
+
+EMBED_HOST = r"""
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+/* host PLUGIN CODE global|local: dlopen the plugin (which links libpython)
+   late, as uWSGI does with its python plugin. */
+int
+main(int argc, char **argv)
+{
+    int mode = strcmp(argv[3], "local") == 0 ? RTLD_LOCAL : RTLD_GLOBAL;
+    void *h = dlopen(argv[1], RTLD_NOW | mode);
+    int (*run)(const char *, int);
+
+    if (h == NULL) {
+        fprintf(stderr, "%s\n", dlerror());
+        return 2;
+    }
+    run = (int (*)(const char *, int))dlsym(h, "embed_run");
+    return run(argv[2], 2);
+}
+"""
+
+EMBED_STACKS = {
+    # name: (include dir, lib dir, flask importable by the embedded runtime)
+    "pyenv": (PYENV + "/include/python3.11", PYENV + "/lib"),
+    "debian": ("/usr/include/python3.11", "/usr/lib/x86_64-linux-gnu"),
+}
+
+
+def _gcc(args):
+    cp = subprocess.run(["gcc"] + args, capture_output=True, text=True, timeout=120)
+    assert cp.returncode == 0, cp.stderr
+
+
+@pytest.fixture
+def embedders(stack, tmp_path):
+    inc, lib = EMBED_STACKS[stack.name]
+    d = tmp_path / "embed"
+    d.mkdir()
+    (d / "embed.c").write_text(EMBED_LIB)
+    (d / "main.c").write_text(EMBED_MAIN)
+    (d / "host.c").write_text(EMBED_HOST)
+    link = ["-I" + inc, "-L" + lib, "-lpython3.11", "-Wl,-rpath," + lib]
+    _gcc([str(d / "main.c"), str(d / "embed.c"), "-o", str(d / "linked")] + link)
+    _gcc(["-shared", "-fPIC", str(d / "embed.c"), "-o", str(d / "plugin.so")]
+         + link)
+    _gcc([str(d / "host.c"), "-o", str(d / "host"), "-ldl"])
+    return d
+
+
+def _embed_env(stack):
+    # An embedded runtime computes its prefix from the program name
+    # ("python3", looked up in PATH: Debian's); point pyenv's at its own home.
+    # The pyenv stack's PYTHONPATH (its gunicorn/waitress view) is not wanted.
+    return {"PYTHONPATH": None, "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONHOME": PYENV if stack.name == "pyenv" else None}
+
+
+def _rounds(cp):
+    return [l.split()[1:] for l in cp.stdout.splitlines() if l.startswith("ATTACH")]
+
+
+def test_embedder_linked(stack, embedders):
+    """A program linked against libpython: the constructor attaches the first
+    runtime; after Py_FinalizeEx the next Py_Initialize re-attaches."""
+    argv = [str(embedders / "linked"), EMBED_CODE]
+    without = harness.run_cmd(argv, preload=False, env=_embed_env(stack),
+                              text=True)
+    assert without.returncode == 10, without.stdout + without.stderr
+    assert "No module named 'flaskshield'" in without.stderr
+    cp = harness.run_cmd(argv, env=_embed_env(stack), text=True)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    rounds = _rounds(cp)
+    assert len(rounds) == 2, cp.stdout
+    assert rounds[0] == ["constructor", "1", "Patch", "True"], rounds
+    # second runtime: attached again through an interposed entry point,
+    # flask.app patched again (a new module object)
+    assert rounds[1][0] in ENTRY_POINTS, rounds
+    assert rounds[1][1:] == ["2", "Patch", "True"], rounds
+    act = harness.find_events(cp.events, "activate")
+    assert len(act) == 1 and act[0]["attach"] == "constructor", cp.events
+    assert harness.find_events(cp.events, "patch.failed") == []
+
+
+@pytest.mark.parametrize("mode", ["global", "local"])
+def test_embedder_plugin_dlopened_late(stack, embedders, mode):
+    """libpython arrives with a dlopen()ed plugin, after the constructor:
+    the interposed entry point attaches both runtimes.  With RTLD_LOCAL the
+    C API is not in the global scope (and CPython's own extension modules
+    cannot load, so only builtin modules are imported there)."""
+    code = EMBED_CODE if mode == "global" else (
+        "import flaskshield, sys; s = flaskshield.status(); "
+        "print('ATTACH', s['attach'], s['activated'], "
+        "sum(type(f).__name__ == 'Finder' for f in sys.meta_path)); "
+        "sys.stdout.flush()")
+    argv = [str(embedders / "host"), str(embedders / "plugin.so"), code, mode]
+    without = harness.run_cmd(argv, preload=False, env=_embed_env(stack),
+                              text=True)
+    assert without.returncode == 10, without.stdout + without.stderr
+    assert "No module named 'flaskshield'" in without.stderr
+    cp = harness.run_cmd(argv, env=_embed_env(stack), text=True)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    rounds = _rounds(cp)
+    assert len(rounds) == 2, cp.stdout
+    for i, r in enumerate(rounds):
+        assert r[0] in ENTRY_POINTS, rounds
+        if mode == "global":
+            assert r[1:] == [str(i + 1), "Patch", "True"], rounds
+        else:
+            assert r[1:] == ["False", "1"], rounds
+    if mode == "global":
+        act = harness.find_events(cp.events, "activate")
+        assert len(act) == 1 and act[0]["attach"] == rounds[0][0], cp.events
+    else:
+        assert cp.events == []     # nothing watched was imported

@@ -1,0 +1,325 @@
+"""test_finder.py -- the module registry and the import finder (issue 2, item 4).
+
+Run through real interpreters (both stacks) with the library's self-test
+entries of the registry: `_flaskshield_probe` and `_flaskshield_probe.sub`
+(callback increments the module's `flaskshield_runs`) and
+`_flaskshield_probe_fail` (callback always fails).  The probe modules are
+real files written into a tmp dir put on sys.path.  Each case is one small
+program that prints one JSON object on its last stdout line.
+
+Also: the Flask patches themselves (flask.Flask.__call__ / run are
+`flaskshield.Patch` objects) and their idempotency.
+"""
+
+import json
+import textwrap
+
+import pytest
+
+import harness
+
+PRELUDE = """
+import sys, json, importlib
+sys.path.insert(0, %r)
+def runs(m):
+    return getattr(m, "flaskshield_runs", None)
+def hooks():
+    import flaskshield
+    return flaskshield.status()["hooks"]
+def finders():
+    return [type(f).__name__ for f in sys.meta_path]
+def drop_finder():
+    sys.meta_path[:] = [f for f in sys.meta_path
+                        if type(f).__name__ != "Finder"]
+"""
+
+
+@pytest.fixture
+def probes(tmp_path):
+    d = tmp_path / "mods"
+    (d / "_flaskshield_probe").mkdir(parents=True)
+    (d / "_flaskshield_probe" / "__init__.py").write_text("PKG = 1\n")
+    (d / "_flaskshield_probe" / "sub.py").write_text("SUB = 1\n")
+    (d / "_flaskshield_probe_fail.py").write_text("FAIL_MOD = 1\n")
+    (d / "_flaskshield_plain.py").write_text("PLAIN = 1\n")
+    return d
+
+
+def run_case(stack, probes, body, args=(), preload=True):
+    code = PRELUDE % str(probes) + textwrap.dedent(body)
+    cp = harness.run_python(stack, list(args) + ["-c", code], preload=preload)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    last = cp.stdout.strip().splitlines()[-1]
+    return json.loads(last), cp
+
+
+def test_imported_once(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe as p
+        print(json.dumps({"runs": runs(p), "hooks": hooks(),
+                          "mark": getattr(p, "__flaskshield__", None)}))
+        """)
+    assert r["runs"] == 1
+    assert r["hooks"]["_flaskshield_probe"] == 1
+    assert r["hooks"]["_flaskshield_probe.sub"] == 0
+    assert r["hooks"]["_flaskshield_probe_fail"] == 0
+    assert r["mark"] is True
+    assert harness.find_events(cp.events, "patch.failed") == []
+
+
+def test_imported_twice(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe as p
+        import _flaskshield_probe as q
+        importlib.import_module("_flaskshield_probe")
+        __import__("_flaskshield_probe")
+        print(json.dumps({"same": p is q, "runs": runs(p), "hooks": hooks()}))
+        """)
+    assert r["same"] is True
+    assert r["runs"] == 1
+    assert r["hooks"]["_flaskshield_probe"] == 1
+
+
+def test_package_and_submodule(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe.sub as sub
+        p = sys.modules["_flaskshield_probe"]
+        out = {"pkg": runs(p), "sub": runs(sub), "hooks": hooks()}
+        for name, m in (("pkg", p), ("sub", sub)):
+            out[name + "_loader"] = type(m.__loader__).__name__
+            out[name + "_spec_loader"] = type(m.__spec__.loader).__name__
+            out[name + "_same"] = m.__loader__ is m.__spec__.loader
+            out[name + "_loader_mod"] = type(m.__loader__).__module__
+        import _flaskshield_probe.sub
+        out["sub_again"] = runs(sub)
+        print(json.dumps(out))
+        """)
+    assert r["pkg"] == 1 and r["sub"] == 1, r
+    assert r["hooks"]["_flaskshield_probe"] == 1
+    assert r["hooks"]["_flaskshield_probe.sub"] == 1
+    assert r["sub_again"] == 1
+    for name in ("pkg", "sub"):
+        assert r[name + "_loader"] == "SourceFileLoader", r
+        assert r[name + "_spec_loader"] == "SourceFileLoader", r
+        assert r[name + "_same"] is True, r
+        assert "flaskshield" not in r[name + "_loader_mod"], r
+
+
+def test_plain_module_untouched(stack, probes):
+    """A module outside the registry gets no callback and no mark."""
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_plain as m
+        print(json.dumps({"runs": runs(m),
+                          "mark": hasattr(m, "__flaskshield__"),
+                          "loader": type(m.__loader__).__name__,
+                          "finders": finders().count("Finder")}))
+        """)
+    assert r == {"runs": None, "mark": False, "loader": "SourceFileLoader",
+                 "finders": 1}
+    assert cp.events == []       # nothing watched: the library said nothing
+
+
+def test_already_imported_module_gets_callback_at_once(stack, probes):
+    """A watched module in sys.modules before the finder exists (loaded with
+    the finder removed and without any import statement) gets its callback
+    as soon as the next import re-installs the finder."""
+    r, cp = run_case(stack, probes, """
+        import importlib.util, os
+        drop_finder()
+        before = finders()
+        spec = importlib.util.spec_from_file_location(
+            "_flaskshield_probe",
+            os.path.join(sys.path[0], "_flaskshield_probe", "__init__.py"))
+        p = importlib.util.module_from_spec(spec)
+        sys.modules["_flaskshield_probe"] = p
+        spec.loader.exec_module(p)
+        runs_before = runs(p)
+        still_out = "Finder" not in finders()
+        import colorsys          # any first import re-installs the finder
+        out = {"before": before, "runs_before": runs_before,
+               "still_out": still_out, "runs_after": runs(p),
+               "finders": finders()}
+        import _flaskshield_probe
+        out["runs_again"] = runs(p)
+        out["hooks"] = hooks()
+        print(json.dumps(out))
+        """)
+    assert "Finder" not in r["before"], r
+    assert r["still_out"] is True
+    assert r["runs_before"] is None
+    assert r["finders"].count("Finder") == 1, r
+    assert r["runs_after"] == 1, r
+    assert r["runs_again"] == 1, r
+    assert r["hooks"]["_flaskshield_probe"] == 1
+
+
+def test_marked_module_not_rerun_when_finder_reinstalled(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe as p
+        first = runs(p)
+        drop_finder()
+        import colorsys
+        print(json.dumps({"first": first, "after": runs(p),
+                          "finders": finders(), "hooks": hooks()}))
+        """)
+    assert r["first"] == 1
+    assert r["finders"].count("Finder") == 1, r
+    assert r["after"] == 1
+    assert r["hooks"]["_flaskshield_probe"] == 1
+
+
+def test_failing_callback(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe_fail as m
+        out = {"value": m.FAIL_MOD, "exc": repr(sys.exc_info()[1])}
+        import _flaskshield_probe_fail
+        import _flaskshield_probe as p
+        out["probe"] = runs(p)
+        out["hooks"] = hooks()
+        print(json.dumps(out))
+        """)
+    assert r["value"] == 1 and r["exc"] == "None"
+    assert r["probe"] == 1          # the finder keeps working afterwards
+    assert r["hooks"]["_flaskshield_probe_fail"] == 1
+    failed = harness.find_events(cp.events, "patch.failed")
+    assert len(failed) == 1, cp.events
+    assert failed[0]["module"] == "_flaskshield_probe_fail"
+    assert failed[0]["level"] == "error"
+    assert failed[0]["error"] and failed[0]["effect"]
+    assert "Traceback" not in cp.stderr
+
+
+def test_reload_reruns_callback(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe as p
+        first = runs(p)
+        q = importlib.reload(p)
+        print(json.dumps({"first": first, "same": p is q, "after": runs(q),
+                          "loader": type(q.__loader__).__name__,
+                          "hooks": hooks()}))
+        """)
+    assert r["first"] == 1
+    assert r["same"] is True
+    assert r["after"] == 2
+    assert r["loader"] == "SourceFileLoader"
+    assert r["hooks"]["_flaskshield_probe"] == 2
+
+
+def test_deleted_and_reimported_module_gets_new_callback(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe.sub as s1
+        del sys.modules["_flaskshield_probe.sub"]
+        import _flaskshield_probe.sub as s2
+        print(json.dumps({"new": s1 is not s2, "s1": runs(s1), "s2": runs(s2),
+                          "pkg": runs(sys.modules["_flaskshield_probe"]),
+                          "hooks": hooks()}))
+        """)
+    assert r["new"] is True
+    assert r["s1"] == 1 and r["s2"] == 1
+    assert r["pkg"] == 1
+    assert r["hooks"]["_flaskshield_probe.sub"] == 2
+    assert r["hooks"]["_flaskshield_probe"] == 1
+
+
+@pytest.mark.parametrize("flag", ["-S", "-I", "-E"])
+def test_finder_under_flags(stack, probes, flag):
+    r, cp = run_case(stack, probes, """
+        import flaskshield
+        import _flaskshield_probe as p
+        print(json.dumps({"runs": runs(p), "hooks": hooks(),
+                          "finders": finders().count("Finder")}))
+        """, args=[flag])
+    assert r["runs"] == 1 and r["hooks"]["_flaskshield_probe"] == 1
+    assert r["finders"] == 1
+
+
+def test_without_library_no_callback(stack, probes):
+    """The control: the same probe modules without the library."""
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe.sub as s
+        try:
+            import flaskshield
+            fs = True
+        except ModuleNotFoundError:
+            fs = False
+        print(json.dumps({"runs": runs(s), "fs": fs, "finders": finders(),
+                          "mark": hasattr(s, "__flaskshield__")}))
+        """, preload=False)
+    assert r["runs"] is None and r["fs"] is False and r["mark"] is False
+    assert "Finder" not in r["finders"]
+    assert cp.events == [] and cp.stderr == ""
+
+
+FLASK_PATCHES = """
+import flask, flaskshield
+F = flask.Flask
+d = F.__dict__
+out = {
+    "call_type": type(d["__call__"]).__name__,
+    "call_qual": type(d["__call__"]).__module__ + "." + type(d["__call__"]).__qualname__,
+    "run_type": type(d["run"]).__name__,
+    "call_code": d["__call__"].__code__.co_name,
+    "run_code": d["run"].__code__.co_name,
+    "call_file": d["__call__"].__code__.co_filename,
+}
+st = flaskshield.status()
+out["patches"] = [(p["module"], p["target"]) for p in st["patches"]]
+out["hooks"] = st["hooks"]
+out["call_id"] = id(d["__call__"])
+# re-run the callback on the same module object: remove the mark and the
+# finder; the next import re-installs the finder, which runs it at once
+app_mod = sys.modules["flask.app"]
+del app_mod.__flaskshield__
+drop_finder()
+import colorsys
+out["same_patch_after_rerun"] = id(F.__dict__["__call__"]) == out["call_id"]
+out["hooks_after_rerun"] = flaskshield.status()["hooks"]["flask.app"]
+out["rerun_marked"] = getattr(app_mod, "__flaskshield__", None)
+# a fresh flask.app module: a new Flask class, patched once
+del sys.modules["flask.app"]
+import flask.app
+G = sys.modules["flask.app"].Flask
+out["new_class"] = G is not F
+out["new_call_type"] = type(G.__dict__["__call__"]).__name__
+out["new_call_code"] = G.__dict__["__call__"].__code__.co_name
+out["new_run_type"] = type(G.__dict__["run"]).__name__
+st = flaskshield.status()
+out["patches_after"] = [(p["module"], p["target"]) for p in st["patches"]]
+out["hooks_after"] = st["hooks"]["flask.app"]
+print(json.dumps(out))
+"""
+
+
+def test_flask_patched_once(stack, probes):
+    r, cp = run_case(stack, probes, FLASK_PATCHES)
+    assert r["call_type"] == "Patch" and r["run_type"] == "Patch", r
+    assert r["call_qual"] == "flaskshield.Patch", r
+    assert r["call_code"] == "__call__" and r["run_code"] == "run"
+    assert r["call_file"].endswith("flask/app.py"), r
+    assert ["flask.app", "Flask.__call__"] in r["patches"]
+    assert ["flask.app", "Flask.run"] in r["patches"]
+    assert len(r["patches"]) == len(set(map(tuple, r["patches"]))), r["patches"]
+    assert r["hooks"]["flask.app"] == 1
+    # the callback ran again on the same class and did not wrap the wrapper
+    assert r["hooks_after_rerun"] == 2, r
+    assert r["rerun_marked"] is True
+    assert r["same_patch_after_rerun"] is True, r
+    # the re-executed module's new class is patched, once
+    assert r["new_class"] is True
+    assert r["new_call_type"] == "Patch" and r["new_run_type"] == "Patch"
+    assert r["new_call_code"] == "__call__"
+    assert r["hooks_after"] == 3
+    assert len(r["patches_after"]) == len(set(map(tuple, r["patches_after"])))
+    assert sorted(map(tuple, r["patches_after"])) == sorted(map(tuple, r["patches"]))
+    assert harness.find_events(cp.events, "patch.failed") == []
+    assert len(harness.find_events(cp.events, "activate")) == 1
+
+
+def test_flask_unpatched_without_library(stack, probes):
+    r, cp = run_case(stack, probes, """
+        import flask
+        d = flask.Flask.__dict__
+        print(json.dumps({"call": type(d["__call__"]).__name__,
+                          "run": type(d["run"]).__name__}))
+        """, preload=False)
+    assert r == {"call": "function", "run": "function"}

@@ -1,0 +1,132 @@
+"""test_library.py -- the shape of the built library (issue 2, items 1, 2, 6).
+
+- no link-time libpython (nor libconfig): no NEEDED entry, no undefined
+  Py*/_Py* symbol; the only exported symbols are the interposed interpreter
+  entry points;
+- the `flaskshield` module exists only with the library: without it the
+  import fails as usual on both stacks; with it, status() has the documented
+  keys and never carries the application's secret.
+"""
+
+import json
+import re
+import subprocess
+
+import pytest
+
+import harness
+
+ENTRY_POINTS = {"Py_Initialize", "Py_InitializeEx", "Py_InitializeFromConfig",
+                "Py_Main", "Py_BytesMain"}
+STATUS_KEYS = {"version", "attach", "python", "pid", "activated", "policy",
+               "patches", "hooks"}
+
+
+def _tool(argv):
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+    assert cp.returncode == 0, (argv, cp.stderr)
+    return cp.stdout
+
+
+def _symbols(out):
+    """Symbol names of `nm -D` output (last column, without @VERSION)."""
+    return {line.split()[-1].split("@")[0] for line in out.splitlines()
+            if line.split()}
+
+
+def test_no_libpython_needed(shield):
+    out = _tool(["readelf", "-d", str(shield.lib)])
+    needed = re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+    assert needed, out                     # readelf output parsed at all
+    assert "libc.so.6" in needed, needed
+    bad = [n for n in needed if "python" in n.lower() or "config" in n.lower()]
+    assert bad == [], needed
+
+
+def test_no_undefined_python_symbols(shield):
+    undefined = _symbols(_tool(["nm", "-D", "--undefined-only", str(shield.lib)]))
+    assert "dlsym" in undefined, sorted(undefined)   # the run-time lookup
+    py = sorted(s for s in undefined if re.match(r"_?Py", s))
+    assert py == [], py
+
+
+def test_exports_only_entry_points(shield):
+    defined = _symbols(_tool(["nm", "-D", "--defined-only", str(shield.lib)]))
+    extra = defined - ENTRY_POINTS - {"_init", "_fini"}
+    assert extra == set(), sorted(extra)
+    assert ENTRY_POINTS <= defined, sorted(defined)
+
+
+def test_import_flaskshield_fails_without_library(stack):
+    code = ("try:\n"
+            "    import flaskshield\n"
+            "except ModuleNotFoundError as e:\n"
+            "    print('MNF', e.name)\n"
+            "else:\n"
+            "    print('IMPORTED')\n")
+    cp = harness.run_python(stack, ["-c", code], preload=False)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == "MNF flaskshield", cp.stdout
+    # and the same program with the library imports it
+    cp = harness.run_python(stack, ["-c", code])
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.strip() == "IMPORTED", cp.stdout
+
+
+SECRET = "Zq7#vK2m!pR9xL4t@wB6nY8c$hD3jF5g"
+
+STATUS_APP = """
+import json, flaskshield
+from flask import Flask
+
+app = Flask(__name__)
+app.config["SECRET_KEY"] = %r
+app.config["SECRET_KEY_FALLBACKS"] = [%r]
+
+@app.route("/")
+def index():
+    return "ok"
+
+with app.test_client() as c:
+    r = c.get("/")
+    print("STATUS-CODE", r.status_code)
+print("STATUS-JSON", json.dumps(flaskshield.status()))
+print("STATUS-REPR", repr(flaskshield.status()))
+""" % (SECRET, SECRET[::-1])
+
+
+def test_status_keys_and_no_secret(stack, tmp_path):
+    app = harness.write_app(tmp_path, STATUS_APP, run_main=False)
+    cp = harness.run_python(stack, [str(app)], cwd=str(tmp_path))
+    assert cp.returncode == 0, cp.stderr
+    lines = dict(l.split(" ", 1) for l in cp.stdout.splitlines() if " " in l)
+    assert lines["STATUS-CODE"] == "200", cp.stdout + cp.stderr
+    st = json.loads(lines["STATUS-JSON"])
+    assert set(st) == STATUS_KEYS, sorted(st)
+    assert isinstance(st["version"], str) and st["version"]
+    assert st["attach"] == "constructor"
+    assert st["python"].split()[0] == _python_version(stack)
+    assert st["pid"] > 0 and st["activated"] is True
+    assert set(st["policy"]) == {"path", "from_file", "mode"}, st["policy"]
+    assert st["policy"]["from_file"] is False
+    assert st["policy"]["mode"] == "enforce"
+    assert isinstance(st["patches"], list) and st["patches"]
+    for p in st["patches"]:
+        assert set(p) == {"module", "target"}, p
+    assert {"module": "flask.app", "target": "Flask.__call__"} in st["patches"]
+    assert isinstance(st["hooks"], dict) and st["hooks"]["flask.app"] == 1
+    # the app's secrets were judged (the request went through the guard),
+    # yet nothing of them appears in status() or in the log
+    for text in (lines["STATUS-JSON"], lines["STATUS-REPR"], cp.stderr):
+        assert SECRET not in text and SECRET[::-1] not in text
+        assert SECRET[:12] not in text and SECRET[::-1][:12] not in text
+    act = harness.find_events(cp.events, "activate")
+    assert len(act) == 1 and act[0]["version"] == st["version"], cp.events
+
+
+def _python_version(stack):
+    cp = harness.run_python(stack, ["-c", "import platform; "
+                                          "print(platform.python_version())"],
+                            preload=False)
+    assert cp.returncode == 0, cp.stderr
+    return cp.stdout.strip()
