@@ -1,0 +1,780 @@
+"""test_body.py -- issue 6: request bodies capped for every way a body is read.
+
+Real servers (gunicorn passes chunked bodies through with no CONTENT_LENGTH;
+waitress de-chunks and sets one), real HTTP on 127.0.0.1, both stacks (debian:
+Flask/Werkzeug 2.2, where Werkzeug itself checks only form bodies; pyenv:
+Flask 3.1).  A small policy limit keeps it fast.
+
+Every view records in a JSON-lines file (BODY_LOG) when it is entered and, in
+a `finally`, how many bytes it got and whether its post-read code ran; the
+tests use that to prove that a 413 came from RequestEntityTooLarge before the
+view could use a body (never a 200 with a truncated body), that the app never
+got more than the limit, and that a declared Content-Length over the limit is
+refused without running the view at all.
+
+Requests are sent with `exchange` (a raw socket that reads while it writes):
+gunicorn's sync worker closes the connection after a 413 with the rest of the
+body unread, so a client that writes the whole body before reading would see
+a broken pipe instead of the answer.
+"""
+
+import hashlib
+import json
+import os
+import random
+import secrets
+import select
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import write_app, write_policy
+
+LIMIT = 65536
+FMS = 16384
+PARTS = 10
+SIZES = (LIMIT - 1, LIMIT, LIMIT + 1, 10 * LIMIT)
+KINDS = ("gunicorn", "waitress")
+SECRET = secrets.token_urlsafe(36)
+BOUNDARY = "fsboundary7MA4YWxkTrZu0gW"
+
+POLICY = """\
+    version = 1;
+    body = {{ max_content_length = {mcl}; max_form_memory_size = {fms};
+             max_form_parts = {parts}; }};
+    {extra}
+    """
+
+
+def policy(tmp_path, mcl=LIMIT, fms=FMS, parts=PARTS, extra=""):
+    return write_policy(tmp_path, POLICY.format(mcl=mcl, fms=fms, parts=parts,
+                                                extra=extra))
+
+
+# --------------------------------------------------------------------------
+# The app.  %(name)s: import_name; %(setup)s: extra module code.
+
+APP = '''
+import hashlib, json, os
+from flask import Flask, request, jsonify, current_app
+
+app = Flask(%(name)r, root_path=os.path.dirname(os.path.abspath(__file__)))
+app.config["SECRET_KEY"] = %(secret)r
+LOG = os.environ["BODY_LOG"]
+
+
+def note(**kw):
+    kw["id"] = request.headers.get("X-Id", "")
+    kw["pid"] = os.getpid()
+    with open(LOG, "a") as f:
+        f.write(json.dumps(kw) + "\\n")
+
+
+def reader(fn):
+    def view():
+        note(ev="enter")
+        st = {"seen": 0}
+        ok = False
+        try:
+            data = fn(st)
+            ok = True
+        finally:
+            note(ev="exit", seen=st["seen"], ok=ok)
+        return jsonify(len=len(data), sha=hashlib.sha256(data).hexdigest(),
+                       pid=os.getpid())
+    app.add_url_rule("/" + fn.__name__, fn.__name__, view, methods=["POST"])
+    return fn
+
+
+@reader
+def get_data(st):
+    d = request.get_data()
+    st["seen"] = len(d)
+    return d
+
+
+@reader
+def data(st):
+    d = request.data
+    st["seen"] = len(d)
+    return d
+
+
+@reader
+def get_json(st):
+    obj = request.get_json()
+    d = request.get_data()          # the cached raw body
+    st["seen"] = len(d)
+    assert obj["a"] == d[6:-2].decode()
+    return d
+
+
+@reader
+def stream(st):
+    parts = []
+    while True:
+        c = request.stream.read(1000)
+        if not c:
+            break
+        parts.append(c)
+        st["seen"] += len(c)
+    return b"".join(parts)
+
+
+@reader
+def form_urlencoded(st):
+    v = request.form["a"].encode()
+    st["seen"] = len(v)
+    return v
+
+
+@reader
+def form_multipart(st):
+    v = request.form["a"].encode()
+    st["seen"] = len(v)
+    return v
+
+
+@reader
+def files(st):
+    v = request.files["f"].read()
+    st["seen"] = len(v)
+    return v
+
+
+@reader
+def wsgi_iter(st):
+    parts = []
+    for line in request.environ["wsgi.input"]:
+        parts.append(line)
+        st["seen"] += len(line)
+    return b"".join(parts)
+
+
+@reader
+def wsgi_read(st):
+    d = request.environ["wsgi.input"].read()
+    st["seen"] = len(d)
+    return d
+
+
+@app.route("/limits", methods=["GET", "POST"])
+def limits():
+    out = {"config": current_app.config.get("MAX_CONTENT_LENGTH")}
+    for k in ("max_content_length", "max_form_memory_size", "max_form_parts"):
+        out[k] = getattr(request, k, "absent")
+    if request.method == "POST":
+        out["nform"] = len(request.form) + len(request.files)
+    out["errors"] = getattr(request, "_raise_errors", {})
+    return jsonify(out)
+
+%(setup)s
+'''
+
+
+def app_source(name="app", setup=""):
+    return APP % {"name": name, "secret": SECRET, "setup": setup}
+
+
+def records(log_path):
+    p = Path(log_path)
+    if not p.exists():
+        return []
+    return [json.loads(x) for x in p.read_text().splitlines() if x.strip()]
+
+
+# --------------------------------------------------------------------------
+# Bodies (exact sizes).
+
+def raw_body(n):
+    """n pseudo-random bytes: newlines scattered, so iteration yields lines."""
+    return random.Random(n).randbytes(n)
+
+
+def letters(n):
+    s = "abcdefghijklmnopqrstuvwxyz0123456789" * (n // 36 + 1)
+    return s[:n]
+
+
+def json_body(n):
+    return ('{"a":"%s"}' % letters(n - 8)).encode()
+
+
+def urlencoded_body(n):
+    return ("a=" + letters(n - 2)).encode()
+
+
+def multipart(fields, total=None, file_field=False):
+    """A multipart body; with `total`, the single field's value is padded so
+    the body is exactly `total` bytes."""
+    def encode(items):
+        out = b""
+        for name, value in items:
+            if file_field:
+                head = ('--%s\r\nContent-Disposition: form-data; name="%s"; '
+                        'filename="f.bin"\r\nContent-Type: '
+                        'application/octet-stream\r\n\r\n' % (BOUNDARY, name))
+            else:
+                head = ('--%s\r\nContent-Disposition: form-data; name="%s"'
+                        '\r\n\r\n' % (BOUNDARY, name))
+            out += head.encode() + value + b"\r\n"
+        return out + ("--%s--\r\n" % BOUNDARY).encode()
+    if total is None:
+        return encode(fields)
+    (name, _), = fields
+    overhead = len(encode([(name, b"")]))
+    return encode([(name, letters(total - overhead).encode())])
+
+
+MULTIPART_CT = "multipart/form-data; boundary=" + BOUNDARY
+
+# reader -> (body maker, content type, part of the body the view returns)
+READERS = {
+    "get_data": (raw_body, "application/octet-stream", lambda b: b),
+    "data": (raw_body, "application/octet-stream", lambda b: b),
+    "get_json": (json_body, "application/json", lambda b: b),
+    "stream": (raw_body, "application/octet-stream", lambda b: b),
+    "form_urlencoded": (urlencoded_body, "application/x-www-form-urlencoded",
+                        lambda b: b[2:]),
+    "form_multipart": (lambda n: multipart([("a", None)], n), MULTIPART_CT,
+                       lambda b: b.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]),
+    "files": (lambda n: multipart([("f", None)], n, file_field=True),
+              MULTIPART_CT,
+              lambda b: b.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]),
+    "wsgi_iter": (raw_body, "application/octet-stream", lambda b: b),
+    "wsgi_read": (raw_body, "application/octet-stream", lambda b: b),
+}
+
+
+# --------------------------------------------------------------------------
+# HTTP that reads while it writes.
+
+class Exchange:
+    """status (int or None), headers (dict, lower-case), body, sent (body
+    bytes written), error (str: what stopped the exchange abnormally)."""
+
+    def __init__(self):
+        self.status = None
+        self.headers = {}
+        self.body = b""
+        self.sent = 0
+        self.error = None
+
+    def json(self):
+        return json.loads(self.body)
+
+    def __repr__(self):
+        return "<Exchange %s sent=%d error=%s body=%r>" % (
+            self.status, self.sent, self.error, self.body[:200])
+
+
+def _parse(buf, ex, eof):
+    """Fill `ex` from the bytes received; True when the response is whole."""
+    head, sep, rest = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    lines = head.decode("latin-1").split("\r\n")
+    ex.status = int(lines[0].split()[1])
+    ex.headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        ex.headers[k.strip().lower()] = v.strip()
+    n = ex.headers.get("content-length")
+    if n is not None and len(rest) >= int(n):
+        ex.body = rest[:int(n)]
+        return True
+    ex.body = rest
+    return eof
+
+
+def exchange(port, path, pieces, headers, timeout=30.0):
+    """POST `path`: the head, then the byte strings of `pieces` (already
+    framed), reading the response while writing.  Stops writing when the
+    server answers or closes; returns an Exchange."""
+    ex = Exchange()
+    head = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % path
+    head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
+    pieces = iter(pieces)
+    pending = memoryview(head.encode())
+    sending = True
+    buf = b""
+    deadline = time.monotonic() + timeout
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.setblocking(False)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                ex.error = "timeout"
+                break
+            if sending and not len(pending):
+                nxt = next(pieces, None)
+                if nxt is None:
+                    sending = False
+                else:
+                    pending = memoryview(nxt)
+                    continue
+            r, w, _ = select.select([s], [s] if sending else [], [], left)
+            if r:
+                try:
+                    chunk = s.recv(65536)
+                except ConnectionResetError:
+                    ex.error = "reset"
+                    _parse(buf, ex, True)
+                    break
+                if _parse(buf + chunk, ex, not chunk):
+                    break
+                buf += chunk
+                if not chunk:
+                    ex.error = "closed"
+                    break
+                continue
+            if w:
+                try:
+                    n = s.send(pending[:262144])
+                except (BrokenPipeError, ConnectionResetError) as e:
+                    ex.error = "send: %s" % e.__class__.__name__
+                    sending = False
+                    pending = memoryview(b"")
+                    continue
+                pending = pending[n:]
+                ex.sent += n
+    finally:
+        s.close()
+    return ex
+
+
+def framed(body, chunked, chunk=16384):
+    if not chunked:
+        yield body
+        return
+    for i in range(0, len(body), chunk):
+        piece = body[i:i + chunk]
+        yield b"%x\r\n" % len(piece) + piece + b"\r\n"
+    yield b"0\r\n\r\n"
+
+
+def post(server, path, body, ctype="application/octet-stream", chunked=False,
+         rid="", headers=None, timeout=30.0):
+    h = {"Content-Type": ctype, "X-Id": rid}
+    if chunked:
+        h["Transfer-Encoding"] = "chunked"
+    else:
+        h["Content-Length"] = str(len(body))
+    h.update(headers or {})
+    return exchange(server.port, path, framed(body, chunked), h, timeout)
+
+
+def start(start_server, kind, stack, tmp_path, source, pol, **kw):
+    app = write_app(tmp_path, source)
+    log = tmp_path / "body.log"
+    env = dict(kw.pop("env", {}), BODY_LOG=str(log))
+    srv = start_server(kind, stack, app, policy=pol, env=env, **kw)
+    srv.body_log = log
+    return srv
+
+
+def capped(srv, **fields):
+    return srv.events("body.capped", **fields)
+
+
+# --------------------------------------------------------------------------
+# Every reader, every size, Content-Length and chunked.
+
+EXHAUSTING_READERS = ("stream", "form_multipart", "files")
+
+
+def _werkzeug_exhausts(stack, reader, size):
+    """Werkzeug >= 2.3 wraps the body of every server that sets
+    wsgi.input_terminated (gunicorn and waitress both do) in
+    LimitedStream(max_content_length, is_max=True), whose read *after*
+    exactly max_content_length bytes raises RequestEntityTooLarge
+    (LimitedStream.on_exhausted).  A reader that reads again until it gets
+    b"" (a loop of small reads; the multipart parser) therefore gets 413 for a
+    body of exactly the limit, from Werkzeug itself, with or without the
+    library: see test_exact_limit_exhaustion_is_werkzeugs."""
+    return (stack.flask_major >= 3 and size == LIMIT
+            and reader in EXHAUSTING_READERS)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_reader_every_size(stack, shield, tmp_path, start_server, kind):
+    pol = policy(tmp_path, fms=LIMIT)      # form memory: not the limit here
+    srv = start(start_server, kind, stack, tmp_path, app_source(), pol)
+    failures = []
+    n = 0
+    for reader, (make, ctype, part) in READERS.items():
+        for size in SIZES:
+            body = make(size)
+            assert len(body) == size
+            for chunked in (False, True):
+                n += 1
+                rid = "%s-%d-%s" % (reader, size, "chunked" if chunked else "cl")
+                ex = post(srv, "/" + reader, body, ctype, chunked, rid)
+                recs = [r for r in records(srv.body_log) if r["id"] == rid]
+                entered = [r for r in recs if r["ev"] == "enter"]
+                exits = [r for r in recs if r["ev"] == "exit"]
+                declared = not chunked or kind == "waitress"
+                if size <= LIMIT and not _werkzeug_exhausts(stack, reader, size):
+                    want = part(body)
+                    if ex.status != 200:
+                        failures.append("%s: %r" % (rid, ex))
+                        continue
+                    got = ex.json()
+                    if (got["len"], got["sha"]) != (
+                            len(want), hashlib.sha256(want).hexdigest()):
+                        failures.append("%s: app saw %d bytes, sent %d"
+                                        % (rid, got["len"], len(want)))
+                    if not (exits and exits[0]["ok"]):
+                        failures.append("%s: no completed view %r" % (rid, recs))
+                    continue
+                # over the limit: 413, never more than the limit in the app
+                if ex.status != 413:
+                    failures.append("%s: want 413, got %r" % (rid, ex))
+                if any(r["ok"] for r in exits):
+                    failures.append("%s: the view's post-read code ran %r"
+                                    % (rid, recs))
+                if any(r["seen"] > LIMIT for r in exits):
+                    failures.append("%s: the app got more than %d bytes %r"
+                                    % (rid, LIMIT, recs))
+                if declared and size > LIMIT and entered:
+                    failures.append("%s: declared length %d over the limit but "
+                                    "the view ran %r" % (rid, size, recs))
+                if not declared and not entered:
+                    failures.append("%s: chunked body: the view should have run "
+                                    "and been stopped while reading %r"
+                                    % (rid, recs))
+    assert n == len(READERS) * len(SIZES) * 2
+    assert srv.alive()
+    assert not failures, "\n".join(failures)
+    # a limit was set on an app that had none: logged, once per worker
+    ev = capped(srv, key="MAX_CONTENT_LENGTH")
+    assert ev and all(e["old"] is None and e["new"] == LIMIT and e["enforced"]
+                      for e in ev), ev
+    assert len({e["pid"] for e in ev}) == len(ev), ev
+
+
+def test_exact_limit_exhaustion_is_werkzeugs(stack, tmp_path, start_server):
+    """The cells of the matrix that are 413 at exactly the limit (readers that
+    read again after a body of exactly max_content_length, on Werkzeug >= 2.3)
+    behave the same WITHOUT the library when the app sets the same limits
+    itself; on Werkzeug 2.2 they are 200.  So those cells are Werkzeug's
+    behaviour, not the library's.  Also shows what the library prevents: a
+    chunked get_data() one byte over the limit is a 200 with a truncated body
+    (Werkzeug >= 2.3) or the whole body (2.2)."""
+    setup = ('app.config["MAX_CONTENT_LENGTH"] = %d\n'
+             'app.config["MAX_FORM_MEMORY_SIZE"] = %d' % (LIMIT, LIMIT))
+    srv = start(start_server, "gunicorn", stack, tmp_path,
+                app_source(setup=setup), None, preload=False, workers=1)
+    for reader in EXHAUSTING_READERS:
+        make, ctype, part = READERS[reader]
+        body = make(LIMIT)
+        for chunked in (False, True):
+            ex = post(srv, "/" + reader, body, ctype, chunked)
+            if stack.flask_major >= 3:
+                assert ex.status == 413, (reader, chunked, ex)
+            else:
+                assert ex.status == 200, (reader, chunked, ex)
+                assert ex.json()["len"] == len(part(body)), (reader, ex)
+    ex = post(srv, "/get_data", raw_body(LIMIT + 1), chunked=True)
+    assert ex.status == 200, ex
+    assert ex.json()["len"] == (LIMIT if stack.flask_major >= 3 else LIMIT + 1)
+    assert srv.log_lines() == []
+
+
+# --------------------------------------------------------------------------
+# The app's own limits.
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_app_lower_limit_is_kept(stack, shield, tmp_path, start_server, kind):
+    setup = 'app.config["MAX_CONTENT_LENGTH"] = 1000'
+    if stack.flask_major >= 3:
+        setup += '\napp.config["MAX_FORM_PARTS"] = 5'
+    else:
+        setup += ('\nclass SmallRequest(app.request_class):\n'
+                  '    max_form_parts = 5\n'
+                  'app.request_class = SmallRequest')
+    srv = start(start_server, kind, stack, tmp_path, app_source(setup=setup),
+                policy(tmp_path))
+    for chunked in (False, True):
+        for path, ok in (("/get_data", True), ("/stream", True),
+                         ("/wsgi_read", True)):
+            ex = post(srv, path, raw_body(999), chunked=chunked)
+            assert ex.status == 200 and ex.json()["len"] == 999, (path, ex)
+            ex = post(srv, path, raw_body(1001), chunked=chunked)
+            assert ex.status == 413, (path, chunked, ex)
+    five = multipart([("f%d" % i, b"x") for i in range(5)])
+    six = multipart([("f%d" % i, b"x") for i in range(6)])
+    assert post(srv, "/limits", five, MULTIPART_CT).json()["nform"] == 5
+    assert post(srv, "/limits", six, MULTIPART_CT).status == 413
+    assert srv.get("/limits").json()["config"] == 1000
+    assert capped(srv, key="MAX_CONTENT_LENGTH") == []
+    assert capped(srv, key="MAX_FORM_PARTS") == []
+    assert capped(srv, key="max_form_parts") == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_app_higher_limit_is_capped_and_logged_once(stack, shield, tmp_path,
+                                                   start_server, kind):
+    setup = 'app.config["MAX_CONTENT_LENGTH"] = 10 ** 12'
+    srv = start(start_server, kind, stack, tmp_path, app_source(setup=setup),
+                policy(tmp_path))
+    for i in range(8):
+        chunked = bool(i % 2)
+        ex = post(srv, "/get_data", raw_body(LIMIT), chunked=chunked)
+        assert ex.status == 200 and ex.json()["len"] == LIMIT, ex
+        ex = post(srv, "/get_data", raw_body(LIMIT + 1), chunked=chunked)
+        assert ex.status == 413, ex
+        assert srv.get("/limits").json()["config"] == LIMIT
+    workers = set(srv.pids()) - {srv.process.pid} if kind == "gunicorn" \
+        else {srv.process.pid}
+    ev = capped(srv)
+    assert ev, srv.stderr_text()
+    assert {e["pid"] for e in ev} <= workers, (ev, workers)
+    if stack.flask_major >= 3:
+        want = {("MAX_CONTENT_LENGTH", 10 ** 12, LIMIT),
+                ("MAX_FORM_MEMORY_SIZE", 500000, FMS),
+                ("MAX_FORM_PARTS", 1000, PARTS)}
+    else:
+        want = {("MAX_CONTENT_LENGTH", 10 ** 12, LIMIT),
+                ("max_form_memory_size", None, FMS),
+                ("max_form_parts", 1000, PARTS)}
+    for pid in {e["pid"] for e in ev}:
+        mine = [(e["key"], e["old"], e["new"]) for e in ev if e["pid"] == pid]
+        assert sorted(mine, key=str) == sorted(want, key=str), ev
+        assert all(e["enforced"] and e["app"] == "app" for e in ev)
+
+
+# --------------------------------------------------------------------------
+# Form limits.
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_form_limits(stack, shield, tmp_path, start_server, kind):
+    srv = start(start_server, kind, stack, tmp_path, app_source(),
+                policy(tmp_path))
+    # urlencoded: the whole body is one value of max_form_memory_size
+    ok = post(srv, "/form_urlencoded", urlencoded_body(FMS),
+              "application/x-www-form-urlencoded")
+    assert ok.status == 200 and ok.json()["len"] == FMS - 2, ok
+    big = post(srv, "/form_urlencoded", urlencoded_body(FMS + 1),
+               "application/x-www-form-urlencoded")
+    assert big.status == 413, big
+    # multipart: a non-file field larger than max_form_memory_size
+    # (the whole body under FMS: Werkzeug 3.1's MultipartDecoder refuses any
+    # read buffer larger than max_form_memory_size, not only one field)
+    ok = post(srv, "/form_multipart",
+              multipart([("a", letters(FMS - 200).encode())]), MULTIPART_CT)
+    assert ok.status == 200 and ok.json()["len"] == FMS - 200, ok
+    big = post(srv, "/form_multipart",
+               multipart([("a", letters(FMS + 1).encode())]), MULTIPART_CT)
+    assert big.status == 413, big
+    # parts
+    for chunked in (False, True):
+        n = post(srv, "/limits", multipart([("f%d" % i, b"x")
+                                            for i in range(PARTS)]),
+                 MULTIPART_CT, chunked)
+        assert n.status == 200 and n.json()["nform"] == PARTS, n
+        over = post(srv, "/limits", multipart([("f%d" % i, b"x")
+                                               for i in range(PARTS + 1)]),
+                    MULTIPART_CT, chunked)
+        assert over.status == 413, over
+    got = srv.get("/limits").json()
+    assert (got["max_form_memory_size"], got["max_form_parts"]) == (FMS, PARTS)
+
+
+def test_request_class_raising_form_limits_is_capped(stack, shield, tmp_path,
+                                                     start_server):
+    """An app whose own request class raises the form limits (class
+    attributes, the way Werkzeug 2.2 keeps them) still gets the policy's."""
+    setup = ('class BigRequest(app.request_class):\n'
+             '    max_form_parts = 10 ** 6\n'
+             '    max_form_memory_size = 10 ** 9\n'
+             'app.request_class = BigRequest')
+    srv = start(start_server, "gunicorn", stack, tmp_path,
+                app_source(setup=setup), policy(tmp_path), workers=1)
+    over = post(srv, "/limits", multipart([("f%d" % i, b"x")
+                                           for i in range(PARTS + 1)]),
+                MULTIPART_CT)
+    big = post(srv, "/form_urlencoded", urlencoded_body(FMS + 1),
+               "application/x-www-form-urlencoded")
+    got = srv.get("/limits").json()
+    assert (over.status, big.status) == (413, 413), (over, big)
+    assert (got["max_form_memory_size"], got["max_form_parts"]) == (FMS, PARTS)
+    # the limits on the whole body still hold
+    assert post(srv, "/get_data", raw_body(LIMIT + 1),
+                chunked=True).status == 413
+
+
+# --------------------------------------------------------------------------
+# Per-request raises (settable on Flask 3.1; read-only before).
+
+RAISES = '''
+@app.before_request
+def raise_limits():
+    errors = {}
+    for k, v in (("max_content_length", 10 ** 12),
+                 ("max_form_memory_size", 10 ** 12),
+                 ("max_form_parts", 10 ** 6)):
+        try:
+            setattr(request, k, v)
+        except Exception as e:
+            errors[k] = type(e).__name__
+    request._raise_errors = errors
+'''
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_per_request_raises_are_capped(stack, shield, tmp_path, start_server,
+                                       kind):
+    srv = start(start_server, kind, stack, tmp_path, app_source(setup=RAISES),
+                policy(tmp_path))
+    got = srv.get("/limits").json()
+    assert (got["max_content_length"], got["max_form_memory_size"],
+            got["max_form_parts"]) == (LIMIT, FMS, PARTS), got
+    if stack.flask_major >= 3:
+        # Flask 3.1: the assignments themselves succeed (and are capped)
+        assert got["errors"] == {}, got
+    else:
+        # Flask 2.2: request.max_content_length is a read-only property
+        assert got["errors"].get("max_content_length") == "AttributeError", got
+    for chunked in (False, True):
+        ex = post(srv, "/get_data", raw_body(LIMIT + 1), chunked=chunked)
+        assert ex.status == 413, ex
+        ex = post(srv, "/get_data", raw_body(LIMIT), chunked=chunked)
+        assert ex.status == 200 and ex.json()["len"] == LIMIT, ex
+        over = post(srv, "/limits", multipart([("f%d" % i, b"x")
+                                               for i in range(PARTS + 1)]),
+                    MULTIPART_CT, chunked)
+        assert over.status == 413, over
+    big = post(srv, "/form_urlencoded", urlencoded_body(FMS + 1),
+               "application/x-www-form-urlencoded")
+    assert big.status == 413, big
+
+
+# --------------------------------------------------------------------------
+# Per-app override.
+
+DISPATCH = '''
+import os
+import app_big, app_other
+
+def app(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if path.startswith("/big/"):
+        environ["PATH_INFO"] = path[4:]
+        return app_big.app(environ, start_response)
+    return app_other.app(environ, start_response)
+'''
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_per_app_override(stack, shield, tmp_path, start_server, kind):
+    write_app(tmp_path, app_source(name="bigapp"), name="app_big.py")
+    write_app(tmp_path, app_source(name="otherapp"), name="app_other.py")
+    pol = policy(tmp_path, extra='apps = ( { match = "bigapp"; '
+                 'body = { max_content_length = 200000; }; } );')
+    srv = start(start_server, kind, stack, tmp_path, DISPATCH, pol)
+    body = raw_body(150000)
+    for chunked in (False, True):
+        ex = post(srv, "/big/get_data", body, chunked=chunked)
+        assert ex.status == 200, ex
+        assert ex.json()["sha"] == hashlib.sha256(body).hexdigest()
+        ex = post(srv, "/big/stream", raw_body(200001), chunked=chunked)
+        assert ex.status == 413, ex
+        ex = post(srv, "/get_data", body, chunked=chunked)
+        assert ex.status == 413, ex
+        ex = post(srv, "/get_data", raw_body(LIMIT), chunked=chunked)
+        assert ex.status == 200 and ex.json()["len"] == LIMIT, ex
+    assert srv.get("/big/limits").json()["config"] == 200000
+    assert srv.get("/limits").json()["config"] == LIMIT
+    big = capped(srv, key="MAX_CONTENT_LENGTH", app="bigapp")
+    other = capped(srv, key="MAX_CONTENT_LENGTH", app="otherapp")
+    assert big and all(e["new"] == 200000 for e in big), big
+    assert other and all(e["new"] == LIMIT for e in other), other
+
+
+# --------------------------------------------------------------------------
+# Report mode.
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_report_mode_changes_nothing(stack, shield, tmp_path, start_server,
+                                     kind):
+    pol = write_policy(tmp_path, """\
+        version = 1;
+        mode = "report";
+        body = { max_content_length = 65536; max_form_memory_size = 16384;
+                 max_form_parts = 10; };
+        """)
+    srv = start(start_server, kind, stack, tmp_path, app_source(), pol)
+    body = raw_body(10 * LIMIT)
+    for i in range(3):
+        for chunked in (False, True):
+            for path in ("/get_data", "/stream", "/wsgi_read"):
+                ex = post(srv, path, body, chunked=chunked)
+                assert ex.status == 200, (path, chunked, ex)
+                assert ex.json()["sha"] == hashlib.sha256(body).hexdigest()
+    got = srv.get("/limits").json()
+    assert got["config"] is None and got["max_content_length"] is None, got
+    assert got["max_form_parts"] != PARTS, got
+    ev = capped(srv, key="MAX_CONTENT_LENGTH")
+    assert ev and all(e["old"] is None and e["new"] == LIMIT
+                      and e["enforced"] is False and e["mode"] == "report"
+                      for e in ev), ev
+    assert len({e["pid"] for e in ev}) == len(ev), ev
+    assert capped(srv, enforced=True) == []
+
+
+# --------------------------------------------------------------------------
+# Memory: a 1 GiB chunked upload is refused without the worker holding it.
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmRSS for %d" % pid)
+
+
+def gib_chunks(total=1 << 30, size=1 << 16):
+    block = bytes(range(256)) * (size // 256)
+    frame = b"%x\r\n" % size + block + b"\r\n"
+    for _ in range(total // size):
+        yield frame
+    yield b"0\r\n\r\n"
+
+
+def test_gib_chunked_upload_memory_bounded(stack, shield, tmp_path,
+                                           start_server):
+    srv = start(start_server, "gunicorn", stack, tmp_path, app_source(),
+                policy(tmp_path), workers=1,
+                extra_args=["--timeout", "60"])
+    # warm the worker: imports, a normal body, a refused chunked body
+    assert srv.get("/limits").status == 200
+    assert post(srv, "/get_data", raw_body(1000), chunked=True).status == 200
+    assert post(srv, "/get_data", raw_body(LIMIT + 1), chunked=True).status == 413
+    workers = [p for p in srv.pids() if p != srv.process.pid]
+    assert len(workers) == 1, srv.pids()
+    worker = workers[0]
+    before = rss_kib(worker)
+    t0 = time.monotonic()
+    ex = exchange(srv.port, "/get_data", gib_chunks(),
+                  {"Content-Type": "application/octet-stream",
+                   "Transfer-Encoding": "chunked", "X-Id": "gib"},
+                  timeout=60)
+    elapsed = time.monotonic() - t0
+    # the server answered (or, having answered, closed) long before 1 GiB
+    assert ex.status == 413 or (ex.status is None and ex.error), ex
+    assert ex.sent < 1 << 30, ex
+    recs = [r for r in records(srv.body_log) if r["id"] == "gib"]
+    assert [r["ev"] for r in recs] == ["enter", "exit"], recs
+    assert recs[1]["ok"] is False and recs[1]["seen"] <= LIMIT, recs
+    after = rss_kib(worker)
+    assert after - before < 64 * 1024, (before, after)
+    assert elapsed < 60
+    # the same worker lives on and serves
+    assert [p for p in srv.pids() if p != srv.process.pid] == [worker]
+    ok = post(srv, "/get_data", raw_body(LIMIT), chunked=True)
+    assert ok.status == 200 and ok.json()["len"] == LIMIT
+    assert ok.json()["pid"] == worker
