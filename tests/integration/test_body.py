@@ -20,7 +20,6 @@ a broken pipe instead of the answer.
 
 import hashlib
 import json
-import os
 import random
 import secrets
 import select
