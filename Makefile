@@ -45,7 +45,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
 LIB := $(BUILD)/libflaskshield.so
 CMD := $(BUILD)/flaskshield
 
-.PHONY: all deps demo test unit integration install uninstall bench fuzz clean
+.PHONY: all deps demo test unit integration install uninstall bench stress fuzz clean
 all: $(LIB) $(CMD)
 
 deps:
@@ -83,6 +83,20 @@ integration: all
 	FLASKSHIELD_BUILD=$(abspath $(BUILD)) $(PYTEST) -q tests/integration
 
 test: unit integration
+
+# Benchmarks (tests/bench/bench.py -> tests/bench/RESULTS.md): ratios of the
+# same work with and without the library.  BENCH_QUICK=1: wrk 5 s instead of
+# 30 s; BENCH_DURATION, BENCH_RUNS, BENCH_RSS_REQUESTS override.
+bench: all
+	FLASKSHIELD_BUILD=$(abspath $(BUILD)) BENCH_QUICK=$(BENCH_QUICK) \
+	    /usr/bin/python3 tests/bench/bench.py
+
+# The long reliability checks (tests/stress): STRESS_REQUESTS (default
+# 200000) requests under wrk, memcheck of a one-process app.
+STRESS_REQUESTS ?= 200000
+stress: all
+	FLASKSHIELD_BUILD=$(abspath $(BUILD)) STRESS_REQUESTS=$(STRESS_REQUESTS) \
+	    $(PYTEST) -q tests/stress
 
 # install: the library, the command, the man pages, and the default policy,
 # which never replaces an existing one (that one is kept; the shipped file

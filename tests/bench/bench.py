@@ -1,0 +1,488 @@
+#!/usr/bin/python3
+"""bench.py -- what the library costs: every figure is a ratio of the same
+work with and without it, measured side by side in one run.
+
+    make bench                      full run (wrk 30 s a measurement)
+    make bench BENCH_QUICK=1        quick pass (wrk 5 s, fewer repetitions)
+    /usr/bin/python3 tests/bench/bench.py [--quick] [--only exec,python,...]
+
+Environment: FLASKSHIELD_BUILD (default <repo>/build), BENCH_QUICK=1,
+BENCH_DURATION (seconds of one wrk measurement), BENCH_RUNS (wrk measurements
+per side), BENCH_RSS_REQUESTS (default 100000), BENCH_OUT (default
+tests/bench/RESULTS.md).
+
+Figures (targets from issue 8):
+  exec   /bin/true: instructions (callgrind, total Ir) against an EMPTY
+         preloaded library (the floor any preload pays) <= 1.10; wall time of
+         posix_spawn+wait against no preload <= 1.05.
+  python `python3 -c pass`, both interpreters: instructions (PYTHONHASHSEED=0)
+         and wall <= 1.01.
+  import `python3 -c "import flask"`, both stacks: instructions and wall <= 1.02.
+  http   gunicorn, 2 sync workers, GET hello-world and POST 4 KiB JSON read
+         with get_json(), wrk on loopback: requests/s >= 0.98.
+  rss    gunicorn, 1 sync worker (so every request lands on the measured
+         process): VmRSS after N requests, with - without <= 1 MiB, and no
+         growth between N/2 and N beyond what the same app grows without the
+         library (+64 KiB page slack).
+
+Alternation: A/B measurements interleave (ABBA order for wrk, one-by-one for
+spawns), servers with and without the library run at the same time.  Wall and
+throughput figures use medians; callgrind counts are exact and repeatable.
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+import harness  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
+def conf(name, default, quick):
+    v = os.environ.get(name)
+    if v:
+        return type(default)(v)
+    return quick if QUICK else default
+
+
+DURATION = conf("BENCH_DURATION", 30, 5)
+RUNS = conf("BENCH_RUNS", 3, 2)
+RSS_N = conf("BENCH_RSS_REQUESTS", 100000, 100000)
+SPAWN_N = conf("BENCH_SPAWNS", 2000, 500)
+PY_SPAWN_N = conf("BENCH_PY_SPAWNS", 150, 40)
+CG_RUNS = conf("BENCH_CG_RUNS", 3, 1)
+
+APP = '''
+import os
+from flask import Flask, request, jsonify
+app = Flask(__name__)
+app.config["SECRET_KEY"] = %r
+_n = [0]
+
+@app.route("/")
+def hello():
+    _n[0] += 1
+    return "Hello, World!"
+
+@app.route("/json", methods=["POST"])
+def js():
+    _n[0] += 1
+    data = request.get_json()
+    return jsonify(n=len(data["items"]))
+
+@app.route("/count")
+def count():
+    return jsonify(pid=os.getpid(), n=_n[0])
+'''
+
+
+def json_body(size=4096):
+    items, body = [], b""
+    i = 0
+    while True:
+        items.append("item-%06d" % i)
+        cand = json.dumps({"items": items}).encode()
+        if len(cand) > size:
+            break
+        body = cand
+        i += 1
+    pad = size - len(body)
+    obj = json.loads(body)
+    obj["pad"] = "x" * max(0, pad - len(', "pad": ""'))
+    body = json.dumps(obj).encode()
+    return body
+
+
+class Ctx:
+    def __init__(self):
+        self.tmp = Path(tempfile.mkdtemp(prefix="fs-bench-"))
+        os.chmod(self.tmp, 0o755)
+        self.lib = harness.require_library()
+        self.policy = harness.write_file(self.tmp, "policy.conf",
+                                         (REPO / "policy" / "policy.conf").read_text())
+        self.stacks = {n: harness.make_stack(n, self.tmp) for n in harness.STACKS}
+        self.empty = self.tmp / "libempty.so"
+        src = self.tmp / "empty.c"
+        src.write_text("void fs_bench_empty(void) {}\n")
+        subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(self.empty),
+                        str(src)], check=True)
+        self.appdir = self.tmp / "app"
+        harness.write_app(self.appdir, APP % secrets.token_hex(32), run_main=False)
+        self.rows = []      # (group, figure, stack, without, with, ratio, target, ok, note)
+        self.notes = []
+
+    def env(self, stack=None, preload=True, extra=None):
+        e = harness.child_env(stack, extra, preload, self.policy if preload else None)
+        return e
+
+    def add(self, group, figure, stack, a, b, ratio, target, ok, unit=""):
+        self.rows.append((group, figure, stack, a, b, ratio, target, ok, unit))
+        print("%-8s %-44s %-7s %14s %14s %8.4f %s %s" % (
+            group, figure, stack, fmt(a), fmt(b), ratio, target,
+            "ok" if ok else "MISSED"), flush=True)
+
+
+def fmt(x):
+    if isinstance(x, float):
+        return "%.4g" % x
+    if isinstance(x, int):
+        return "{:,}".format(x)
+    return str(x)
+
+
+# --------------------------------------------------------------------------
+# Instructions (callgrind) and wall time of short processes.
+
+def callgrind_ir(argv, env):
+    cp = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                         "--trace-children=no"] + list(argv), env=env,
+                         capture_output=True, text=True, timeout=600)
+    m = re.search(r"Collected : (\d+)", cp.stderr)
+    if not m:
+        raise RuntimeError("callgrind failed for %r:\n%s" % (argv, cp.stderr[-2000:]))
+    return int(m.group(1))
+
+
+def cg_compare(argv, env_a, env_b):
+    """Alternating callgrind runs; medians of CG_RUNS each."""
+    a, b = [], []
+    for i in range(CG_RUNS):
+        pair = [(a, env_a), (b, env_b)]
+        if i % 2:
+            pair.reverse()
+        for lst, env in pair:
+            lst.append(callgrind_ir(argv, env))
+    return int(statistics.median(a)), int(statistics.median(b))
+
+
+DEVNULL_ACTIONS = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0)]
+
+
+def spawn_once(argv, env):
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, env, file_actions=DEVNULL_ACTIONS)
+    _, status = os.waitpid(pid, 0)
+    t = time.perf_counter() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError("%r exited with %s" % (argv, status))
+    return t
+
+
+def wall_compare(argv, env_a, env_b, n):
+    """n spawns of each, interleaved one by one (order flips every pair)."""
+    envs = [{k: v for k, v in e.items()} for e in (env_a, env_b)]
+    for _ in range(max(3, n // 50)):             # warm the page cache
+        spawn_once(argv, envs[0])
+        spawn_once(argv, envs[1])
+    a, b = [], []
+    for i in range(n):
+        if i % 2:
+            b.append(spawn_once(argv, envs[1]))
+            a.append(spawn_once(argv, envs[0]))
+        else:
+            a.append(spawn_once(argv, envs[0]))
+            b.append(spawn_once(argv, envs[1]))
+    return statistics.median(a), statistics.median(b)
+
+
+def bench_exec(c):
+    true = shutil.which("true") and "/bin/true"
+    base = harness.base_env()
+    env_none = dict(base)
+    env_empty = dict(base, LD_PRELOAD=str(c.empty))
+    env_lib = c.env()
+    ir_empty, ir_lib = cg_compare([true], env_empty, env_lib)
+    ir_none = callgrind_ir([true], env_none)
+    r = ir_lib / ir_empty
+    c.add("exec", "/bin/true instructions vs empty preload", "-", ir_empty, ir_lib,
+          r, "<= 1.10", r <= 1.10, "Ir")
+    c.notes.append("/bin/true instructions: no preload %s, empty preload %s, "
+                   "flaskshield %s." % (fmt(ir_none), fmt(ir_empty), fmt(ir_lib)))
+    w_none, w_lib = wall_compare([true], env_none, env_lib, SPAWN_N)
+    r = w_lib / w_none
+    c.add("exec", "/bin/true wall (spawn+wait) vs no preload", "-", w_none * 1e6,
+          w_lib * 1e6, r, "<= 1.05", r <= 1.05, "us")
+    e_none, e_empty = wall_compare([true], env_none, env_empty, SPAWN_N)
+    w_empty, w_lib2 = wall_compare([true], env_empty, env_lib, SPAWN_N)
+    r = w_lib2 / w_empty
+    c.add("exec", "/bin/true wall (spawn+wait) vs empty preload", "-", w_empty * 1e6,
+          w_lib2 * 1e6, r, "<= 1.05", r <= 1.05, "us")
+    c.notes.append("/bin/true wall, median of %d spawns: no preload %.1f us, empty "
+                   "preload %.1f us (%.4fx: the floor of any preload); flaskshield "
+                   "%.1f us against its own no-preload %.1f us." % (
+                       SPAWN_N, e_none * 1e6, e_empty * 1e6, e_empty / e_none,
+                       w_lib * 1e6, w_none * 1e6))
+
+
+def bench_python(c):
+    for name, stack in c.stacks.items():
+        for label, code, target in (("python3 -c pass", "pass", 1.01),
+                                    ('python3 -c "import flask"', "import flask", 1.02)):
+            argv = [stack.python, "-c", code]
+            extra = {"PYTHONHASHSEED": "0"}
+            env_a = c.env(stack, preload=False, extra=extra)
+            env_b = c.env(stack, preload=True, extra=extra)
+            a, b = cg_compare(argv, env_a, env_b)
+            r = b / a
+            c.add("python", label + " instructions", name, a, b, r,
+                  "<= %.2f" % target, r <= target, "Ir")
+            a, b = wall_compare(argv, env_a, env_b, PY_SPAWN_N)
+            r = b / a
+            c.add("python", label + " wall", name, a * 1e3, b * 1e3, r,
+                  "<= %.2f" % target, r <= target, "ms")
+
+
+# --------------------------------------------------------------------------
+# HTTP.
+
+WRK_RE_RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+WRK_RE_REQ = re.compile(r"(\d+) requests in")
+
+
+def wrk(port, duration, script=None, path="/", conns=8, threads=2):
+    argv = ["wrk", "-t%d" % threads, "-c%d" % conns, "-d%ds" % duration]
+    if script:
+        argv += ["-s", str(script)]
+    argv.append("http://127.0.0.1:%d%s" % (port, path))
+    cp = subprocess.run(argv, capture_output=True, text=True, timeout=duration + 60)
+    out = cp.stdout
+    m = WRK_RE_RPS.search(out)
+    if cp.returncode != 0 or not m:
+        raise RuntimeError("wrk failed: %s %s" % (out, cp.stderr))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    err = re.search(r"Socket errors: (.*)", out)
+    return float(m.group(1)), int(WRK_RE_REQ.search(out).group(1)), \
+        int(bad.group(1)) if bad else 0, err.group(1) if err else ""
+
+
+def start(c, stack, preload, workers):
+    return harness.start_server("gunicorn", stack, c.appdir / "app.py",
+                                policy=c.policy if preload else None,
+                                preload=preload, workers=workers, timeout=30)
+
+
+def bench_http(c):
+    script = c.tmp / "post.lua"
+    body = json_body(4096)
+    assert len(body) == 4096, len(body)
+    script.write_text('wrk.method = "POST"\nwrk.body = %s\n'
+                      'wrk.headers["Content-Type"] = "application/json"\n'
+                      % json.dumps(body.decode()))
+    for name, stack in c.stacks.items():
+        servers = {False: start(c, stack, False, 2), True: start(c, stack, True, 2)}
+        try:
+            for p, s in servers.items():
+                r = s.post("/json", body, {"Content-Type": "application/json"})
+                assert r.status == 200 and r.json() == {"n": len(json.loads(body)["items"])}, r
+                assert s.get("/").status == 200
+            assert servers[True].events("activate"), "library not active in server"
+            for label, sc, path in (("GET hello-world", None, "/"),
+                                    ("POST 4 KiB JSON get_json()", script, "/json")):
+                for s in servers.values():                  # warm-up
+                    wrk(s.port, 2, sc, path)
+                res = {False: [], True: []}
+                order = [False, True, True, False]
+                for i in range(RUNS * 2):
+                    p = order[i % 4]
+                    rps, n, bad, err = wrk(servers[p].port, DURATION, sc, path)
+                    if bad or err:
+                        raise RuntimeError("errors under load (preload=%s): %s non-2xx, %s"
+                                           % (p, bad, err))
+                    res[p].append(rps)
+                a, b = statistics.median(res[False]), statistics.median(res[True])
+                r = b / a
+                c.add("http", "gunicorn 2 sync, %s, req/s" % label, name, a, b, r,
+                      ">= 0.98", r >= 0.98, "req/s")
+                c.notes.append("%s %s req/s runs: without %s, with %s." % (
+                    name, label, [round(x) for x in res[False]],
+                    [round(x) for x in res[True]]))
+            for s in servers.values():
+                if s.events("secret_key.rejected"):
+                    raise RuntimeError("app refused: %s" % s.events("secret_key.rejected"))
+        finally:
+            for s in servers.values():
+                s.stop()
+                s.cleanup_files()
+
+
+def count(s):
+    with urllib.request.urlopen(s.url + "/count", timeout=15) as r:
+        d = json.loads(r.read())
+    return d["pid"], d["n"]
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def drive_to(servers, target, rate):
+    """Run wrk slices on each server (alternating) until each one's worker
+    has served >= target requests."""
+    pending = dict(servers)
+    while pending:
+        for p, s in list(pending.items()):
+            _, n = count(s)
+            left = target - n
+            if left <= 0:
+                del pending[p]
+                continue
+            d = max(1, min(20, int(left / max(rate[p], 100.0) * 0.95)))
+            rps, _, bad, err = wrk(s.port, d, conns=4, threads=1)
+            if bad or err:
+                raise RuntimeError("errors under load: %s %s" % (bad, err))
+            rate[p] = rps
+
+
+def bench_rss(c):
+    for name, stack in c.stacks.items():
+        servers = {False: start(c, stack, False, 1), True: start(c, stack, True, 1)}
+        try:
+            rate = {False: 1000.0, True: 1000.0}
+            pids = {p: count(s)[0] for p, s in servers.items()}
+            drive_to(servers, 1000, rate)
+            r0 = {p: rss_kib(pids[p]) for p in servers}
+            drive_to(servers, RSS_N // 2, rate)
+            r1 = {p: rss_kib(pids[p]) for p in servers}
+            drive_to(servers, RSS_N, rate)
+            r2 = {p: rss_kib(pids[p]) for p in servers}
+            done = {p: count(s)[1] for p, s in servers.items()}
+            for p in servers:
+                assert count(servers[p])[0] == pids[p], "worker was replaced"
+            diff = r2[True] - r2[False]
+            c.add("rss", "gunicorn worker VmRSS after %s req, with - without"
+                  % fmt(RSS_N), name, r2[False], r2[True], r2[True] / r2[False],
+                  "<= +1024 KiB", diff <= 1024, "KiB")
+            g_a, g_b = r2[False] - r1[False], r2[True] - r1[True]
+            ok = g_b <= max(0, g_a) + 64
+            c.rows.append(("rss", "growth %s -> %s req (KiB)" % (fmt(RSS_N // 2), fmt(RSS_N)),
+                           name, g_a, g_b, None, "none (<= without + 64 KiB)", ok, "KiB"))
+            print("rss growth %s without %+d with %+d %s" % (name, g_a, g_b,
+                                                             "ok" if ok else "MISSED"))
+            c.notes.append("%s VmRSS KiB at 1k/%s/%s requests: without %s, with %s "
+                           "(requests served: %s / %s)." % (
+                               name, fmt(RSS_N // 2), fmt(RSS_N),
+                               [r0[False], r1[False], r2[False]],
+                               [r0[True], r1[True], r2[True]], done[False], done[True]))
+        finally:
+            for s in servers.values():
+                s.stop()
+                s.cleanup_files()
+
+
+# --------------------------------------------------------------------------
+# Report.
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return os.cpu_count(), cpu, platform.release()
+
+
+def versions(c):
+    def first(argv):
+        try:
+            cp = subprocess.run(argv, capture_output=True, text=True, timeout=30)
+            return (cp.stdout or cp.stderr).strip().splitlines()[0]
+        except (OSError, IndexError):
+            return "?"
+    commit = first(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = first(["git", "-C", str(REPO), "status", "--porcelain", "--", "shim", "policy"])
+    out = ["flaskshield %s (commit %s%s, %s)" % (
+        re.search(r"^VERSION\s*:=\s*(\S+)", (REPO / "Makefile").read_text(), re.M).group(1),
+        commit, ", shim/policy modified" if dirty != "?" else "",
+        c.lib)]
+    for name, s in c.stacks.items():
+        out.append("%s: %s, Python %s, Flask %s, Werkzeug %s" % (
+            name, s.python, first([s.python, "-c", "import sys; print(sys.version.split()[0])"]),
+            s.flask_version, s.werkzeug_version))
+    out.append("gunicorn %s" % first(["/usr/bin/python3", "-c",
+                                      "import gunicorn; print(gunicorn.__version__)"]))
+    out.append(first(["wrk", "-v"]).split(" Copyright")[0])
+    out.append(first(["valgrind", "--version"]))
+    out.append(first(["gcc", "--version"]))
+    return out
+
+
+def write_results(c, path, elapsed):
+    n, cpu, kernel = machine()
+    lines = ["# flaskshield benchmark results", "",
+             "Written by `make bench` (tests/bench/bench.py) on %s; %s mode "
+             "(wrk %d s a measurement, %d measurements a side, ABBA order; "
+             "callgrind medians of %d; %d /bin/true and %d python spawns a side, "
+             "interleaved). Run took %.0f s." % (
+                 time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                 "quick (BENCH_QUICK=1)" if QUICK else "full", DURATION, RUNS,
+                 CG_RUNS, SPAWN_N, PY_SPAWN_N, elapsed), "",
+             "Machine: %d CPUs, %s, Linux %s." % (n, cpu, kernel), "",
+             "Versions: " + "; ".join(versions(c)) + ".", "",
+             "| figure | stack | without | with | ratio | target | result |",
+             "|---|---|---:|---:|---:|---|---|"]
+    for group, fig, stack, a, b, r, target, ok, unit in c.rows:
+        rs = "%.4f" % r if r is not None else ""
+        if group == "rss" and r is None:
+            lines.append("| %s | %s | %+d %s | %+d %s | | %s | %s |" % (
+                fig, stack, a, unit, b, unit, target, "ok" if ok else "**MISSED**"))
+            continue
+        if group == "rss":
+            rs = "%+d KiB" % (b - a)
+        lines.append("| %s | %s | %s %s | %s %s | %s | %s | %s |" % (
+            fig, stack, fmt(a), unit, fmt(b), unit, rs, target,
+            "ok" if ok else "**MISSED**"))
+    lines += ["", "Without = no LD_PRELOAD (except the first figure: an empty "
+              "preloaded library). With = LD_PRELOAD of libflaskshield.so and "
+              "FLASKSHIELD_POLICY naming a copy of policy/policy.conf (enforce, "
+              "the built-in defaults); the app has a strong random SECRET_KEY, "
+              "so every request is served.", "", "## Raw numbers", ""]
+    lines += ["- " + n for n in c.notes]
+    extra = HERE / "ANALYSIS.md"
+    if extra.exists():
+        lines += ["", extra.read_text().rstrip()]
+    Path(path).write_text("\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="exec,python,http,rss")
+    ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
+    args = ap.parse_args()
+    t0 = time.monotonic()
+    c = Ctx()
+    try:
+        for part in args.only.split(","):
+            {"exec": bench_exec, "python": bench_python, "http": bench_http,
+             "rss": bench_rss}[part](c)
+    finally:
+        harness.stop_all_servers()
+    write_results(c, args.out, time.monotonic() - t0)
+    shutil.rmtree(c.tmp, ignore_errors=True)
+    print("wrote %s" % args.out)
+    return 0 if all(r[7] for r in c.rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
