@@ -29,6 +29,9 @@
     X(void, PyGILState_Release, (PyGILState_STATE))                         \
     X(int, PySys_AddAuditHook, (Py_AuditHookFunction, void *))              \
     X(PyObject *, PySys_GetObject, (const char *))                          \
+    X(void, PyMem_GetAllocator, (PyMemAllocatorDomain, PyMemAllocatorEx *)) \
+    X(void, PyMem_SetAllocator, (PyMemAllocatorDomain, PyMemAllocatorEx *)) \
+    X(void, PyMem_SetupDebugHooks, (void))                                  \
     X(PyObject *, PyType_FromSpec, (PyType_Spec *))                         \
     X(unsigned long, PyType_GetFlags, (PyTypeObject *))                     \
     X(void *, PyType_GetSlot, (PyTypeObject *, int))                        \
@@ -144,6 +147,9 @@ bool fs_api_ready(void);
 #define PyGILState_Release (fs_api.PyGILState_Release)
 #define PySys_AddAuditHook (fs_api.PySys_AddAuditHook)
 #define PySys_GetObject (fs_api.PySys_GetObject)
+#define PyMem_GetAllocator (fs_api.PyMem_GetAllocator)
+#define PyMem_SetAllocator (fs_api.PyMem_SetAllocator)
+#define PyMem_SetupDebugHooks (fs_api.PyMem_SetupDebugHooks)
 #define PyType_FromSpec (fs_api.PyType_FromSpec)
 #define PyType_GetFlags (fs_api.PyType_GetFlags)
 #define PyType_GetSlot (fs_api.PyType_GetSlot)

@@ -18,10 +18,16 @@
  * import in each interpreter it installs the import finder (fs_finder.c).
  * It is registered after initialization where the caller lets us, and
  * before it otherwise (constructor, Py_Main).  Registering before
- * initialization is unsafe when the debug allocator will be switched on
- * (PYTHONMALLOC=debug, -X dev, PYTHONDEVMODE): CPython then frees the hook
- * entry with the wrong allocator at exit and aborts.  In that case the
- * library stands down in that process rather than crash it.
+ * initialization needs care when the debug allocator will be switched on
+ * (PYTHONMALLOC=debug, -X dev, PYTHONDEVMODE, a debug build): CPython
+ * allocates the hook entry now, with the plain allocator, and frees it at
+ * exit with the debug one, which aborts.  So when the debug allocator is
+ * predicted, the entry is allocated with the debug hooks installed for the
+ * duration of the call, which is exactly the block CPython's debug free
+ * expects.  That needs an exact prediction, which only a command line that
+ * CPython itself parses gives: Py_BytesMain, or the constructor in a static
+ * python.  Other programs linked with libpython are left to their
+ * interposed Py_Initialize*, after initialization.
  */
 #include "fs_api.h"
 #include "fs_finder.h"
@@ -103,10 +109,35 @@ done:
     return dev || dlsym(RTLD_DEFAULT, "_Py_RefTotal") != NULL;
 }
 
+/* Register the hook before initialization; see the top of this file. */
+static bool
+fs_add_hook_preinit(bool argv_is_python)
+{
+    PyMemAllocatorEx raw, mem, obj;
+    int rc;
+
+    if (!fs_debug_allocator_predicted(fs_argc, fs_argv)) {
+        return PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
+    }
+    if (!argv_is_python) {
+        return false;           /* wait for an interposed Py_Initialize* */
+    }
+    PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &raw);
+    PyMem_GetAllocator(PYMEM_DOMAIN_MEM, &mem);
+    PyMem_GetAllocator(PYMEM_DOMAIN_OBJ, &obj);
+    PyMem_SetupDebugHooks();
+    rc = PySys_AddAuditHook(fs_audit_hook, NULL);
+    PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &raw);
+    PyMem_SetAllocator(PYMEM_DOMAIN_MEM, &mem);
+    PyMem_SetAllocator(PYMEM_DOMAIN_OBJ, &obj);
+    return rc == 0;
+}
+
 /* Register the audit hook once per runtime.  `handle` is where the C API
- * is looked up; `how` names the way in, for the activate log line. */
+ * is looked up; `how` names the way in, for the activate log line;
+ * argv_is_python says that fs_argv is what CPython will parse. */
 static void
-fs_attach(void *handle, const char *how)
+fs_attach(void *handle, const char *how, bool argv_is_python)
 {
     pthread_mutex_lock(&fs_attach_lock);
     if ((fs_api_ready() || fs_api_resolve(handle)) && !fs_hooked) {
@@ -120,8 +151,8 @@ fs_attach(void *handle, const char *how)
             }
             PyGILState_Release(g);
         }
-        else if (!fs_debug_allocator_predicted(fs_argc, fs_argv)) {
-            fs_hooked = PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
+        else {
+            fs_hooked = fs_add_hook_preinit(argv_is_python);
         }
         if (fs_hooked) {
             fs_state.attach = how;
@@ -136,8 +167,17 @@ fs_constructor(int argc, char **argv, char **envp)
     (void)envp;
     fs_argc = argc;
     fs_argv = argv;
-    if (dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") != NULL) {
-        fs_attach(RTLD_DEFAULT, "constructor");
+    void *sym = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    struct link_map *lm = NULL;
+    Dl_info where;
+
+    if (sym != NULL) {
+        /* In the executable itself (its link map has no name): a static
+         * python, whose argv CPython parses.  In a libpython: any program
+         * linked with it. */
+        bool in_exe = dladdr1(sym, &where, (void **)&lm, RTLD_DL_LINKMAP)
+                      != 0 && lm != NULL && lm->l_name[0] == '\0';
+        fs_attach(RTLD_DEFAULT, "constructor", in_exe);
     }
 }
 
@@ -181,7 +221,7 @@ Py_InitializeEx(int initsigs)
 
     if (real != NULL) {
         real(initsigs);
-        fs_attach(h, "Py_InitializeEx");
+        fs_attach(h, "Py_InitializeEx", false);
     }
 }
 
@@ -193,7 +233,7 @@ Py_Initialize(void)
 
     if (real != NULL) {
         real();
-        fs_attach(h, "Py_Initialize");
+        fs_attach(h, "Py_Initialize", false);
     }
 }
 
@@ -214,7 +254,7 @@ Py_InitializeFromConfig(const PyConfig *config)
     }
     st = real(config);
     if (st._type == 0) {        /* _PyStatus_TYPE_OK */
-        fs_attach(h, "Py_InitializeFromConfig");
+        fs_attach(h, "Py_InitializeFromConfig", false);
     }
     return st;
 }
@@ -229,7 +269,7 @@ Py_Main(int argc, wchar_t **argv)
     if (real == NULL) {
         return 1;
     }
-    fs_attach(h, "Py_Main");
+    fs_attach(h, "Py_Main", false);
     return real(argc, argv);
 }
 
@@ -245,6 +285,6 @@ Py_BytesMain(int argc, char **argv)
     }
     fs_argc = argc;
     fs_argv = argv;
-    fs_attach(h, "Py_BytesMain");
+    fs_attach(h, "Py_BytesMain", true);
     return real(argc, argv);
 }

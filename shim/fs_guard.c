@@ -44,6 +44,7 @@ struct fs_appstate {
                                  *  max_form_parts): set in environ */
     long long limit;            /* effective max_content_length */
     PyObject *key;              /* last SECRET_KEY judged (strong ref) */
+    PyObject *request_class;    /* last app.request_class seen (strong) */
     enum fs_secret_verdict verdict;
     enum fs_secret_verdict logged_verdict;
 };
@@ -67,6 +68,7 @@ fs_appstate_dealloc(PyObject *self)
     FS_XDECREF(st->pin_values);
     FS_XDECREF(st->limits);
     FS_XDECREF(st->key);
+    FS_XDECREF(st->request_class);
     free(st->name);
     fs_object_free(self);
 }
@@ -382,31 +384,41 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     return cap;
 }
 
-/* Werkzeug before 3.1 keeps the form limits on the Request class, not in
- * the config: report what the app's request class would have allowed. */
+/* The form limits also live on the app's request class (as plain class
+ * attributes before Werkzeug 3.1, and in any subclass an app sets as
+ * request_class): give a new class the capping descriptors, and report
+ * what it would have allowed.  Runs when app.request_class changes. */
 static void
-fs_guard_form_class(fs_appstate *st, PyObject *app)
+fs_guard_request_class(fs_appstate *st, PyObject *app, bool in_config)
 {
     static const char *const attrs[2] = {"max_form_memory_size",
                                          "max_form_parts"};
     long long caps[2] = {st->s->max_form_memory_size, st->s->max_form_parts};
-    PyObject *cls;
+    PyObject *cls = PyObject_GetAttrString(app, "request_class");
     int i;
 
-    if (!fs_app_once(st, FS_LOGGED_FORM_CLASS)) {
+    if (cls == NULL || cls == st->request_class) {
+        PyErr_Clear();
+        FS_XDECREF(cls);
         return;
     }
-    cls = PyObject_GetAttrString(app, "request_class");
-    for (i = 0; cls != NULL && i < 2; i++) {
+    FS_XDECREF(st->request_class);
+    st->request_class = cls;                /* keeps the reference */
+    for (i = 0; i < 2; i++) {
         PyObject *v = PyObject_GetAttrString(cls, attrs[i]);
         long long cur = v != NULL && fs_is_int(v) ? PyLong_AsLongLong(v) : -1;
+        bool is_none = v == FS_None;
         struct fs_logline l;
 
         if (v == NULL) {
             PyErr_Clear();
         }
         FS_XDECREF(v);
-        if (cur >= 0 && cur <= caps[i]) {
+        /* A property (Flask 3.1), or None deferring to the config, is
+         * judged in the config; only a class value of its own counts. */
+        if ((!is_none && cur < 0) || (in_config && is_none)
+            || (cur >= 0 && cur <= caps[i])
+            || !fs_app_once(st, FS_LOGGED_FORM_CLASS << i)) {
             continue;
         }
         fs_app_log_begin(&l, FS_INFO, "body.capped", st);
@@ -421,10 +433,9 @@ fs_guard_form_class(fs_appstate *st, PyObject *app)
         fs_log_bool(&l, "enforced", fs_enforcing(st));
         fs_log_end(&l);
     }
-    if (cls == NULL) {
+    if (fs_enforcing(st) && fs_limits_install(cls) < 0) {
         PyErr_Clear();
     }
-    FS_XDECREF(cls);
 }
 
 static void
@@ -432,19 +443,17 @@ fs_guard_body(fs_appstate *st, PyObject *app, PyObject *config)
 {
     long long mcl, fms, fp;
 
+    bool in_config = PyDict_GetItem(config, st->keys[K_FMS]) != NULL;
+
     mcl = fs_guard_cap(st, config, K_MCL, st->s->max_content_length,
                        FS_LOGGED_MCL);
-    if (PyDict_GetItem(config, st->keys[K_FMS]) != NULL) {
-        fms = fs_guard_cap(st, config, K_FMS, st->s->max_form_memory_size,
-                           FS_LOGGED_FMS);
-        fp = fs_guard_cap(st, config, K_FP, st->s->max_form_parts,
-                          FS_LOGGED_FP);
+    fms = st->s->max_form_memory_size;
+    fp = st->s->max_form_parts;
+    if (in_config) {
+        fms = fs_guard_cap(st, config, K_FMS, fms, FS_LOGGED_FMS);
+        fp = fs_guard_cap(st, config, K_FP, fp, FS_LOGGED_FP);
     }
-    else {
-        fms = st->s->max_form_memory_size;
-        fp = st->s->max_form_parts;
-        fs_guard_form_class(st, app);
-    }
+    fs_guard_request_class(st, app, in_config);
     if (st->limits == NULL || mcl != st->limit) {
         FS_XDECREF(st->limits);
         st->limits = fs_limits_tuple(mcl, fms, fp);

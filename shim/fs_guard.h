@@ -39,9 +39,9 @@ enum {
     FS_LOGGED_MCL = 1u << 1,
     FS_LOGGED_FMS = 1u << 2,
     FS_LOGGED_FP = 1u << 3,
-    FS_LOGGED_FORM_CLASS = 1u << 4,
-    FS_LOGGED_DEBUGGER = 1u << 5,
-    FS_LOGGED_DEV_SERVER = 1u << 6,
+    FS_LOGGED_FORM_CLASS = 1u << 4,     /* and 1u << 5 */
+    FS_LOGGED_DEBUGGER = 1u << 6,
+    FS_LOGGED_DEV_SERVER = 1u << 7,
 };
 bool fs_app_once(fs_appstate *st, unsigned long long bit);
 

@@ -64,13 +64,10 @@ static PyObject *
 fs_limit_orig_value(fs_limit *lim, PyObject *obj, PyObject *type)
 {
     descrgetfunc get = Py_TYPE(lim->orig)->tp_descr_get;
-    PyObject *dict;
 
     if (get != NULL) {
         return get(lim->orig, obj, type);
     }
-    dict = obj != NULL ? PyObject_GenericGetAttr(obj, lim->name) : NULL;
-    (void)dict;
     return fs_new_ref(lim->orig);
 }
 
@@ -154,14 +151,12 @@ fs_mro_lookup(PyObject *cls, const char *name)
 }
 
 int
-fs_patch_flask_wrappers(PyObject *module)
+fs_limits_install(PyObject *cls)
 {
-    PyObject *cls = PyObject_GetAttrString(module, "Request");
     PyObject *type = fs_type(FS_T_LIMIT);
     int i, rc = 0;
 
-    if (cls == NULL || type == NULL) {
-        FS_XDECREF(cls);
+    if (type == NULL) {
         return -1;
     }
     for (i = 0; i < 3 && rc == 0; i++) {
@@ -178,8 +173,7 @@ fs_patch_flask_wrappers(PyObject *module)
         lim = PyObject_CallObject(type, NULL);
         if (lim == NULL) {
             FS_DECREF(orig);
-            rc = -1;
-            break;
+            return -1;
         }
         ((fs_limit *)lim)->orig = orig;
         ((fs_limit *)lim)->index = i;
@@ -188,6 +182,19 @@ fs_patch_flask_wrappers(PyObject *module)
              ? -1 : PyObject_SetAttrString(cls, fs_limit_attrs[i], lim);
         FS_DECREF(lim);
     }
+    return rc;
+}
+
+int
+fs_patch_flask_wrappers(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module, "Request");
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_limits_install(cls);
     if (rc == 0) {
         fs_note_patch("flask.wrappers", "Request.max_content_length");
         fs_note_patch("flask.wrappers", "Request.max_form_memory_size");

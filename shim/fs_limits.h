@@ -8,6 +8,8 @@
  * the value the guard put in environ[FS_LIMITS_KEY] for this request's app;
  * `None` (no limit) becomes the cap.  Assignment goes to the original
  * (Flask 3.1 setters; before 3.1 max_content_length stays read-only).
+ * An app's own request_class that sets a limit as a plain class attribute
+ * (the usual way before Flask 3.1) gets its own descriptor from the guard.
  */
 #ifndef FS_LIMITS_H
 #define FS_LIMITS_H
@@ -18,6 +20,10 @@
 
 /* (max_content_length, max_form_memory_size, max_form_parts) */
 PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp);
+
+/* Put the descriptors on a request class (and its subclasses that set a
+ * limit of their own): idempotent.  0, or -1 with an exception set. */
+int fs_limits_install(PyObject *cls);
 
 /* The flask.wrappers hook: install the descriptors on Request. */
 int fs_patch_flask_wrappers(PyObject *module);
