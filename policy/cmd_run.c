@@ -42,14 +42,8 @@ fs_run_preloaded(const char *list)
 
     while (p != NULL && *p) {
         size_t n = strcspn(p, ": \t");
-        const char *base = p, *c;
-        for (c = p; c < p + n; c++) {
-            if (*c == '/') {
-                base = c + 1;
-            }
-        }
-        if ((size_t)(p + n - base) == strlen(FS_LIBNAME)
-            && memcmp(base, FS_LIBNAME, strlen(FS_LIBNAME)) == 0) {
+
+        if (n > 0 && fs_cmd_is_library_entry(p, n)) {
             return true;
         }
         p += n;
