@@ -2,12 +2,14 @@
 """tools/demo.py -- show the shield on the original finding (`make demo`).
 
 Runs examples/vulnerable_app.py (it ends in app.run(debug=True), has the
-weak key "dev" and no body limit) twice on a free loopback port, with the
-shipped default policy (policy/policy.conf): first as it is, then with
-build/libflaskshield.so preloaded.  Each time it asks for the interactive
-debugger's console, a route that raises, the home page, and sends a 20 MiB
-body, and prints what came back; then it prints the library's log lines.
-Standard library only; every process it starts is stopped.
+weak key "dev" and no body limit) on a free loopback port three times:
+as it is; with build/libflaskshield.so preloaded and the shipped default
+policy (policy/policy.conf), which refuses the weak key outright; and with
+the defaults except that the key is only warned about, so that the other
+corrections show.  Each time it asks for the interactive debugger's
+console, a route that raises, the home page, and sends a 20 MiB body, and
+prints what came back and the library's log lines.  Standard library only;
+every process it starts is stopped.
 """
 import http.client
 import json
@@ -34,7 +36,10 @@ def free_port():
 def request(port, method, path, body=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.request(method, path, body=body)
+        try:
+            conn.request(method, path, body=body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass            # answered (413) before the whole body was sent
         resp = conn.getresponse()
         return resp.status, resp.read().decode("utf-8", "replace")
     except OSError as e:
@@ -43,12 +48,12 @@ def request(port, method, path, body=None):
         conn.close()
 
 
-def start(preload):
+def start(policy):
     port = free_port()
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PORT": str(port)}
-    if preload:
+    if policy:
         env["LD_PRELOAD"] = os.path.join(BUILD, "libflaskshield.so")
-        env["FLASKSHIELD_POLICY"] = POLICY
+        env["FLASKSHIELD_POLICY"] = policy
     proc = subprocess.Popen([PYTHON, APP], env=env, cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             start_new_session=True, text=True)
@@ -81,17 +86,16 @@ def describe(status, body, leaks):
                        else "no debugger, no traceback")
 
 
-def run(preload):
-    title = "with libflaskshield.so" if preload else "without the library"
+def run(title, policy=None):
     print("\n== examples/vulnerable_app.py, %s ==" % title)
-    proc, port = start(preload)
+    proc, port = start(policy)
     try:
         status, body = request(port, "GET", "/console")
         print("  GET /console        ->",
               describe(status, body, ["Werkzeug Debugger", "console"]))
         status, body = request(port, "GET", "/boom")
         print("  GET /boom (raises)  ->",
-              describe(status, body, ["Traceback", "ZeroDivisionError",
+              describe(status, body, ["Traceback", "RuntimeError",
                                       "vulnerable_app.py"]))
         status, body = request(port, "GET", "/")
         print("  GET /               -> %s  %s" % (status, body.strip()[:60]
@@ -113,8 +117,14 @@ def main():
     for f in (APP, os.path.join(BUILD, "libflaskshield.so")):
         if not os.path.exists(f):
             sys.exit("demo: %s is missing (run make first)" % f)
-    run(preload=False)
-    run(preload=True)
+    run("without the library")
+    run("with libflaskshield.so and the default policy", POLICY)
+    warn = os.path.join(BUILD, "demo-warn-key.conf")
+    with open(warn, "w") as f:
+        f.write('version = 1;\nsecret_key = { on_violation = "warn"; };\n')
+    os.chmod(warn, 0o644)
+    run('with the library, the weak key only warned about '
+        '(secret_key.on_violation = "warn")', warn)
     print("\nThe shipped policy is %s; validate your own with "
           "`build/flaskshield check FILE`." % os.path.relpath(POLICY, ROOT))
 
