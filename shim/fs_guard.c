@@ -244,6 +244,15 @@ fs_judge_key(const fs_appstate *st, PyObject *key)
                            (size_t)st->s->sk_min_length, fs_state.weak);
 }
 
+/* No fallback keys to judge: absent, None, or an empty list or tuple. */
+static bool
+fs_no_fallbacks(PyObject *fallbacks)
+{
+    return fallbacks == NULL || fallbacks == FS_None
+           || (fs_is_list(fallbacks) && PyList_Size(fallbacks) == 0)
+           || (fs_is_tuple(fallbacks) && PyTuple_Size(fallbacks) == 0);
+}
+
 static void
 fs_log_secret(fs_appstate *st, enum fs_secret_verdict v, const char *which)
 {
@@ -274,9 +283,7 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
     }
     key = PyDict_GetItem(config, st->keys[K_SECRET_KEY]);
     fallbacks = PyDict_GetItem(config, st->keys[K_FALLBACKS]);
-    if (key == st->key && key != NULL
-        && (fallbacks == NULL || !fs_is_list(fallbacks)
-            || PyList_Size(fallbacks) == 0)) {
+    if (key == st->key && key != NULL && fs_no_fallbacks(fallbacks)) {
         FS_DECREF(config);
         return st->verdict;     /* the same key object: same verdict */
     }
@@ -284,12 +291,17 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
     if (v == FS_SECRET_MISSING && !st->s->sk_require) {
         v = FS_SECRET_OK;
     }
-    if (v == FS_SECRET_OK && fallbacks != NULL && fs_is_list(fallbacks)) {
-        Py_ssize_t i;
-        for (i = 0; i < PyList_Size(fallbacks) && v == FS_SECRET_OK; i++) {
-            v = fs_judge_key(st, PyList_GetItem(fallbacks, i));
+    if (v == FS_SECRET_OK && !fs_no_fallbacks(fallbacks)) {
+        /* Flask extends its key list with any iterable: judge each */
+        PyObject *it = PyObject_GetIter(fallbacks), *item;
+        while (it != NULL && v == FS_SECRET_OK
+               && (item = PyIter_Next(it)) != NULL) {
+            v = fs_judge_key(st, item);
             which = "SECRET_KEY_FALLBACKS";
+            FS_DECREF(item);
         }
+        FS_XDECREF(it);
+        PyErr_Clear();
     }
     FS_XDECREF(st->key);
     st->key = key != NULL ? fs_new_ref(key) : NULL;
