@@ -317,18 +317,20 @@ def test_flask_env_development_gunicorn(stack, tmp_path, start_server):
         no_event(srv, "debug.forced_off")
 
 
-@pytest.mark.parametrize("var", ["FLASK_DEBUG=1", "FLASK_ENV=development"])
+@pytest.mark.parametrize("var", ["FLASK_DEBUG=1", "FLASK_ENV=development",
+                                 "FLASK_DEBUG=false"])
 def test_debug_env_app_run(stack, var, tmp_path, start_server):
     """`python app.py` ending in app.run() with debug from the environment:
-    Flask.run turns it off, no reloader.  FLASK_ENV means nothing to Flask
-    2.3+, so there nothing may be logged."""
+    Flask.run turns it off, no reloader.  Where Flask itself leaves debug
+    off (FLASK_DEBUG=false; FLASK_ENV on Flask 2.3+) there is nothing to
+    correct, and no debug.forced_off may be logged."""
     k, v = var.split("=")
     app = make_app(tmp_path, main='app.run(host="127.0.0.1", '
                                   'port=int(os.environ["PORT"]))')
     srv = start_server("script", stack, app, env={k: v})
     info = assert_protected(srv, app)
     assert_single_process(srv, info)
-    if k == "FLASK_ENV" and stack.flask_major >= 3:
+    if var == "FLASK_DEBUG=false" or (k == "FLASK_ENV" and stack.flask_major >= 3):
         no_event(srv, "debug.forced_off")
     else:
         one_event(srv, "debug.forced_off", source="environment",
