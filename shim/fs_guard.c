@@ -199,21 +199,50 @@ fs_app_log_begin(struct fs_logline *l, enum fs_level level,
     fs_log_begin(l, level, event, st->name, fs_enforce_word(st));
 }
 
+/* Does the environment turn debug on, as this Flask version reads it
+ * (FLASK_DEBUG; FLASK_ENV=development before 2.3)?  Asks Flask's own
+ * flask.helpers.get_debug_flag(). */
+static bool
+fs_env_debug(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *helpers = modules != NULL
+        ? PyDict_GetItemString(modules, "flask.helpers") : NULL;
+    PyObject *r = helpers != NULL
+        ? PyObject_CallMethod(helpers, "get_debug_flag", NULL) : NULL;
+    int on = r != NULL ? PyObject_IsTrue(r) : 0;
+
+    FS_XDECREF(r);
+    PyErr_Clear();
+    return on > 0;
+}
+
+/* Is value the string FLASK_DEBUG holds (Config.from_prefixed_env keeps
+ * what is not JSON as a string: FLASK_DEBUG=False gives 'False')? */
+static bool
+fs_is_flask_debug_text(PyObject *value)
+{
+    const char *env = getenv("FLASK_DEBUG");
+    const char *s;
+
+    if (value == NULL || env == NULL || !fs_is_str(value)) {
+        return false;
+    }
+    s = PyUnicode_AsUTF8AndSize(value, NULL);
+    PyErr_Clear();
+    return s != NULL && strcmp(s, env) == 0;
+}
+
 const char *
-fs_debug_source(void)
+fs_debug_source(PyObject *value)
 {
     const char *cli = getenv("FLASK_RUN_FROM_CLI");
-    const char *dbg = getenv("FLASK_DEBUG");
-    const char *env = getenv("FLASK_ENV");
 
     if (cli != NULL && strcmp(cli, "true") == 0) {
         return "cli";
     }
-    if ((dbg != NULL && *dbg != '\0' && strcmp(dbg, "0") != 0)
-        || (env != NULL && strcmp(env, "development") == 0)) {
-        return "environment";
-    }
-    return "config";
+    return fs_env_debug() || fs_is_flask_debug_text(value)
+           ? "environment" : "config";
 }
 
 /* ---- SECRET_KEY -------------------------------------------------------- */
@@ -347,7 +376,7 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
     fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
     if (fs_app_once(st, FS_LOGGED_DEBUG)) {
         fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
-        fs_log_str(&l, "source", fs_debug_source());
+        fs_log_str(&l, "source", fs_debug_source(v));
         fs_log_bool(&l, "enforced", fs_enforcing(st));
         fs_log_end(&l);
     }

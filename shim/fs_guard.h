@@ -55,8 +55,8 @@ void fs_app_log_begin(struct fs_logline *l, enum fs_level level,
 enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
 
 /* Where debug mode was switched on, for log lines: "cli", "environment"
- * or "config". */
-const char *fs_debug_source(void);
+ * or "config".  value: the config's DEBUG value when known, else NULL. */
+const char *fs_debug_source(PyObject *value);
 
 /* Flask.__call__(self, environ, start_response) */
 PyObject *fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args,

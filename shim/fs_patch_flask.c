@@ -39,7 +39,7 @@ fs_run_debug_source(fs_appstate *st, PyObject *app, PyObject *kw)
         PyErr_Clear();
         return on > 0 ? "argument" : NULL;
     }
-    if (strcmp(fs_debug_source(), "environment") == 0) {
+    if (strcmp(fs_debug_source(NULL), "environment") == 0) {
         return "environment";
     }
     cur = PyObject_GetAttrString(app, "debug");

@@ -221,7 +221,7 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     if (sub.s->debug_force_off && fs_kw_true(kw, "use_reloader")) {
         if (fs_subject_once(&sub, FS_LOGGED_DEBUG)) {
             fs_subject_log(&sub, &l, FS_WARN, "debug.forced_off");
-            fs_log_str(&l, "source", strcmp(fs_debug_source(), "cli") == 0
+            fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
                                      ? "cli" : "argument");
             fs_log_str(&l, "via", "run_simple");
             fs_log_bool(&l, "enforced", enforce);
@@ -236,7 +236,7 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         && fs_kw_true(kw, "use_debugger")) {
         if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
             fs_subject_log(&sub, &l, FS_WARN, "debugger.blocked");
-            fs_log_str(&l, "source", strcmp(fs_debug_source(), "cli") == 0
+            fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
                                      ? "cli" : "argument");
             fs_log_str(&l, "via", "run_simple");
             fs_log_bool(&l, "enforced", enforce);
