@@ -373,13 +373,13 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
         PyErr_Clear();
         return;
     }
-    fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
     if (fs_app_once(st, FS_LOGGED_DEBUG)) {
         fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
         fs_log_str(&l, "source", fs_debug_source(v));
         fs_log_bool(&l, "enforced", fs_enforcing(st));
         fs_log_end(&l);
     }
+    fs_config_set(st, config, st->keys[K_DEBUG], FS_False);  /* frees v */
 }
 
 /* Cap one size in the config at `cap`; returns the effective value. */
