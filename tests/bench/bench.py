@@ -92,20 +92,12 @@ def count():
 
 
 def json_body(size=4096):
-    items, body = [], b""
-    i = 0
-    while True:
-        items.append("item-%06d" % i)
-        cand = json.dumps({"items": items}).encode()
-        if len(cand) > size:
-            break
-        body = cand
-        i += 1
-    pad = size - len(body)
-    obj = json.loads(body)
-    obj["pad"] = "x" * max(0, pad - len(', "pad": ""'))
-    body = json.dumps(obj).encode()
-    return body
+    """A JSON object of exactly `size` bytes: a list of items and a pad."""
+    items = []
+    while len(json.dumps({"items": items + ["item-%06d" % len(items)], "pad": ""})) <= size:
+        items.append("item-%06d" % len(items))
+    base = len(json.dumps({"items": items, "pad": ""}))
+    return json.dumps({"items": items, "pad": "x" * (size - base)}).encode()
 
 
 class Ctx:
@@ -474,8 +466,15 @@ def main():
     c = Ctx()
     try:
         for part in args.only.split(","):
-            {"exec": bench_exec, "python": bench_python, "http": bench_http,
-             "rss": bench_rss}[part](c)
+            try:
+                {"exec": bench_exec, "python": bench_python, "http": bench_http,
+                 "rss": bench_rss}[part](c)
+            except Exception as e:      # report the rest; this part failed
+                import traceback
+                traceback.print_exc()
+                c.rows.append((part, "%s benchmark failed: %s" % (part, e), "-", "", "",
+                               None, "runs", False, ""))
+                harness.stop_all_servers()
     finally:
         harness.stop_all_servers()
     write_results(c, args.out, time.monotonic() - t0)

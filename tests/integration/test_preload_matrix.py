@@ -100,7 +100,8 @@ def programs(d):
                   'printf "%s-" "$i"; done; echo; echo "${BASH_VERSINFO[0]}"; '
                   'x=$(echo sub); echo "$x"; exit 3'], None),
         ("sh", ["sh", "-c", "echo dash; ls /nonexistent-dir; exit 4"], None),
-        ("ls", ["ls", "-l", "--time-style=+", str(d / "lines.txt"), "/"], None),
+        ("ls", ["sh", "-c", "ls -l --time-style=+ lines.txt hello.c /usr/share/"
+                "common-licenses; ls /"], None),
         ("sort-uniq-wc", ["sh", "-c", "sort -n lines.txt | uniq -c | sort -rn | "
                           "head -5; wc lines.txt"], None),
         ("sha256sum", ["sha256sum", "lines.txt", "hello.c"], None),
