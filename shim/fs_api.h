@@ -235,6 +235,7 @@ bool fs_api_ready(void);
 /* Reference counting through the functions (see the top of this file). */
 #define FS_INCREF(o) Py_IncRef((PyObject *)(o))
 #define FS_DECREF(o) Py_DecRef((PyObject *)(o))
+#define FS_XINCREF(o) Py_IncRef((PyObject *)(o))   /* Py_IncRef takes NULL */
 #define FS_XDECREF(o) Py_DecRef((PyObject *)(o))   /* Py_DecRef takes NULL */
 #define FS_CLEAR(o)                                                         \
     do {                                                                    \

@@ -316,6 +316,9 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
         FS_DECREF(config);
         return st->verdict;     /* the same key object: same verdict */
     }
+    /* Own both: iterating the fallbacks may run code that edits config. */
+    FS_XINCREF(key);
+    FS_XINCREF(fallbacks);
     v = fs_judge_key(st, key);
     if (v == FS_SECRET_MISSING && !st->s->sk_require) {
         v = FS_SECRET_OK;
@@ -332,8 +335,9 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
         FS_XDECREF(it);
         PyErr_Clear();
     }
+    FS_XDECREF(fallbacks);
     FS_XDECREF(st->key);
-    st->key = key != NULL ? fs_new_ref(key) : NULL;
+    st->key = key;                              /* keeps the reference */
     st->verdict = v;
     if (v != FS_SECRET_OK && v != st->logged_verdict) {
         fs_log_secret(st, v, which);
@@ -369,8 +373,10 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
     if (!st->s->debug_force_off || v == NULL || v == FS_False) {
         return;
     }
+    FS_INCREF(v);               /* __bool__ may be anybody's code */
     if (PyObject_IsTrue(v) <= 0) {
         PyErr_Clear();
+        FS_DECREF(v);
         return;
     }
     if (fs_app_once(st, FS_LOGGED_DEBUG)) {
@@ -379,7 +385,8 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
         fs_log_bool(&l, "enforced", fs_enforcing(st));
         fs_log_end(&l);
     }
-    fs_config_set(st, config, st->keys[K_DEBUG], FS_False);  /* frees v */
+    FS_DECREF(v);
+    fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
 }
 
 /* Cap one size in the config at `cap`; returns the effective value. */
@@ -520,9 +527,11 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
         if (cur == want) {
             continue;
         }
-        /* bool pins compare by identity: 1 is not True for a pin */
+        /* the type must match too: 1 is not True for a pin */
+        FS_XINCREF(cur);
         same = cur != NULL && !(fs_is_int(want) && Py_TYPE(cur) != Py_TYPE(want))
                && PyObject_RichCompareBool(cur, want, Py_EQ) == 1;
+        FS_XDECREF(cur);
         PyErr_Clear();
         if (same) {
             continue;
