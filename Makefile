@@ -67,7 +67,7 @@ $(BUILD)/%.o: %.c $(wildcard policy/*.h)
 # -z defs: any C-API symbol used directly instead of through the run-time
 # table fails the link (decision 1 of DESIGN.md).
 $(LIB): $(SHIM_OBJ) $(POLICY_OBJ)
-	$(CC) -shared -Wl,-z,defs -Wl,-z,now -o $@ $^ $(SAN_LDFLAGS) -ldl
+	$(CC) -shared -Wl,-z,defs -o $@ $^ $(SAN_LDFLAGS) -ldl
 
 $(CMD): $(CMD_OBJ) $(POLICY_OBJ)
 	$(CC) -o $@ $^ $(SAN_LDFLAGS) -ldl

@@ -2,9 +2,10 @@
  * fs_api.c -- filling the C-API table (see fs_api.h).
  *
  * In the manner of sqlite's aSyscall[]: one table of every interpreter
- * function the library calls, resolved with dlsym() once the interpreter is
- * known.  A missing required symbol leaves the library inert in that
- * process; nothing here prints or allocates.
+ * function the library calls, resolved with dlsym(): the core when the
+ * library attaches, the rest at the first import of a watched module.  A
+ * missing symbol leaves the library inert in that process; nothing here
+ * prints or allocates.
  */
 #define FS_API_TABLE_ONLY
 #include "fs_api.h"
@@ -13,7 +14,19 @@
 #include <string.h>
 
 struct fs_api fs_api;
-static bool fs_api_ok;
+static void *fs_api_handle;
+static bool fs_api_core_ok, fs_api_full_ok;
+
+#define FS_API_LOOKUP(ret, name, params)                                    \
+    *(void **)&t.name = dlsym(handle, #name);                               \
+    if (t.name == NULL) {                                                   \
+        return false;                                                       \
+    }
+#define FS_API_DATA_LOOKUP(type, name)                                      \
+    t.name = (type *)dlsym(handle, #name);                                  \
+    if (t.name == NULL) {                                                   \
+        return false;                                                       \
+    }
 
 bool
 fs_api_resolve(void *handle)
@@ -21,33 +34,34 @@ fs_api_resolve(void *handle)
     struct fs_api t;
 
     memset(&t, 0, sizeof(t));
-#define FS_API_LOOKUP(ret, name, params)                                    \
-    *(void **)&t.name = dlsym(handle, #name);                               \
-    if (t.name == NULL) {                                                   \
-        return false;                                                       \
-    }
-    FS_API_FUNCS(FS_API_LOOKUP)
-#undef FS_API_LOOKUP
-#define FS_API_DATA_LOOKUP(type, name)                                      \
-    t.name = (type *)dlsym(handle, #name);                                  \
-    if (t.name == NULL) {                                                   \
-        return false;                                                       \
-    }
-    FS_API_DATA(FS_API_DATA_LOOKUP)
-#undef FS_API_DATA_LOOKUP
-    *(void **)&t.interp_get = dlsym(handle, "PyInterpreterState_Get");
-    if (t.interp_get == NULL) {
-        *(void **)&t.interp_get = dlsym(handle, "_PyInterpreterState_Get");
-    }
+    FS_API_CORE(FS_API_LOOKUP)
     fs_api = t;
-    fs_api_ok = true;
+    fs_api_handle = handle;
+    fs_api_core_ok = true;
     return true;
 }
 
 bool
 fs_api_ready(void)
 {
-    return fs_api_ok;
+    return fs_api_core_ok;
+}
+
+bool
+fs_api_full(void)
+{
+    struct fs_api t;
+    void *handle = fs_api_handle;
+
+    if (fs_api_full_ok || !fs_api_core_ok) {
+        return fs_api_full_ok;
+    }
+    t = fs_api;
+    FS_API_FUNCS(FS_API_LOOKUP)
+    FS_API_DATA(FS_API_DATA_LOOKUP)
+    fs_api = t;
+    fs_api_full_ok = true;
+    return true;
 }
 
 void

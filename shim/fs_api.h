@@ -9,6 +9,9 @@
  * only: the link uses -z defs, so a C-API function called directly instead
  * of through the table fails the build.
  *
+ * The table is filled in two steps so that a Python process that never
+ * imports Flask pays for a dozen look-ups, not a hundred (fs_api_full()).
+ *
  * Reference counting goes through Py_IncRef/Py_DecRef (functions), not the
  * header's inline macros, so one binary serves CPython 3.8 to 3.13 whatever
  * their object header tricks (immortal objects, 3.12).
@@ -19,12 +22,10 @@
 #include <Python.h>
 #include <stdbool.h>
 
-/* X(return type, name, parameters): functions every supported version has. */
-#define FS_API_FUNCS(X)                                                     \
+/* X(return type, name, parameters).  The core, resolved when the library
+ * attaches: what attaching and the audit hook's every-event path need. */
+#define FS_API_CORE(X)                                                      \
     X(int, Py_IsInitialized, (void))                                        \
-    X(const char *, Py_GetVersion, (void))                                  \
-    X(void, Py_IncRef, (PyObject *))                                        \
-    X(void, Py_DecRef, (PyObject *))                                        \
     X(PyGILState_STATE, PyGILState_Ensure, (void))                          \
     X(void, PyGILState_Release, (PyGILState_STATE))                         \
     X(int, PySys_AddAuditHook, (Py_AuditHookFunction, void *))              \
@@ -32,8 +33,19 @@
     X(void, PyMem_GetAllocator, (PyMemAllocatorDomain, PyMemAllocatorEx *)) \
     X(void, PyMem_SetAllocator, (PyMemAllocatorDomain, PyMemAllocatorEx *)) \
     X(void, PyMem_SetupDebugHooks, (void))                                  \
-    X(PyObject *, PyType_FromSpec, (PyType_Spec *))                         \
     X(unsigned long, PyType_GetFlags, (PyTypeObject *))                     \
+    X(const char *, PyUnicode_AsUTF8AndSize, (PyObject *, Py_ssize_t *))    \
+    X(Py_ssize_t, PyTuple_Size, (PyObject *))                               \
+    X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                \
+    X(PyObject *, PyDict_GetItemString, (PyObject *, const char *))         \
+    X(void, PyErr_Clear, (void))
+
+/* The rest, resolved the first time a watched module is imported. */
+#define FS_API_FUNCS(X)                                                     \
+    X(const char *, Py_GetVersion, (void))                                  \
+    X(void, Py_IncRef, (PyObject *))                                        \
+    X(void, Py_DecRef, (PyObject *))                                        \
+    X(PyObject *, PyType_FromSpec, (PyType_Spec *))                         \
     X(void *, PyType_GetSlot, (PyTypeObject *, int))                        \
     X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
     X(PyObject *, PyObject_GenericGetAttr, (PyObject *, PyObject *))        \
@@ -58,7 +70,6 @@
     X(PyObject *, PyUnicode_FromStringAndSize, (const char *, Py_ssize_t))  \
     X(PyObject *, PyUnicode_FromFormat, (const char *, ...))                \
     X(PyObject *, PyUnicode_InternFromString, (const char *))               \
-    X(const char *, PyUnicode_AsUTF8AndSize, (PyObject *, Py_ssize_t *))    \
     X(int, PyUnicode_CompareWithASCIIString, (PyObject *, const char *))    \
     X(int, PyBytes_AsStringAndSize, (PyObject *, char **, Py_ssize_t *))    \
     X(PyObject *, PyLong_FromLong, (long))                                  \
@@ -77,8 +88,6 @@
     X(PyObject *, PyIter_Next, (PyObject *))                                \
     X(void, PyErr_SetObject, (PyObject *, PyObject *))                      \
     X(void, PyErr_SetNone, (PyObject *))                                    \
-    X(Py_ssize_t, PyTuple_Size, (PyObject *))                               \
-    X(PyObject *, PyTuple_GetItem, (PyObject *, Py_ssize_t))                \
     X(PyObject *, PyList_New, (Py_ssize_t))                                 \
     X(Py_ssize_t, PyList_Size, (PyObject *))                                \
     X(PyObject *, PyList_GetItem, (PyObject *, Py_ssize_t))                 \
@@ -86,7 +95,6 @@
     X(int, PyList_Append, (PyObject *, PyObject *))                         \
     X(PyObject *, PyDict_New, (void))                                       \
     X(PyObject *, PyDict_GetItemWithError, (PyObject *, PyObject *))        \
-    X(PyObject *, PyDict_GetItemString, (PyObject *, const char *))         \
     X(int, PyDict_SetItem, (PyObject *, PyObject *, PyObject *))            \
     X(int, PyDict_SetItemString, (PyObject *, const char *, PyObject *))    \
     X(int, PyDict_DelItemString, (PyObject *, const char *))                \
@@ -96,7 +104,6 @@
     X(PyObject *, PyModule_GetDict, (PyObject *))                           \
     X(PyObject *, PyImport_ImportModule, (const char *))                    \
     X(PyObject *, PyErr_Occurred, (void))                                   \
-    X(void, PyErr_Clear, (void))                                            \
     X(int, PyErr_ExceptionMatches, (PyObject *))                            \
     X(void, PyErr_SetString, (PyObject *, const char *))                    \
     X(PyObject *, PyErr_Format, (PyObject *, const char *, ...))            \
@@ -116,24 +123,28 @@
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
+    FS_API_CORE(FS_API_MEMBER)
     FS_API_FUNCS(FS_API_MEMBER)
 #undef FS_API_MEMBER
 #define FS_API_DATA_MEMBER(type, name) type *name;
     FS_API_DATA(FS_API_DATA_MEMBER)
 #undef FS_API_DATA_MEMBER
-    /* Optional: PyInterpreterState_Get (3.9+); NULL elsewhere. */
-    PyInterpreterState *(*interp_get)(void);
 };
 
 extern struct fs_api fs_api;
 
-/* Fill fs_api from `handle` (RTLD_DEFAULT or a libpython handle).  Returns
- * true when every required symbol was found; the table is left untouched
- * otherwise.  Not thread-safe: call under the attach lock. */
+/* Fill the core of fs_api from `handle` (RTLD_DEFAULT or a libpython
+ * handle) and remember the handle.  Returns true when every core symbol was
+ * found; the table is left untouched otherwise.  Call under the attach
+ * lock. */
 bool fs_api_resolve(void *handle);
 
 /* True once fs_api_resolve() has succeeded. */
 bool fs_api_ready(void);
+
+/* Fill the rest of the table (idempotent; under the GIL).  False when a
+ * symbol is missing: the library then stays out of the way. */
+bool fs_api_full(void);
 
 /* Route C-API calls through the table.  Keep in step with FS_API_FUNCS: a
  * missing line here shows up as an undefined symbol at link time.  fs_api.c,

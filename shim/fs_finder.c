@@ -398,14 +398,37 @@ fs_run_hooks_for_loaded(void)
     }
 }
 
+/* Were Flask or Werkzeug imported before the library attached? */
+static bool
+fs_watched_loaded(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+
+    return modules != NULL
+           && (PyDict_GetItemString(modules, "flask") != NULL
+               || PyDict_GetItemString(modules, "werkzeug") != NULL);
+}
+
 void
 fs_finder_on_import(PyObject *audit_args)
 {
-    static bool busy;
+    static bool busy, scanned;
     PyObject *meta_path, *finder, *t, *v, *tb;
     Py_ssize_t i, n;
 
     if (busy || !Py_IsInitialized() || PyTuple_Size(audit_args) < 4) {
+        return;
+    }
+    /* Most imports stop here, with nothing but the core table used.  Once
+     * per process, sys.modules is looked at too, for a Flask that came
+     * before the library. */
+    if (!fs_registry_watches(PyTuple_GetItem(audit_args, 0))
+        && (scanned || !fs_watched_loaded())) {
+        scanned = true;
+        return;
+    }
+    scanned = true;
+    if (!fs_api_full()) {
         return;
     }
     meta_path = PyTuple_GetItem(audit_args, 3);

@@ -3,11 +3,12 @@
  * callbacks (DESIGN.md decision 4).
  *
  * fs_finder_on_import() is called by the audit hook for every `import`
- * event.  The first time it runs in an interpreter (sub-interpreters
- * included) after initialization it puts a `flaskshield.Finder` at the head
- * of sys.meta_path and runs the callbacks of watched modules that are
- * already in sys.modules.  After that it only checks that the finder is
- * still there.  The finder also serves the built-in `flaskshield` module.
+ * event.  The first import of a watched package (flask, werkzeug,
+ * flaskshield, ...) in an interpreter (sub-interpreters included) puts a
+ * `flaskshield.Finder` at the head of sys.meta_path and runs the callbacks
+ * of watched modules already in sys.modules; later ones only check that the
+ * finder is still there.  Other imports cost a name comparison.  The finder
+ * also serves the built-in `flaskshield` module.
  */
 #ifndef FS_FINDER_H
 #define FS_FINDER_H

@@ -75,3 +75,36 @@ fs_registry_find(const char *name, Py_ssize_t len)
     }
     return NULL;
 }
+
+bool
+fs_registry_watches(PyObject *fullname)
+{
+    const char *name;
+    Py_ssize_t len, top;
+    size_t i;
+
+    if (!fs_is_str(fullname)) {
+        return false;
+    }
+    name = PyUnicode_AsUTF8AndSize(fullname, &len);
+    if (name == NULL) {
+        PyErr_Clear();
+        return false;
+    }
+    if (name[0] != 'f' && name[0] != 'w' && name[0] != '_') {
+        return false;
+    }
+    for (top = 0; top < len && name[top] != '.'; top++) {
+    }
+    if (top == 11 && strncmp(name, "flaskshield", 11) == 0) {
+        return true;
+    }
+    for (i = 0; i < fs_registry_count; i++) {
+        const char *m = fs_registry[i].module;
+        if (strncmp(m, name, (size_t)top) == 0
+            && (m[top] == '\0' || m[top] == '.')) {
+            return true;
+        }
+    }
+    return false;
+}

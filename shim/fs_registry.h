@@ -27,6 +27,11 @@ extern const size_t fs_registry_count;
 /* The entry for `name`, or NULL.  Cheap: called for every import. */
 const struct fs_hook *fs_registry_find(const char *name, Py_ssize_t len);
 
+/* Is `fullname` (the module an `import` event names) in a package the
+ * library watches, or `flaskshield` itself?  Uses only the core of the
+ * C-API table: called for every import of every Python process. */
+bool fs_registry_watches(PyObject *fullname);
+
 /* How many times each entry's callback has run in this process (indexed
  * like fs_registry). */
 extern unsigned fs_registry_runs[];

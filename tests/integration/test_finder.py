@@ -106,7 +106,8 @@ def test_package_and_submodule(stack, probes):
 
 
 def test_plain_module_untouched(stack, probes):
-    """A module outside the registry gets no callback and no mark."""
+    """A module outside the registry gets no callback and no mark, and
+    imports of unwatched modules do not even install the finder."""
     r, cp = run_case(stack, probes, """
         import _flaskshield_plain as m
         print(json.dumps({"runs": runs(m),
@@ -115,14 +116,15 @@ def test_plain_module_untouched(stack, probes):
                           "finders": finders().count("Finder")}))
         """)
     assert r == {"runs": None, "mark": False, "loader": "SourceFileLoader",
-                 "finders": 1}
+                 "finders": 0}
     assert cp.events == []       # nothing watched: the library said nothing
 
 
 def test_already_imported_module_gets_callback_at_once(stack, probes):
     """A watched module in sys.modules before the finder exists (loaded with
     the finder removed and without any import statement) gets its callback
-    as soon as the next import re-installs the finder."""
+    as soon as the next import of a watched package re-installs the
+    finder; imports of other modules do not."""
     r, cp = run_case(stack, probes, """
         import importlib.util, os
         drop_finder()
@@ -135,9 +137,12 @@ def test_already_imported_module_gets_callback_at_once(stack, probes):
         spec.loader.exec_module(p)
         runs_before = runs(p)
         still_out = "Finder" not in finders()
-        import colorsys          # any first import re-installs the finder
+        import colorsys          # not watched: the finder stays out
+        still_out_after_plain = "Finder" not in finders()
+        import flaskshield       # watched: the finder comes back
         out = {"before": before, "runs_before": runs_before,
                "still_out": still_out, "runs_after": runs(p),
+               "still_out_after_plain": still_out_after_plain,
                "finders": finders()}
         import _flaskshield_probe
         out["runs_again"] = runs(p)
@@ -146,6 +151,7 @@ def test_already_imported_module_gets_callback_at_once(stack, probes):
         """)
     assert "Finder" not in r["before"], r
     assert r["still_out"] is True
+    assert r["still_out_after_plain"] is True
     assert r["runs_before"] is None
     assert r["finders"].count("Finder") == 1, r
     assert r["runs_after"] == 1, r
@@ -158,7 +164,7 @@ def test_marked_module_not_rerun_when_finder_reinstalled(stack, probes):
         import _flaskshield_probe as p
         first = runs(p)
         drop_finder()
-        import colorsys
+        import flaskshield
         print(json.dumps({"first": first, "after": runs(p),
                           "finders": finders(), "hooks": hooks()}))
         """)
@@ -267,11 +273,12 @@ out["patches"] = [(p["module"], p["target"]) for p in st["patches"]]
 out["hooks"] = st["hooks"]
 out["call_id"] = id(d["__call__"])
 # re-run the callback on the same module object: remove the mark and the
-# finder; the next import re-installs the finder, which runs it at once
+# finder; the next watched import re-installs the finder, which runs it at
+# once
 app_mod = sys.modules["flask.app"]
 del app_mod.__flaskshield__
 drop_finder()
-import colorsys
+import werkzeug.debug
 out["same_patch_after_rerun"] = id(F.__dict__["__call__"]) == out["call_id"]
 out["hooks_after_rerun"] = flaskshield.status()["hooks"]["flask.app"]
 out["rerun_marked"] = getattr(app_mod, "__flaskshield__", None)
