@@ -317,7 +317,11 @@ def test_flask_patched_once(stack, probes):
     assert r["new_call_code"] == "__call__"
     assert r["hooks_after"] == 3
     assert len(r["patches_after"]) == len(set(map(tuple, r["patches_after"])))
-    assert sorted(map(tuple, r["patches_after"])) == sorted(map(tuple, r["patches"]))
+    # the same patches, plus werkzeug.debug's (imported to bring the finder
+    # back)
+    assert (set(map(tuple, r["patches_after"]))
+            == set(map(tuple, r["patches"]))
+            | {("werkzeug.debug", "DebuggedApplication.__call__")})
     assert harness.find_events(cp.events, "patch.failed") == []
     assert len(harness.find_events(cp.events, "activate")) == 1
 
