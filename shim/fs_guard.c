@@ -155,11 +155,11 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
     return 0;
 }
 
-fs_appstate *
-fs_app_state(PyObject *app)
+/* The app state under attribute `attr` (a str), made on first use. */
+static fs_appstate *
+fs_app_state_at(PyObject *app, PyObject *attr)
 {
-    static const char attr[] = "_flaskshield";
-    PyObject *st = PyObject_GetAttrString(app, attr);
+    PyObject *st = PyObject_GetAttr(app, attr);
     PyObject *type;
 
     if (st != NULL) {
@@ -175,11 +175,21 @@ fs_app_state(PyObject *app)
         return NULL;
     }
     if (fs_appstate_init((fs_appstate *)st, app) < 0
-        || PyObject_SetAttrString(app, attr, st) < 0) {
+        || PyObject_SetAttr(app, attr, st) < 0) {
         FS_DECREF(st);
         return NULL;
     }
     return (fs_appstate *)st;
+}
+
+fs_appstate *
+fs_app_state(PyObject *app)
+{
+    PyObject *attr = PyUnicode_FromString(fs_names[FS_N_STATE]);
+    fs_appstate *st = attr != NULL ? fs_app_state_at(app, attr) : NULL;
+
+    FS_XDECREF(attr);
+    return st;
 }
 
 bool
@@ -297,23 +307,17 @@ fs_log_secret(fs_appstate *st, enum fs_secret_verdict v, const char *which)
     fs_log_end(&l);
 }
 
-enum fs_secret_verdict
-fs_app_check_secret(fs_appstate *st, PyObject *app)
+/* The judgement itself, on the app's config dict. */
+static enum fs_secret_verdict
+fs_check_secret_in(fs_appstate *st, PyObject *config)
 {
-    PyObject *config = PyObject_GetAttrString(app, "config");
     PyObject *key, *fallbacks;
     enum fs_secret_verdict v;
     const char *which = "SECRET_KEY";
 
-    if (config == NULL || !fs_is_dict(config)) {
-        PyErr_Clear();
-        FS_XDECREF(config);
-        return FS_SECRET_OK;    /* not a Flask config: nothing to judge */
-    }
     key = PyDict_GetItem(config, st->keys[K_SECRET_KEY]);
     fallbacks = PyDict_GetItem(config, st->keys[K_FALLBACKS]);
     if (key == st->key && key != NULL && fs_no_fallbacks(fallbacks)) {
-        FS_DECREF(config);
         return st->verdict;     /* the same key object: same verdict */
     }
     /* Own both: iterating the fallbacks may run code that edits config. */
@@ -343,7 +347,22 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
         fs_log_secret(st, v, which);
     }
     st->logged_verdict = v;
-    FS_DECREF(config);
+    return v;
+}
+
+enum fs_secret_verdict
+fs_app_check_secret(fs_appstate *st, PyObject *app)
+{
+    PyObject *config = PyObject_GetAttrString(app, "config");
+    enum fs_secret_verdict v = FS_SECRET_OK;
+
+    if (config != NULL && fs_is_dict(config)) {
+        v = fs_check_secret_in(st, config);
+    }
+    else {
+        PyErr_Clear();          /* not a Flask config: nothing to judge */
+    }
+    FS_XDECREF(config);
     return v;
 }
 
@@ -437,12 +456,13 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
  * request_class): give a new class the capping descriptors, and report
  * what it would have allowed.  Runs when app.request_class changes. */
 static void
-fs_guard_request_class(fs_appstate *st, PyObject *app, bool in_config)
+fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
+                       bool in_config)
 {
     static const char *const attrs[2] = {"max_form_memory_size",
                                          "max_form_parts"};
     long long caps[2] = {st->s->max_form_memory_size, st->s->max_form_parts};
-    PyObject *cls = PyObject_GetAttrString(app, "request_class");
+    PyObject *cls = PyObject_GetAttr(app, p->names[FS_N_REQUEST_CLASS]);
     int i;
 
     if (cls == NULL || cls == st->request_class) {
@@ -487,7 +507,7 @@ fs_guard_request_class(fs_appstate *st, PyObject *app, bool in_config)
 }
 
 static void
-fs_guard_body(fs_appstate *st, PyObject *app, PyObject *config)
+fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
 {
     long long mcl, fms, fp;
 
@@ -501,7 +521,7 @@ fs_guard_body(fs_appstate *st, PyObject *app, PyObject *config)
         fms = fs_guard_cap(st, config, K_FMS, fms, FS_LOGGED_FMS);
         fp = fs_guard_cap(st, config, K_FP, fp, FS_LOGGED_FP);
     }
-    fs_guard_request_class(st, app, in_config);
+    fs_guard_request_class(p, st, app, in_config);
     if (st->limits == NULL || mcl != st->limit) {
         FS_XDECREF(st->limits);
         st->limits = fs_limits_tuple(mcl, fms, fp);
@@ -614,9 +634,9 @@ fs_respond_413(PyObject *start_response)
 /* CONTENT_LENGTH as a number; -1 when absent or empty, -2 when garbage
  * (left to the server and Werkzeug, as without the library). */
 static long long
-fs_content_length(PyObject *environ)
+fs_content_length(fs_patch *p, PyObject *environ)
 {
-    PyObject *v = PyDict_GetItemString(environ, "CONTENT_LENGTH");
+    PyObject *v = PyDict_GetItem(environ, p->names[FS_N_CONTENT_LENGTH]);
     const char *s;
     char *end;
     long long n;
@@ -643,17 +663,20 @@ static PyObject *
 fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
                PyObject *start_response)
 {
-    long long len = fs_content_length(environ);
+    long long len = fs_content_length(p, environ);
 
     if (st->limits != NULL
-        && PyDict_SetItemString(environ, FS_LIMITS_KEY, st->limits) < 0) {
+        && PyDict_SetItem(environ, p->names[FS_N_LIMITS], st->limits) < 0) {
         PyErr_Clear();
     }
     if (len > st->limit) {
         return fs_respond_413(start_response);
     }
-    if (len == -1) {
-        PyObject *in = PyDict_GetItemString(environ, "wsgi.input");
+    /* No length: a body can still come chunked (HTTP/1.1 has no other
+     * way to send one without a length).  Then bound it. */
+    if (len == -1
+        && PyDict_GetItem(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
+        PyObject *in = PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT]);
         PyObject *wrapped;
 
         if (in == NULL) {
@@ -661,7 +684,8 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
         }
         wrapped = fs_input_new(p->input_type, in, st->limit);
         if (wrapped == NULL
-            || PyDict_SetItemString(environ, "wsgi.input", wrapped) < 0) {
+            || PyDict_SetItem(environ, p->names[FS_N_WSGI_INPUT],
+                              wrapped) < 0) {
             PyErr_Clear();
         }
         FS_XDECREF(wrapped);
@@ -692,13 +716,13 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     app = PyTuple_GetItem(args, 0);
     environ = PyTuple_GetItem(args, 1);
     start_response = PyTuple_GetItem(args, 2);
-    st = fs_app_state(app);
+    st = fs_app_state_at(app, p->names[FS_N_STATE]);
     if (st == NULL) {
         PyErr_Clear();
         return PyObject_Call(orig, args, kwargs);
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(environ)
-             ? NULL : PyObject_GetAttrString(app, "config");
+             ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
     if (config == NULL || !fs_is_dict(config)) {
         PyErr_Clear();
         FS_XDECREF(config);
@@ -707,9 +731,9 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     }
     fs_guard_debug(st, config);
     fs_guard_pins(st, config);
-    fs_guard_body(st, app, config);
+    fs_guard_body(p, st, app, config);
+    v = fs_check_secret_in(st, config);
     FS_DECREF(config);
-    v = fs_app_check_secret(st, app);
     r = NULL;
     if (fs_enforcing(st)) {
         if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {

@@ -1,8 +1,8 @@
 /*
  * fs_input.h -- a wsgi.input that cannot deliver more than the limit.
  *
- * For a body without Content-Length (chunked; wsgi.input_terminated) the
- * guard replaces environ["wsgi.input"] by a `flaskshield.Input`.  It counts
+ * For a body without Content-Length (chunked) the guard replaces
+ * environ["wsgi.input"] by a `flaskshield.Input`.  It counts
  * what is read and, instead of cutting the body short, raises Werkzeug's
  * RequestEntityTooLarge (a 413) as soon as it sees one byte past the limit:
  * whenever a read could reach the limit it asks the real stream for one

@@ -18,6 +18,8 @@ typedef struct {
     PyObject_HEAD
     PyObject *orig;         /* the attribute as found in the class MRO */
     PyObject *name;         /* str */
+    PyObject *environ;      /* "environ", interned */
+    PyObject *key;          /* FS_LIMITS_KEY, interned */
     int index;              /* into the limits tuple */
 } fs_limit;
 
@@ -26,6 +28,8 @@ fs_limit_dealloc(PyObject *self)
 {
     FS_XDECREF(((fs_limit *)self)->orig);
     FS_XDECREF(((fs_limit *)self)->name);
+    FS_XDECREF(((fs_limit *)self)->environ);
+    FS_XDECREF(((fs_limit *)self)->key);
     fs_object_free(self);
 }
 
@@ -39,7 +43,7 @@ fs_limits_tuple(long long mcl, long long fms, long long fp)
 static long long
 fs_limit_cap(fs_limit *lim, PyObject *obj)
 {
-    PyObject *environ = PyObject_GetAttrString(obj, "environ");
+    PyObject *environ = PyObject_GetAttr(obj, lim->environ);
     PyObject *limits;
     long long cap = -1;
 
@@ -47,8 +51,7 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
         PyErr_Clear();
         return -1;
     }
-    limits = fs_is_dict(environ)
-             ? PyDict_GetItemString(environ, FS_LIMITS_KEY) : NULL;
+    limits = fs_is_dict(environ) ? PyDict_GetItem(environ, lim->key) : NULL;
     if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 3) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
         if (cap == -1) {
@@ -177,9 +180,13 @@ fs_limits_install(PyObject *cls)
         }
         ((fs_limit *)lim)->orig = orig;
         ((fs_limit *)lim)->index = i;
-        ((fs_limit *)lim)->name = PyUnicode_FromString(fs_limit_attrs[i]);
+        ((fs_limit *)lim)->name = PyUnicode_InternFromString(fs_limit_attrs[i]);
+        ((fs_limit *)lim)->environ = PyUnicode_InternFromString("environ");
+        ((fs_limit *)lim)->key = PyUnicode_InternFromString(FS_LIMITS_KEY);
         rc = ((fs_limit *)lim)->name == NULL
-             ? -1 : PyObject_SetAttrString(cls, fs_limit_attrs[i], lim);
+             || ((fs_limit *)lim)->environ == NULL
+             || ((fs_limit *)lim)->key == NULL
+             ? -1 : PyObject_SetAttr(cls, ((fs_limit *)lim)->name, lim);
         FS_DECREF(lim);
     }
     return rc;

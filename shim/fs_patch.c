@@ -5,16 +5,33 @@
 
 #include <string.h>
 
+#include "fs_limits.h"
 #include "fs_state.h"
 #include "fs_types.h"
 
 #define FS_PATCH_NAME "flaskshield.Patch"
 
+const char *const fs_names[FS_N_COUNT] = {
+    [FS_N_STATE] = "_flaskshield",
+    [FS_N_CONFIG] = "config",
+    [FS_N_REQUEST_CLASS] = "request_class",
+    [FS_N_CONTENT_LENGTH] = "CONTENT_LENGTH",
+    [FS_N_WSGI_INPUT] = "wsgi.input",
+    [FS_N_TRANSFER_ENCODING] = "HTTP_TRANSFER_ENCODING",
+    [FS_N_LIMITS] = FS_LIMITS_KEY,
+};
+
 static void
 fs_patch_dealloc(PyObject *self)
 {
-    FS_XDECREF(((fs_patch *)self)->orig);
-    FS_XDECREF(((fs_patch *)self)->input_type);
+    fs_patch *p = (fs_patch *)self;
+    int i;
+
+    FS_XDECREF(p->orig);
+    FS_XDECREF(p->input_type);
+    for (i = 0; i < FS_N_COUNT; i++) {
+        FS_XDECREF(p->names[i]);
+    }
     fs_object_free(self);
 }
 
@@ -75,7 +92,7 @@ fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
     PyObject *type = fs_type(FS_T_PATCH);
     PyObject *input_type = fs_type(FS_T_INPUT);
     PyObject *orig, *patch;
-    int rc;
+    int i, rc;
 
     if (type == NULL || input_type == NULL) {
         return -1;
@@ -97,7 +114,13 @@ fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
     ((fs_patch *)patch)->orig = orig;           /* steals */
     ((fs_patch *)patch)->fn = fn;
     ((fs_patch *)patch)->input_type = fs_new_ref(input_type);
-    rc = PyObject_SetAttrString(owner, name, patch);
+    for (i = 0, rc = 0; i < FS_N_COUNT && rc == 0; i++) {
+        ((fs_patch *)patch)->names[i] = PyUnicode_InternFromString(fs_names[i]);
+        rc = ((fs_patch *)patch)->names[i] != NULL ? 0 : -1;
+    }
+    if (rc == 0) {
+        rc = PyObject_SetAttrString(owner, name, patch);
+    }
     FS_DECREF(patch);
     if (rc == 0) {
         fs_note_patch(module, target);

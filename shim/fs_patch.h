@@ -21,11 +21,26 @@ typedef struct fs_patch fs_patch;
 typedef PyObject *(*fs_patch_fn)(fs_patch *self, PyObject *orig,
                                  PyObject *args, PyObject *kwargs);
 
+/* Names the patched callables look up on every call, made once (per
+ * interpreter) instead of from a C string each time. */
+enum fs_name {
+    FS_N_STATE,             /* "_flaskshield": the app's fs_appstate */
+    FS_N_CONFIG,            /* "config" */
+    FS_N_REQUEST_CLASS,     /* "request_class" */
+    FS_N_CONTENT_LENGTH,    /* "CONTENT_LENGTH" */
+    FS_N_WSGI_INPUT,        /* "wsgi.input" */
+    FS_N_TRANSFER_ENCODING, /* "HTTP_TRANSFER_ENCODING" */
+    FS_N_LIMITS,            /* FS_LIMITS_KEY */
+    FS_N_COUNT
+};
+extern const char *const fs_names[FS_N_COUNT];
+
 struct fs_patch {
     PyObject_HEAD
     PyObject *orig;
     fs_patch_fn fn;
     PyObject *input_type;   /* the interpreter's Input type, for the guard */
+    PyObject *names[FS_N_COUNT];    /* interned fs_names */
 };
 
 /* owner.name = Patch(owner.name, fn).  Returns 0 (also when already
