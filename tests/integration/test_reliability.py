@@ -8,9 +8,13 @@ runs the same checks at full size (STRESS_REQUESTS, default 200000 there).
             answers only 500 and logs secret_key.rejected once per worker.
   faults    kill -9 of a worker in the middle of a request, the policy file
             replaced and then deleted, gunicorn HUP, uWSGI workers respawned
-            (kill -9): the service keeps serving under the
-            policy it started with (the body limit stays), and nothing in the
+            (kill -9): the service keeps serving under the policy it started
+            with (the body limit stays) wherever the app is loaded before
+            the workers fork (gunicorn --preload, uWSGI), and nothing in the
             logs says crash (segfault, Fatal Python error, sanitizer report).
+            Without --preload every gunicorn worker is a process of its own
+            that reads the policy when it imports Flask: a worker started
+            after the file changed follows the file as it is then.
 
 Environment: RELIABILITY_REQUESTS (default 20000) sizes the load here.
 """
@@ -42,6 +46,10 @@ def hello():
 @app.route("/pid")
 def pid():
     return str(os.getpid())
+
+@app.route("/limit")
+def limit():
+    return "%%d %%s" %% (os.getpid(), app.config["MAX_CONTENT_LENGTH"])
 
 @app.route("/upload", methods=["POST"])
 def upload():
@@ -207,11 +215,14 @@ def wait_workers(srv, n, exclude=(), timeout=20):
 
 
 def test_gunicorn_faults(start_server, stack, tmp_path, shield):
+    """--preload: the master imports the app, reads the policy once, and
+    every worker it forks (after kill -9, after HUP) keeps it."""
     pidfile = tmp_path / "slow.pid"
     app = harness.write_app(tmp_path, APP % STRONG_KEY)
     pol = harness.write_policy(tmp_path, LIMITED_POLICY)
     srv = start_server("gunicorn", stack, app, policy=pol, workers=2,
-                       env={"PIDFILE": pidfile}, timeout=30)
+                       env={"PIDFILE": pidfile}, timeout=30,
+                       extra_args=["--preload"])
     first = wait_workers(srv, 2)
     limit_holds(srv)
 
@@ -258,6 +269,40 @@ def test_gunicorn_faults(start_server, stack, tmp_path, shield):
     assert srv.get("/").status == 200
     limit_holds(srv, must_see=now)
     assert not srv.events("patch.failed")
+    no_crash(srv)
+
+
+def worker_limits(srv, want, tries=80):
+    """pid -> MAX_CONTENT_LENGTH the guard set, until `want` pids answered."""
+    seen = {}
+    for _ in range(tries):
+        pid, limit = srv.get("/limit").text.split()
+        seen[int(pid)] = int(limit)
+        if set(want) <= set(seen):
+            return seen
+    raise AssertionError("workers %s never answered (saw %s)" % (want, seen))
+
+
+def test_gunicorn_worker_reads_policy_when_it_starts(start_server, stack,
+                                                     tmp_path, shield):
+    """Without --preload the policy is read by each worker (the master never
+    imports Flask): the surviving worker keeps the limit it started with, a
+    worker started after the file was replaced follows the new file."""
+    app = harness.write_app(tmp_path, APP % STRONG_KEY)
+    pol = harness.write_policy(tmp_path, LIMITED_POLICY)
+    srv = start_server("gunicorn", stack, app, policy=pol, workers=2,
+                       env={"PIDFILE": tmp_path / "slow.pid"}, timeout=30)
+    first = wait_workers(srv, 2)
+    assert set(worker_limits(srv, first).values()) == {1000}
+    os.replace(harness.write_policy(tmp_path, LAX_POLICY, name="policy.new"),
+               pol)
+    victim, survivor = sorted(first)
+    os.kill(victim, signal.SIGKILL)
+    fresh = wait_workers(srv, 2, exclude=[victim]) - first
+    limits = worker_limits(srv, fresh | {survivor})
+    assert limits[survivor] == 1000, limits
+    assert all(limits[p] == 1000000 for p in fresh), limits
+    assert srv.alive()
     no_crash(srv)
 
 
