@@ -78,3 +78,15 @@ fs_object_free(PyObject *self)
     }
     fs_api.Py_DecRef((PyObject *)tp);
 }
+
+PyObject *
+fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner)
+{
+    PyObject *r = fs_api.PyObject_GenericGetAttr(self, name);
+
+    if (r == NULL && fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_AttributeError)) {
+        fs_api.PyErr_Clear();
+        r = fs_api.PyObject_GetAttr(inner, name);
+    }
+    return r;
+}

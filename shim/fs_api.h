@@ -300,6 +300,10 @@ fs_is_tuple(PyObject *o)
     return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_TUPLE_SUBCLASS) != 0;
 }
 
+/* tp_getattro of a wrapper: its own attribute, else the wrapped object's
+ * (so that it looks like what it wraps to introspection). */
+PyObject *fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner);
+
 /* Free an instance of one of our heap types (no GC) and drop the type's
  * reference, as a heap type's tp_dealloc must. */
 void fs_object_free(PyObject *self);

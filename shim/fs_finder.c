@@ -88,13 +88,7 @@ fs_loader_dealloc(PyObject *self)
 static PyObject *
 fs_loader_getattro(PyObject *self, PyObject *name)
 {
-    PyObject *r = PyObject_GenericGetAttr(self, name);
-
-    if (r == NULL && PyErr_ExceptionMatches(FS_ExcAttributeError)) {
-        PyErr_Clear();
-        r = PyObject_GetAttr(((fs_loader *)self)->orig, name);
-    }
-    return r;
+    return fs_getattr_or(self, name, ((fs_loader *)self)->orig);
 }
 
 static PyObject *

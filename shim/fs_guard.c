@@ -408,6 +408,25 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
     fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
 }
 
+/* body.capped: `key` went from cur (-1: no limit) to cap. */
+static void
+fs_log_capped(fs_appstate *st, const char *key, long long cur, long long cap)
+{
+    struct fs_logline l;
+
+    fs_app_log_begin(&l, FS_INFO, "body.capped", st);
+    fs_log_str(&l, "key", key);
+    if (cur >= 0) {
+        fs_log_int(&l, "old", cur);
+    }
+    else {
+        fs_log_str(&l, "old", NULL);
+    }
+    fs_log_int(&l, "new", cap);
+    fs_log_bool(&l, "enforced", fs_enforcing(st));
+    fs_log_end(&l);
+}
+
 /* Cap one size in the config at `cap`; returns the effective value. */
 static long long
 fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
@@ -415,7 +434,6 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
 {
     PyObject *v = PyDict_GetItem(config, st->keys[k]);
     long long cur = -1;
-    struct fs_logline l;
     PyObject *n;
 
     if (v != NULL && fs_is_int(v) && v != FS_True && v != FS_False) {
@@ -436,17 +454,7 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     fs_config_set(st, config, st->keys[k], n);
     FS_DECREF(n);
     if (fs_app_once(st, bit)) {
-        fs_app_log_begin(&l, FS_INFO, "body.capped", st);
-        fs_log_str(&l, "key", fs_key_names[k]);
-        if (cur >= 0) {
-            fs_log_int(&l, "old", cur);
-        }
-        else {
-            fs_log_str(&l, "old", NULL);
-        }
-        fs_log_int(&l, "new", cap);
-        fs_log_bool(&l, "enforced", fs_enforcing(st));
-        fs_log_end(&l);
+        fs_log_capped(st, fs_key_names[k], cur, cap);
     }
     return cap;
 }
@@ -476,7 +484,6 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
         PyObject *v = PyObject_GetAttrString(cls, attrs[i]);
         long long cur = v != NULL && fs_is_int(v) ? PyLong_AsLongLong(v) : -1;
         bool is_none = v == FS_None;
-        struct fs_logline l;
 
         if (v == NULL) {
             PyErr_Clear();
@@ -489,17 +496,7 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
             || !fs_app_once(st, FS_LOGGED_FORM_CLASS << i)) {
             continue;
         }
-        fs_app_log_begin(&l, FS_INFO, "body.capped", st);
-        fs_log_str(&l, "key", attrs[i]);
-        if (cur >= 0) {
-            fs_log_int(&l, "old", cur);
-        }
-        else {
-            fs_log_str(&l, "old", NULL);
-        }
-        fs_log_int(&l, "new", caps[i]);
-        fs_log_bool(&l, "enforced", fs_enforcing(st));
-        fs_log_end(&l);
+        fs_log_capped(st, attrs[i], cur, caps[i]);
     }
     if (fs_enforcing(st) && fs_limits_install(cls) < 0) {
         PyErr_Clear();

@@ -161,18 +161,13 @@ fs_input_iter(PyObject *self)
 static PyObject *
 fs_input_getattro(PyObject *self, PyObject *name)
 {
-    PyObject *r = PyObject_GenericGetAttr(self, name);
-    const char *s;
+    const char *s = PyUnicode_AsUTF8AndSize(name, NULL);
 
-    if (r != NULL || !PyErr_ExceptionMatches(FS_ExcAttributeError)) {
-        return r;
-    }
-    s = PyUnicode_AsUTF8AndSize(name, NULL);
     if (s == NULL || strncmp(s, "read", 4) == 0 || strcmp(s, "peek") == 0) {
-        return NULL;            /* keep the AttributeError */
+        PyErr_Clear();
+        return PyObject_GenericGetAttr(self, name);   /* ours, or none */
     }
-    PyErr_Clear();
-    return PyObject_GetAttr(((fs_input *)self)->inner, name);
+    return fs_getattr_or(self, name, ((fs_input *)self)->inner);
 }
 
 static PyMethodDef fs_input_methods[] = {

@@ -58,13 +58,7 @@ fs_patch_descr_get(PyObject *self, PyObject *obj, PyObject *type)
 static PyObject *
 fs_patch_getattro(PyObject *self, PyObject *name)
 {
-    PyObject *r = PyObject_GenericGetAttr(self, name);
-
-    if (r == NULL && PyErr_ExceptionMatches(FS_ExcAttributeError)) {
-        PyErr_Clear();
-        r = PyObject_GetAttr(((fs_patch *)self)->orig, name);
-    }
-    return r;
+    return fs_getattr_or(self, name, ((fs_patch *)self)->orig);
 }
 
 static PyType_Slot fs_patch_slots[] = {

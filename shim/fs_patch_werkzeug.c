@@ -196,13 +196,36 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     return PyObject_Call(orig, pos, kw);
 }
 
+/* run_simple's kw[arg] asked for the reloader or the debugger: log
+ * `event` once and, enforcing, switch it off.  -1 with an exception set on
+ * error. */
+static int
+fs_switch_off(struct fs_subject *sub, PyObject *kw, const char *arg,
+              const char *event, unsigned long long bit)
+{
+    bool enforce = sub->s->mode == FS_MODE_ENFORCE;
+    struct fs_logline l;
+
+    if (!fs_kw_true(kw, arg)) {
+        return 0;
+    }
+    if (fs_subject_once(sub, bit)) {
+        fs_subject_log(sub, &l, FS_WARN, event);
+        fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
+                                 ? "cli" : "argument");
+        fs_log_str(&l, "via", "run_simple");
+        fs_log_bool(&l, "enforced", enforce);
+        fs_log_end(&l);
+    }
+    return enforce ? PyDict_SetItemString(kw, arg, FS_False) : 0;
+}
+
 static PyObject *
 fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
 {
     struct fs_subject sub;
     PyObject *pos = NULL, *kw, *r = NULL;
     bool enforce;
-    struct fs_logline l;
 
     (void)p;
     kw = fs_args_by_name(args, kwargs, 0, fs_run_simple_params, 16, &pos);
@@ -218,34 +241,13 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         r = PyObject_Call(orig, pos, kw);
         goto done;
     }
-    if (sub.s->debug_force_off && fs_kw_true(kw, "use_reloader")) {
-        if (fs_subject_once(&sub, FS_LOGGED_DEBUG)) {
-            fs_subject_log(&sub, &l, FS_WARN, "debug.forced_off");
-            fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
-                                     ? "cli" : "argument");
-            fs_log_str(&l, "via", "run_simple");
-            fs_log_bool(&l, "enforced", enforce);
-            fs_log_end(&l);
-        }
-        if (enforce && PyDict_SetItemString(kw, "use_reloader",
-                                            FS_False) < 0) {
-            goto done;
-        }
-    }
-    if (sub.s->debugger == FS_DEBUGGER_BLOCK
-        && fs_kw_true(kw, "use_debugger")) {
-        if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
-            fs_subject_log(&sub, &l, FS_WARN, "debugger.blocked");
-            fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
-                                     ? "cli" : "argument");
-            fs_log_str(&l, "via", "run_simple");
-            fs_log_bool(&l, "enforced", enforce);
-            fs_log_end(&l);
-        }
-        if (enforce && PyDict_SetItemString(kw, "use_debugger",
-                                            FS_False) < 0) {
-            goto done;
-        }
+    if ((sub.s->debug_force_off
+         && fs_switch_off(&sub, kw, "use_reloader", "debug.forced_off",
+                          FS_LOGGED_DEBUG) < 0)
+        || (sub.s->debugger == FS_DEBUGGER_BLOCK
+            && fs_switch_off(&sub, kw, "use_debugger", "debugger.blocked",
+                             FS_LOGGED_DEBUGGER) < 0)) {
+        goto done;
     }
     if (sub.st != NULL) {
         PyObject *app = fs_flask_app_of(PyDict_GetItemString(kw,
