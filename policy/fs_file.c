@@ -54,7 +54,7 @@ fs_file_read(const char *path, char **data, size_t *len,
     struct stat st;
     enum fs_file_status status;
     char *buf = NULL;
-    size_t used = 0;
+    size_t used = 0, cap;
     int fd;
 
     *data = NULL;
@@ -78,16 +78,34 @@ fs_file_read(const char *path, char **data, size_t *len,
         close(fd);
         return status;
     }
-    /* Read up to one byte past the limit: a file that grew after fstat()
-     * is caught too. */
-    buf = malloc(FS_FILE_MAX + 2);
+    /* A buffer the size fstat() gave (policy files are small: no large
+     * allocation in the host process, which would move glibc's mmap
+     * threshold for good), grown if the file grows meanwhile, up to one
+     * byte past the limit. */
+    cap = (size_t)st.st_size + 1;
+    buf = malloc(cap + 1);
     if (buf == NULL) {
         snprintf(why, whylen, "out of memory");
         close(fd);
         return FS_FILE_REJECTED;
     }
     for (;;) {
-        ssize_t n = read(fd, buf + used, FS_FILE_MAX + 1 - used);
+        ssize_t n;
+
+        if (used == cap) {
+            char *bigger;
+            cap = cap * 2 > FS_FILE_MAX + 1 ? FS_FILE_MAX + 1 : cap * 2;
+            bigger = used < cap ? realloc(buf, cap + 1) : NULL;
+            if (bigger == NULL) {
+                snprintf(why, whylen, used < cap ? "out of memory"
+                                                 : "is larger than 1 MiB");
+                free(buf);
+                close(fd);
+                return FS_FILE_REJECTED;
+            }
+            buf = bigger;
+        }
+        n = read(fd, buf + used, cap - used);
         if (n < 0 && errno == EINTR) {
             continue;
         }
