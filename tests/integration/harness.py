@@ -35,6 +35,17 @@ HOME, LANG=C.UTF-8), never the environment pytest runs in, plus the stack's
 extras, plus the library variables when ``preload`` is true, plus the test's
 ``env`` (a value of None removes a variable).
 
+Sanitizer builds (make SANITIZE=1 BUILD=build-asan; detected with ldd): the
+ASan runtime goes first in LD_PRELOAD with ASAN_OPTIONS/UBSAN_OPTIONS
+(``sanitizer_env``), and the baseline of a with/without comparison
+(``run_both``, ``baseline=True``) preloads the sanitizer runtimes alone with
+the same options (``baseline_env``), so the comparison differs by the library
+only; a normal build's baseline, and every plain ``preload=False`` run,
+preloads nothing.
+``env_words`` gives the same as ``KEY=VALUE`` words for ``env -i``; known
+bugs of third-party programs that ASan catches in them are suppressed for
+those programs only (``PROGRAM_SUPPRESSIONS``: uWSGI's ini parser).
+
 Logs: the library writes one JSON object a line to stderr.  Every server's
 stderr (and Apache's ErrorLog, where mod_wsgi processes' stderr lands) is kept
 in a file; ``parse_log`` / ``Server.log_lines()`` return the flaskshield
@@ -46,6 +57,7 @@ bounded wait).  Every started server is also kept in a registry that conftest
 empties at the end of each test, so a test cannot leak a server.
 """
 
+import atexit
 import http.client
 import json
 import os
@@ -103,16 +115,21 @@ def require_library():
 _sanitizer_preload = None
 
 
-def preload_value():
-    """The LD_PRELOAD value for the library.
+def sanitizer_runtime():
+    """The sanitizer runtimes the library links, in ldd order (e.g.
+    [libasan, libubsan] for -fsanitize=address,undefined), or [] for a normal
+    build (or when the library is not built yet).
 
-    A sanitizer build (make SANITIZE=1) needs the ASan runtime first in the
-    preload list, or ASan aborts ("runtime does not come first").
+    A sanitizer build (make SANITIZE=1) needs the first of them in the
+    preload list before the library, or ASan aborts ("runtime does not come
+    first").
     """
     global _sanitizer_preload
-    lib = require_library()
     if _sanitizer_preload is None:
-        _sanitizer_preload = []
+        lib = library_path()
+        if not lib.is_file():
+            return []
+        found = []
         try:
             out = subprocess.run(["ldd", str(lib)], capture_output=True, text=True,
                                  timeout=10).stdout
@@ -121,21 +138,112 @@ def preload_value():
         for name in ("libasan.so", "libubsan.so"):
             m = re.search(r"\s(%s\S*) => (\S+)" % re.escape(name), out)
             if m:
-                _sanitizer_preload.append(m.group(2))
-                break
-    return " ".join(_sanitizer_preload + [str(lib)])
+                found.append(m.group(2))
+        _sanitizer_preload = found
+    return list(_sanitizer_preload)
+
+
+def sanitizer_env():
+    """The sanitizer options every preloaded child gets ({} in a normal
+    build).  Leak detection is off: the interpreters and servers leak at exit
+    by design, library or not."""
+    if not sanitizer_runtime():
+        return {}
+    return {
+        "ASAN_OPTIONS": os.environ.get(
+            "ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0"),
+        "UBSAN_OPTIONS": os.environ.get("UBSAN_OPTIONS", "print_stacktrace=1"),
+    }
+
+
+def preload_value():
+    """The LD_PRELOAD value for the library (the sanitizer runtime first)."""
+    lib = require_library()
+    return " ".join(sanitizer_runtime()[:1] + [str(lib)])
 
 
 def library_env(policy=None):
     """Environment variables that load the library (and name the policy)."""
     env = {"LD_PRELOAD": preload_value()}
-    if _sanitizer_preload:
-        env["ASAN_OPTIONS"] = os.environ.get(
-            "ASAN_OPTIONS", "detect_leaks=0:verify_asan_link_order=0")
-        env["UBSAN_OPTIONS"] = os.environ.get("UBSAN_OPTIONS", "print_stacktrace=1")
+    env.update(sanitizer_env())
     if policy is not None:
         env["FLASKSHIELD_POLICY"] = str(policy)
     return env
+
+
+def baseline_env():
+    """The baseline of a with/without comparison (the run "without the
+    library" of run_both, child_env(baseline=True), env_words(False)).
+
+    Normal build: nothing ({}).  Sanitizer build: the sanitizer runtimes
+    alone (all of them: the library's ASan and UBSan runtimes, which bring
+    their own dependencies), with the same options as the runs with the
+    library, so that a comparison differs by the library only (not by what
+    the sanitizer runtimes open, print or detect).  Plain preload=False runs
+    (servers and programs "without the library") preload nothing at all.
+    """
+    rt = sanitizer_runtime()
+    if not rt:
+        return {}
+    return dict(sanitizer_env(), LD_PRELOAD=" ".join(rt))
+
+
+def env_words(preload=True, policy=None):
+    """`KEY=VALUE` words for `env -i ... PROGRAM`: the library variables
+    (library_env) if preload, else the baseline (baseline_env: none in a
+    normal build, the sanitizer runtime and its options in a sanitizer
+    build)."""
+    env = library_env(policy) if preload else baseline_env()
+    return ["%s=%s" % kv for kv in env.items()]
+
+
+# Known bugs of third-party programs that ASan reports once its runtime is
+# preloaded into them (our library is not involved): suppressed for those
+# programs only, in sanitizer builds only.
+#   uWSGI 2.0.21 (uwsgi-core): the ini parser's magic-variable substitution
+#   (magic_sub -> uwsgi_concat3n) memcpy()s past the end of its buffer when
+#   an ini file uses %d/%(...) (examples/uwsgi.ini does).
+PROGRAM_SUPPRESSIONS = {
+    "uwsgi": "interceptor_via_fun:uwsgi_concat3n\n",
+}
+_suppression_files = {}
+
+
+def _program_name(argv0):
+    name = os.path.basename(str(argv0))
+    return "uwsgi" if name.startswith("uwsgi") else name
+
+
+def sanitizer_env_for(argv, env):
+    """`env` adjusted for the program argv[0] in a sanitizer build: adds the
+    ASan suppressions of PROGRAM_SUPPRESSIONS when the sanitizer runtime is
+    preloaded into it.  Returns `env` unchanged otherwise."""
+    rt = sanitizer_runtime()
+    if not rt or not argv:
+        return env
+    text = PROGRAM_SUPPRESSIONS.get(_program_name(argv[0]))
+    if text is None or rt[0] not in (env.get("LD_PRELOAD") or "").replace(
+            ":", " ").split():
+        return env
+    path = _suppression_files.get(text)
+    if path is None or not os.path.exists(path):
+        fd, path = tempfile.mkstemp(prefix="flaskshield-asan-", suffix=".supp")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o644)
+        _suppression_files[text] = path
+        atexit.register(_remove, path)
+    env = dict(env)
+    opts = env.get("ASAN_OPTIONS") or sanitizer_env()["ASAN_OPTIONS"]
+    env["ASAN_OPTIONS"] = opts + ":suppressions=" + path
+    return env
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -251,18 +359,24 @@ def base_env():
     }
 
 
-def child_env(stack=None, env=None, preload=True, policy=None):
+def child_env(stack=None, env=None, preload=True, policy=None, baseline=False):
     """base_env + stack extras + library variables (if preload) + env.
 
-    A value of None in `env` removes that variable.
+    Without preload nothing is preloaded, unless `baseline`: then the
+    comparison baseline (baseline_env: still nothing in a normal build, the
+    sanitizer runtimes alone in a sanitizer build).  A value of None in `env`
+    removes that variable.
     """
     out = base_env()
     if stack is not None:
         out.update(stack.env_extra)
     if preload:
         out.update(library_env(policy))
-    elif policy is not None:
-        out["FLASKSHIELD_POLICY"] = str(policy)
+    else:
+        if baseline:
+            out.update(baseline_env())
+        if policy is not None:
+            out["FLASKSHIELD_POLICY"] = str(policy)
     for k, v in (env or {}).items():
         if v is None:
             out.pop(k, None)
@@ -292,15 +406,17 @@ def run_python(stack, args, env=None, preload=True, policy=None,
 
 
 def run_cmd(argv, preload=True, policy=None, env=None, stack=None,
-            timeout=RUN_TIMEOUT, cwd=None, input=None, text=False):
+            timeout=RUN_TIMEOUT, cwd=None, input=None, text=False, baseline=False):
     """Run any program once, with or without the library; CompletedProcess.
 
     For "never-do" comparisons run it twice (preload=False / True) and compare
-    returncode, stdout and stderr: see `run_both`.  Output is bytes unless
+    returncode, stdout and stderr: see `run_both` (whose run without the
+    library is preload=False, baseline=True: see baseline_env).  Output is
+    bytes unless
     text=True.  The child gets its own session and the whole group is killed
     if it outlives `timeout`, which fails the test.
     """
-    e = child_env(stack, env, preload, policy)
+    e = sanitizer_env_for(argv, child_env(stack, env, preload, policy, baseline))
     if isinstance(input, str) and not text:
         input = input.encode()
     p = subprocess.Popen([str(a) for a in argv], env=e, cwd=cwd,
@@ -320,8 +436,12 @@ def run_cmd(argv, preload=True, policy=None, env=None, stack=None,
 
 
 def run_both(argv, **kw):
-    """(without, with) library: two run_cmd results of the same command."""
-    return run_cmd(argv, preload=False, **kw), run_cmd(argv, preload=True, **kw)
+    """(without, with) library: two run_cmd results of the same command.
+
+    "Without" is the comparison baseline (baseline_env: nothing preloaded in
+    a normal build, the sanitizer runtimes alone in a sanitizer build)."""
+    return (run_cmd(argv, preload=False, baseline=True, **kw),
+            run_cmd(argv, preload=True, **kw))
 
 
 # --------------------------------------------------------------------------
@@ -641,6 +761,7 @@ class Server:
         argv = self._argv()
         env = child_env(self.stack, dict({"PORT": self.port}, **self.user_env),
                         self.preload, self.policy)
+        env = sanitizer_env_for(argv, env)
         self.argv = argv
         self.env = env
         out = open(self.stdout_path, "wb")

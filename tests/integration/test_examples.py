@@ -96,13 +96,10 @@ def policy_with(tmp_path, extra, name="policy.conf"):
 
 
 def no_library_env():
-    """LD_PRELOAD without the library (a sanitizer runtime, if any, kept:
-    `flaskshield run` appends the library after it)."""
-    lib = str(harness.library_path())
-    env = dict(harness.library_env())
-    rest = [e for e in env["LD_PRELOAD"].split() if e != lib]
-    env["LD_PRELOAD"] = " ".join(rest) if rest else None
-    return env
+    """The environment of a run without the library: harness.baseline_env()
+    (nothing preloaded; in a sanitizer build the sanitizer runtime alone, with
+    its options: `flaskshield run` appends the library after it)."""
+    return harness.baseline_env()
 
 
 def assert_generic_500(resp):

@@ -10,6 +10,11 @@ PYTHONMALLOC=malloc, -X dev and PYTHONDEVMODE=1.
 
 And it opens no file in such a process (strace), in particular never the
 policy file.
+
+"Without" is harness.baseline_env(): nothing preloaded in a normal build; in
+a sanitizer build (make SANITIZE=1) the sanitizer runtimes alone, with the
+same options as the runs with the library, so every comparison differs by
+the library only.
 """
 
 import os
@@ -106,7 +111,7 @@ def test_gcc(tmp_path):
     for preload in (False, True):
         exe = tmp_path / ("hello-%d" % preload)
         cp = harness.run_cmd(["gcc", "-O1", "-o", str(exe), str(src)],
-                             preload=preload, cwd=str(tmp_path))
+                             preload=preload, cwd=str(tmp_path), baseline=True)
         outs.append(cp)
         run = harness.run_cmd([str(exe)], preload=False)
         assert (run.returncode, run.stdout) == (9, b"hello\n")
@@ -129,13 +134,14 @@ def test_git(tmp_path):
         shutil.rmtree(repo, ignore_errors=True)
         repo.mkdir()
         cp = harness.run_cmd(["git", "init", "-q", "-b", "main", str(repo)],
-                             preload=preload)
+                             preload=preload, baseline=True)
         (repo / "f.txt").write_text("x\n")
         cp2 = harness.run_cmd(
             ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@e",
-             "commit", "-q", "--allow-empty", "-m", "m"], preload=preload)
+             "commit", "-q", "--allow-empty", "-m", "m"], preload=preload,
+            baseline=True)
         st = harness.run_cmd(["git", "-C", str(repo), "status", "--porcelain"],
-                             preload=preload)
+                             preload=preload, baseline=True)
         results.append((cp, cp2, st, sorted(os.listdir(repo / ".git"))))
     for a, b in zip(results[0][:3], results[1][:3]):
         same(a, b, "git")
@@ -258,6 +264,13 @@ def _libs():
     return harness.preload_value()
 
 
+def _baseline_preload(*others):
+    """LD_PRELOAD of a baseline run that preloads `others`: after the
+    sanitizer runtimes in a sanitizer build (harness.baseline_env)."""
+    pre = harness.baseline_env().get("LD_PRELOAD")
+    return " ".join(([pre] if pre else []) + list(others))
+
+
 @pytest.fixture(scope="module")
 def other_lib(tmp_path_factory):
     """A tiny preloadable library with a constructor and its own symbols."""
@@ -285,16 +298,17 @@ def test_python_no_flask_preload_variants(stack, script, variant, other_lib):
     if variant == "twice":
         env = {"LD_PRELOAD": "%s %s" % (lib, lib)}
     elif variant == "other-before":
-        base_env = {"LD_PRELOAD": other_lib}
+        base_env = {"LD_PRELOAD": _baseline_preload(other_lib)}
         env = {"LD_PRELOAD": "%s:%s" % (other_lib, lib)}
     elif variant == "other-after":
-        base_env = {"LD_PRELOAD": other_lib}
+        base_env = {"LD_PRELOAD": _baseline_preload(other_lib)}
         env = {"LD_PRELOAD": "%s %s" % (lib, other_lib)}
     else:
         base_env = {"LD_BIND_NOW": "1"}
         env = {"LD_BIND_NOW": "1"}
     argv = [stack.python, str(script)]
-    without = harness.run_cmd(argv, preload=False, env=base_env, stack=stack)
+    without = harness.run_cmd(argv, preload=False, env=base_env, stack=stack,
+                              baseline=True)
     with_ = harness.run_cmd(argv, preload=True, env=env, stack=stack)
     same(without, with_, variant)
     check_script_result(with_)
@@ -308,12 +322,12 @@ def test_programs_preload_variants(variant, other_lib, files):
         base = {}
     elif variant == "other":
         env = {"LD_PRELOAD": "%s %s" % (other_lib, lib)}
-        base = {"LD_PRELOAD": other_lib}
+        base = {"LD_PRELOAD": _baseline_preload(other_lib)}
     else:
         env = base = {"LD_BIND_NOW": "1"}
     for argv in (["bash", "-c", SHELL_SCRIPT], ["sort", str(files / "words.txt")],
                  ["false"], ["perl", "-e", "print 42"], ["git", "--version"]):
-        without = harness.run_cmd(argv, preload=False, env=base)
+        without = harness.run_cmd(argv, preload=False, env=base, baseline=True)
         with_ = harness.run_cmd(argv, preload=True, env=env)
         same(without, with_, (variant, argv))
 
@@ -321,11 +335,15 @@ def test_programs_preload_variants(variant, other_lib, files):
 def test_env_i(stack, script, files):
     lib = _libs()
     results = []
+    # env_words: the baseline (nothing, or a sanitizer runtime alone) and
+    # LD_PRELOAD=<lib> (plus a sanitizer build's options)
+    words = harness.env_words(preload=True)
+    assert "LD_PRELOAD=" + lib in words
     for argv in ([stack.python, str(script)], ["/bin/bash", "-c", SHELL_SCRIPT],
                  ["/usr/bin/sort", str(files / "words.txt")]):
-        without = harness.run_cmd(["env", "-i"] + argv, preload=False)
-        with_ = harness.run_cmd(["env", "-i", "LD_PRELOAD=" + lib] + argv,
-                                preload=False)
+        without = harness.run_cmd(["env", "-i"] + harness.env_words(preload=False)
+                                  + argv, preload=False)
+        with_ = harness.run_cmd(["env", "-i"] + words + argv, preload=False)
         same(without, with_, ("env -i", argv))
         results.append(with_)
     check_script_result(results[0])
@@ -381,8 +399,8 @@ def test_control_library_is_mapped(stack, other_lib):
                         env={"LD_PRELOAD": "%s %s" % (other_lib, lib)}),
         harness.run_cmd([stack.python, "-c", MAPS_PY], stack=stack,
                         env={"LD_BIND_NOW": "1"}),
-        harness.run_cmd(["env", "-i", "LD_PRELOAD=" + lib, stack.python, "-c",
-                         MAPS_PY], preload=False),
+        harness.run_cmd(["env", "-i"] + harness.env_words(preload=True)
+                        + [stack.python, "-c", MAPS_PY], preload=False),
     ]
     for flags, env in PY_VARIANTS.values():
         runs.append(harness.run_cmd([stack.python] + flags + ["-c", MAPS_PY],
@@ -402,14 +420,20 @@ _OPEN_RE = re.compile(r'^\d+\s+(?:openat|open)\((?:AT_FDCWD, )?"([^"]*)"')
 
 
 def _strace(argv, tmp_path, name, preload, extra_env=None, trace="openat,open"):
-    """The set of paths the traced program (and its children) opened."""
+    """The set of paths the traced program (and its children) opened.
+
+    strace itself runs with nothing preloaded; the traced program gets the
+    library variables (preload) or the baseline (nothing in a normal build,
+    the sanitizer runtime alone with its options in a sanitizer build)."""
     out = tmp_path / ("strace-%s-%d.txt" % (name, preload))
     cmd = ["strace", "-f", "-qq", "-e", "trace=" + trace, "-o", str(out)]
-    if preload:
-        cmd += ["-E", "LD_PRELOAD=" + _libs()]
+    words = harness.env_words(preload=preload)
     for k, v in (extra_env or {}).items():
-        cmd += ["-E", "%s=%s" % (k, v)]
-    cp = harness.run_cmd(cmd + argv, preload=False)
+        words.append("%s=%s" % (k, v))
+    for w in words:
+        cmd += ["-E", w]
+    clean = {w.split("=", 1)[0]: None for w in harness.env_words(preload=True)}
+    cp = harness.run_cmd(cmd + argv, preload=False, env=clean)
     expect = 7 if argv[-1].endswith("noflask.py") else 0
     assert cp.returncode == expect, cp.stderr
     text = out.read_text()
@@ -425,10 +449,13 @@ def _strace(argv, tmp_path, name, preload, extra_env=None, trace="openat,open"):
 def _no_new_opens(argv, tmp_path, name, env=None):
     without, _, _ = _strace(argv, tmp_path, name, False, env)
     with_, text, _ = _strace(argv, tmp_path, name, True, env)
-    lib_paths = set(_libs().split())
+    lib_paths = {str(harness.library_path())}
     extra = with_ - without - lib_paths
     assert extra == set(), sorted(extra)
     assert lib_paths <= with_       # the tracer saw the preload itself
+    # a sanitizer runtime is in both runs, or in neither
+    for rt in harness.sanitizer_runtime():
+        assert rt in with_ and rt in without, rt
 
 
 @pytest.mark.parametrize("prog", ["pass", "script"])
