@@ -272,14 +272,20 @@ def test_gunicorn_faults(start_server, stack, tmp_path, shield):
     no_crash(srv)
 
 
-def worker_limits(srv, want, tries=80):
-    """pid -> MAX_CONTENT_LENGTH the guard set, until `want` pids answered."""
+def worker_limits(srv, want, tries=80, timeout=20):
+    """pid -> MAX_CONTENT_LENGTH the guard set, until `want` pids answered
+    (at least `tries` requests and `timeout` seconds: without --preload a
+    worker answers only once it has imported the app, slower under ASan)."""
     seen = {}
-    for _ in range(tries):
+    deadline = time.monotonic() + timeout
+    n = 0
+    while n < tries or time.monotonic() < deadline:
+        n += 1
         pid, limit = srv.get("/limit").text.split()
         seen[int(pid)] = int(limit)
         if set(want) <= set(seen):
             return seen
+        time.sleep(0.02)
     raise AssertionError("workers %s never answered (saw %s)" % (want, seen))
 
 
