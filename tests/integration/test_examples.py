@@ -20,6 +20,7 @@ example's own), so the harness stops them and reads their logs.
 import re
 import shutil
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -184,6 +185,15 @@ def test_vulnerable_app_under_library(stack, shield, examples, tmp_path,
 # factory_app.py behind each server
 
 
+def wait_pids(srv, n, timeout=15):
+    """How many processes the server has once it has `n` (gunicorn boots
+    its workers one after the other), or after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while len(srv.pids()) < n and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return len(srv.pids())
+
+
 def test_factory_app_with_gunicorn_conf(stack, shield, examples, tmp_path,
                                         run_example):
     policy = policy_with(tmp_path, "body = { max_content_length = 4096; };\n")
@@ -193,7 +203,7 @@ def test_factory_app_with_gunicorn_conf(stack, shield, examples, tmp_path,
                       policy=policy,
                       env={"FLASK_SECRET_KEY": STRONG_KEY, "FLASK_DEBUG": "true"})
     assert_shielded_factory(srv, "gunicorn", 4096)
-    assert len(srv.pids()) == 3            # gunicorn.conf.py: 2 workers
+    assert wait_pids(srv, 3) == 3          # gunicorn.conf.py: 2 workers
     assert srv.events("activate")
 
 
@@ -207,7 +217,7 @@ def test_factory_app_refuses_a_missing_key(stack, shield, examples, tmp_path,
     assert_generic_500(srv.get("/"))
     ev = srv.wait_for_event("secret_key.rejected")
     assert ev and ev[0]["reason"] == "missing" and ev[0]["app"] == "factory_app"
-    assert len(srv.pids()) == 2            # WEB_CONCURRENCY=1
+    assert wait_pids(srv, 2) == 2          # WEB_CONCURRENCY=1
 
 
 def test_waitress_serve_script(stack, shield, examples, tmp_path, run_example):
