@@ -165,6 +165,8 @@ $(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(POLICY_SRC) $(wildcard policy/*
 
 fuzz: $(BUILD)/fuzz_policy
 	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
-	cp policy/policy.conf examples/policies/*.conf $(BUILD)/fuzz-seeds/
+	cp policy/policy.conf examples/policies/*.conf tests/fuzz/regressions/*.conf \
+	    $(BUILD)/fuzz-seeds/
 	$(BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    -artifact_prefix=$(BUILD)/ \
 	    -dict=tests/fuzz/policy.dict $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds

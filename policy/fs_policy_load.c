@@ -60,9 +60,15 @@ fs_walk_error(struct fs_walk *w, unsigned xline, const char *ctx,
     free(msg);
 }
 
+/* Number of children of a group, array or list; 0 for a scalar (whose
+ * value union holds no list: e.g. `apps = 16.;`). */
 static unsigned
 fs_cfg_length(const config_setting_t *s)
 {
+    if (s->type != CONFIG_TYPE_GROUP && s->type != CONFIG_TYPE_ARRAY
+        && s->type != CONFIG_TYPE_LIST) {
+        return 0;
+    }
     return s->value.list ? s->value.list->length : 0;
 }
 

@@ -431,10 +431,35 @@ test_buffer(void)
     fs_policy_free(p);
 }
 
+/* Found by the fuzzer: a setting that must hold a list (apps) holding a
+ * scalar was walked as a list. */
+static void
+test_scalar_where_list_expected(void)
+{
+    static const char *const texts[] = {
+        "apps = 16.;\n", "apps = 16;\n", "apps = \"x\";\n",
+        "apps = true;\n", "config = 1;\n", "body = 2.5;\n",
+        "apps = ( 1 );\n", "apps = ( { match = \"a\"; body = 3; } );\n",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct fs_policy *p = NULL;
+        struct fs_policy_errors e = {NULL, 0};
+        int rc = fs_policy_load_buffer("scalar.conf", texts[i],
+                                       strlen(texts[i]), NULL, &p, &e);
+        CHECK(rc == -1 && p != NULL && e.count >= 1);
+        CHECK(e.count >= 1 && strncmp(e.msg[0], "scalar.conf:1: ", 15) == 0);
+        fs_policy_free(p);
+        fs_policy_errors_free(&e);
+    }
+}
+
 int
 main(void)
 {
     tp_init();
+    test_scalar_where_list_expected();
     test_file_checks();
     test_includes();
     test_locale();
