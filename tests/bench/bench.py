@@ -8,8 +8,9 @@ work with and without it, measured side by side in one run.
 
 Environment: FLASKSHIELD_BUILD (default <repo>/build), BENCH_QUICK=1,
 BENCH_DURATION (seconds of one wrk measurement), BENCH_RUNS (wrk measurements
-per side), BENCH_RSS_REQUESTS (default 100000), BENCH_OUT (default
-tests/bench/RESULTS.md).
+per side), BENCH_RSS_REQUESTS (default 100000), BENCH_WSGI_N_LO/_HI (default
+200/1200), BENCH_CG_JOBS (parallel callgrinds in the wsgi part, default 2),
+BENCH_OUT (default tests/bench/RESULTS.md).
 
 Figures (targets from issue 8):
   exec   /bin/true: instructions (callgrind, total Ir) against an EMPTY
@@ -18,6 +19,13 @@ Figures (targets from issue 8):
   python `python3 -c pass`, both interpreters: instructions (PYTHONHASHSEED=0)
          and wall <= 1.01.
   import `python3 -c "import flask"`, both stacks: instructions and wall <= 1.02.
+         Both python figures are also split against a preload that only
+         registers a no-op audit hook (the floor of DESIGN.md decision 3).
+  wsgi   in process, no server: callgrind Ir per request of the hello-world
+         and the 4 KiB JSON POST, (Ir at N_HI - Ir at N_LO) / (N_HI - N_LO)
+         requests, app(environ, start_response) with a copied EnvironBuilder
+         environ, PYTHONHASHSEED=0; <= 1.02 (CPU counterpart of the req/s
+         target; deterministic, unlike wrk on a shared machine).
   http   gunicorn, 2 sync workers, GET hello-world and POST 4 KiB JSON read
          with get_json(), wrk on loopback: requests/s >= 0.98.
   rss    gunicorn, 1 sync worker (so every request lands on the measured
@@ -91,6 +99,55 @@ def count():
 '''
 
 
+NOOP_HOOK_C = r"""
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+typedef int (*hook_fn)(const char *, void *, void *);
+static int noop(const char *ev, void *args, void *data)
+{ (void)ev; (void)args; (void)data; return 0; }
+__attribute__((constructor)) static void init(void)
+{
+    int (*add)(hook_fn, void *) =
+        (int (*)(hook_fn, void *))dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    if (add != NULL) add(noop, NULL);
+}
+"""
+
+# Runs under callgrind: N requests straight into the WSGI app (no server, no
+# socket), each with a fresh copy of one EnvironBuilder environ and a fresh
+# wsgi.input.  argv: appdir N get|post bodyfile
+WSGI_DRIVER = r"""
+import io, sys
+sys.path.insert(0, sys.argv[1])
+n, kind = int(sys.argv[2]), sys.argv[3]
+with open(sys.argv[4], "rb") as f:
+    body = f.read()
+from app import app
+from werkzeug.test import EnvironBuilder
+if kind == "get":
+    base = EnvironBuilder(path="/", method="GET").get_environ()
+    data = b""
+else:
+    base = EnvironBuilder(path="/json", method="POST", data=body,
+                          content_type="application/json").get_environ()
+    data = body
+seen = []
+def start_response(status, headers, exc_info=None):
+    seen.append(status)
+for _ in range(n):
+    env = base.copy()
+    env["wsgi.input"] = io.BytesIO(data)
+    it = app(env, start_response)
+    out = b"".join(it)
+    if hasattr(it, "close"):
+        it.close()
+    if not seen or not seen[-1].startswith("200"):
+        sys.exit("status %r: %r" % (seen[-1:], out[:300]))
+    del seen[:]
+"""
+
+
 def json_body(size=4096):
     """A JSON object of exactly `size` bytes: a list of items and a pad."""
     items = []
@@ -113,6 +170,15 @@ class Ctx:
         src.write_text("void fs_bench_empty(void) {}\n")
         subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(self.empty),
                         str(src)], check=True)
+        # A preload that only registers a no-op PEP 578 audit hook: the floor
+        # of decision 3 (any audit hook makes CPython build every event's
+        # arguments), so python figures can be split into "an audit hook"
+        # and "the library's own work".
+        self.hook = self.tmp / "libnoophook.so"
+        src = self.tmp / "noophook.c"
+        src.write_text(NOOP_HOOK_C)
+        subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-o", str(self.hook),
+                        str(src), "-ldl"], check=True)
         self.appdir = self.tmp / "app"
         harness.write_app(self.appdir, APP % secrets.token_hex(32), run_main=False)
         self.rows = []      # (group, figure, stack, without, with, ratio, target, ok, note)
@@ -191,7 +257,17 @@ def wall_compare(argv, env_a, env_b, n):
         else:
             a.append(spawn_once(argv, envs[0]))
             b.append(spawn_once(argv, envs[1]))
+    blocks = [statistics.median(b[i::5]) / statistics.median(a[i::5]) for i in range(5)]
+    SPREAD[tuple(argv)] = (min(blocks), max(blocks))
     return statistics.median(a), statistics.median(b)
+
+
+SPREAD = {}     # argv -> (min, max) of the with/without ratio over 5 interleaved subsets
+
+
+def spread(argv):
+    lo, hi = SPREAD.get(tuple(argv), (0, 0))
+    return "ratio of 5 interleaved subsets %.3f-%.3f" % (lo, hi)
 
 
 def bench_exec(c):
@@ -205,6 +281,8 @@ def bench_exec(c):
     r = ir_lib / ir_empty
     c.add("exec", "/bin/true instructions vs empty preload", "-", ir_empty, ir_lib,
           r, "<= 1.10", r <= 1.10, "Ir")
+    c.add("exec", "/bin/true instructions, empty preload vs no preload (floor)", "-",
+          ir_none, ir_empty, ir_empty / ir_none, "(floor)", True, "Ir")
     c.notes.append("/bin/true instructions: no preload %s, empty preload %s, "
                    "flaskshield %s." % (fmt(ir_none), fmt(ir_empty), fmt(ir_lib)))
     w_none, w_lib = wall_compare([true], env_none, env_lib, SPAWN_N)
@@ -212,6 +290,8 @@ def bench_exec(c):
     c.add("exec", "/bin/true wall (spawn+wait) vs no preload", "-", w_none * 1e6,
           w_lib * 1e6, r, "<= 1.05", r <= 1.05, "us")
     e_none, e_empty = wall_compare([true], env_none, env_empty, SPAWN_N)
+    c.add("exec", "/bin/true wall, empty preload vs no preload (floor)", "-",
+          e_none * 1e6, e_empty * 1e6, e_empty / e_none, "(floor)", True, "us")
     w_empty, w_lib2 = wall_compare([true], env_empty, env_lib, SPAWN_N)
     r = w_lib2 / w_empty
     c.add("exec", "/bin/true wall (spawn+wait) vs empty preload", "-", w_empty * 1e6,
@@ -221,6 +301,8 @@ def bench_exec(c):
                    "%.1f us against its own no-preload %.1f us." % (
                        SPAWN_N, e_none * 1e6, e_empty * 1e6, e_empty / e_none,
                        w_lib * 1e6, w_none * 1e6))
+    c.notes.append("/bin/true wall: the last pair (empty preload -> flaskshield) "
+                   "%.1f -> %.1f us, %s." % (w_empty * 1e6, w_lib2 * 1e6, spread([true])))
 
 
 def bench_python(c):
@@ -235,10 +317,70 @@ def bench_python(c):
             r = b / a
             c.add("python", label + " instructions", name, a, b, r,
                   "<= %.2f" % target, r <= target, "Ir")
+            # The same against a preload that only registers a no-op audit
+            # hook: what the library itself adds over decision 3's floor.
+            h = callgrind_ir(argv, dict(env_a, LD_PRELOAD=str(c.hook)))
+            c.add("python", label + " instructions vs no-op audit hook", name,
+                  h, b, b / h, "(split)", True, "Ir")
+            c.notes.append("%s %s instructions: none %s, no-op audit hook %s "
+                           "(%+.2f %%), flaskshield %s (%+.2f %% over the hook)." % (
+                               name, label, fmt(a), fmt(h), (h / a - 1) * 100,
+                               fmt(b), (b / h - 1) * 100))
             a, b = wall_compare(argv, env_a, env_b, PY_SPAWN_N)
             r = b / a
             c.add("python", label + " wall", name, a * 1e3, b * 1e3, r,
                   "<= %.2f" % target, r <= target, "ms")
+            c.notes.append("%s %s wall, median of %d spawns a side: %.3f -> %.3f ms "
+                           "(%s)." % (name, label, PY_SPAWN_N, a * 1e3, b * 1e3,
+                                      spread(argv)))
+
+
+# --------------------------------------------------------------------------
+# Instructions per request, in process (deterministic counterpart of the
+# requests/s figures).
+
+WSGI_N = (conf("BENCH_WSGI_N_LO", 200, 200), conf("BENCH_WSGI_N_HI", 1200, 1200))
+CG_JOBS = conf("BENCH_CG_JOBS", max(1, min(2, os.cpu_count() or 1)), 2)
+
+
+def bench_wsgi(c):
+    """callgrind Ir of the whole process at N_HI and N_LO requests; the
+    difference / (N_HI - N_LO) is the cost of one request (start-up, imports
+    and the first requests cancel out).  Runs CG_JOBS callgrinds at once:
+    instruction counts do not depend on load."""
+    from concurrent.futures import ThreadPoolExecutor
+    drv = c.tmp / "wsgi_driver.py"
+    drv.write_text(WSGI_DRIVER)
+    bodyf = c.tmp / "body.json"
+    bodyf.write_bytes(json_body(4096))
+    lo, hi = WSGI_N
+    jobs = {}
+    for name, stack in c.stacks.items():
+        for kind in ("get", "post"):
+            for preload in (False, True):
+                for n in (lo, hi):
+                    env = c.env(stack, preload=preload, extra={"PYTHONHASHSEED": "0"})
+                    jobs[(name, kind, preload, n)] = (
+                        [stack.python, str(drv), str(c.appdir), str(n), kind,
+                         str(bodyf)], env)
+    with ThreadPoolExecutor(CG_JOBS) as ex:
+        futs = {k: ex.submit(callgrind_ir, *v) for k, v in jobs.items()}
+        ir = {k: f.result() for k, f in futs.items()}
+    for name in c.stacks:
+        for kind, label in (("get", "GET hello-world"),
+                            ("post", "POST 4 KiB JSON get_json()")):
+            per = {p: (ir[(name, kind, p, hi)] - ir[(name, kind, p, lo)]) / (hi - lo)
+                   for p in (False, True)}
+            r = per[True] / per[False]
+            c.add("wsgi", "in-process WSGI %s, Ir per request" % label, name,
+                  round(per[False]), round(per[True]), r, "<= 1.02", r <= 1.02, "Ir")
+            c.notes.append(
+                "%s in-process WSGI %s: Ir at %d / %d requests: without %s / %s, "
+                "with %s / %s; per request %+.0f Ir (%+.2f %%) with the library." % (
+                    name, label, lo, hi, fmt(ir[(name, kind, False, lo)]),
+                    fmt(ir[(name, kind, False, hi)]), fmt(ir[(name, kind, True, lo)]),
+                    fmt(ir[(name, kind, True, hi)]), per[True] - per[False],
+                    (r - 1) * 100))
 
 
 # --------------------------------------------------------------------------
@@ -302,9 +444,11 @@ def bench_http(c):
                 r = b / a
                 c.add("http", "gunicorn 2 sync, %s, req/s" % label, name, a, b, r,
                       ">= 0.98", r >= 0.98, "req/s")
-                c.notes.append("%s %s req/s runs: without %s, with %s." % (
+                c.notes.append("%s %s req/s runs: without %s, with %s (ratio of "
+                               "single runs %.2f-%.2f)." % (
                     name, label, [round(x) for x in res[False]],
-                    [round(x) for x in res[True]]))
+                    [round(x) for x in res[True]],
+                    min(res[True]) / max(res[False]), max(res[True]) / min(res[False])))
             for s in servers.values():
                 if s.events("secret_key.rejected"):
                     raise RuntimeError("app refused: %s" % s.events("secret_key.rejected"))
@@ -404,9 +548,11 @@ def versions(c):
             return "?"
     commit = first(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
     dirty = first(["git", "-C", str(REPO), "status", "--porcelain", "--", "shim", "policy"])
-    out = ["flaskshield %s (commit %s%s, %s)" % (
+    lib_commit = first(["git", "-C", str(REPO), "log", "-1", "--format=%h",
+                        "--", "shim", "policy", "Makefile"])
+    out = ["flaskshield %s (commit %s, library sources as of %s%s, %s)" % (
         re.search(r"^VERSION\s*:=\s*(\S+)", (REPO / "Makefile").read_text(), re.M).group(1),
-        commit, ", shim/policy modified" if dirty != "?" else "",
+        commit, lib_commit, ", shim/policy modified" if dirty != "?" else "",
         c.lib)]
     for name, s in c.stacks.items():
         out.append("%s: %s, Python %s, Flask %s, Werkzeug %s" % (
@@ -423,13 +569,15 @@ def versions(c):
 def write_results(c, path, elapsed):
     n, cpu, kernel = machine()
     lines = ["# flaskshield benchmark results", "",
-             "Written by `make bench` (tests/bench/bench.py) on %s; %s mode "
+             "Written by tests/bench/bench.py on %s; %s mode "
              "(wrk %d s a measurement, %d measurements a side, ABBA order; "
              "callgrind medians of %d; %d /bin/true and %d python spawns a side, "
              "interleaved). Run took %.0f s." % (
                  time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                  "quick (BENCH_QUICK=1)" if QUICK else "full", DURATION, RUNS,
                  CG_RUNS, SPAWN_N, PY_SPAWN_N, elapsed), "",
+             "Command: `%s` (from the repository root; `make bench` runs "
+             "`tests/bench/bench.py` after building)." % COMMAND, "",
              "Machine: %d CPUs, %s, Linux %s." % (n, cpu, kernel), "",
              "Versions: " + "; ".join(versions(c)) + ".", "",
              "| figure | stack | without | with | ratio | target | result |",
@@ -449,7 +597,17 @@ def write_results(c, path, elapsed):
               "preloaded library). With = LD_PRELOAD of libflaskshield.so and "
               "FLASKSHIELD_POLICY naming a copy of policy/policy.conf (enforce, "
               "the built-in defaults); the app has a strong random SECRET_KEY, "
-              "so every request is served.", "", "## Raw numbers", ""]
+              "so every request is served. \"vs no-op audit hook\": the "
+              "same process with only a preload that registers an empty PEP 578 "
+              "hook, i.e. the library's own share beyond the floor of decision 3. "
+              "In-process WSGI: callgrind Ir of the whole process at %d and %d "
+              "requests made by calling `app(environ, start_response)` with a "
+              "copy of an EnvironBuilder environ, difference / %d "
+              "(PYTHONHASHSEED=0); its 1.02 bound is the CPU-cost counterpart of "
+              "the >= 0.98 requests/s target (a server adds its own work per "
+              "request, so the server-level ratio is closer to 1)." % (
+                  WSGI_N[0], WSGI_N[1], WSGI_N[1] - WSGI_N[0]),
+              "", "## Raw numbers", ""]
     lines += ["- " + n for n in c.notes]
     extra = HERE / "ANALYSIS.md"
     if extra.exists():
@@ -457,9 +615,17 @@ def write_results(c, path, elapsed):
     Path(path).write_text("\n".join(lines) + "\n")
 
 
+COMMAND = "make bench"
+
+
 def main():
+    global COMMAND
+    if os.environ.get("MAKELEVEL") is None:
+        COMMAND = " ".join(["/usr/bin/python3", "tests/bench/bench.py"] + sys.argv[1:])
+    elif QUICK:
+        COMMAND = "make bench BENCH_QUICK=1"
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="exec,python,http,rss")
+    ap.add_argument("--only", default="exec,python,wsgi,http,rss")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
     args = ap.parse_args()
     t0 = time.monotonic()
@@ -467,8 +633,8 @@ def main():
     try:
         for part in args.only.split(","):
             try:
-                {"exec": bench_exec, "python": bench_python, "http": bench_http,
-                 "rss": bench_rss}[part](c)
+                {"exec": bench_exec, "python": bench_python, "wsgi": bench_wsgi,
+                 "http": bench_http, "rss": bench_rss}[part](c)
             except Exception as e:      # report the rest; this part failed
                 import traceback
                 traceback.print_exc()
