@@ -241,51 +241,62 @@ fs_object_defines(const struct dl_phdr_info *info, const char *name)
     return 0;
 }
 
+/* Where the interpreter's API lives. */
+enum fs_where { FS_NO_PYTHON, FS_IN_EXECUTABLE, FS_IN_LIBRARY, FS_UNKNOWN };
+
 static int
 fs_python_mapped_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     int r = fs_object_defines(info, "PySys_AddAuditHook");
 
     (void)size;
-    if (r != 0) {
-        *(int *)data = r;       /* found it (1), or cannot tell (-1) */
-        return 1;
+    if (r == 0) {
+        return 0;
     }
-    return 0;
+    /* the executable is the object without a name */
+    *(enum fs_where *)data = r < 0 ? FS_UNKNOWN
+                             : info->dlpi_name[0] == '\0' ? FS_IN_EXECUTABLE
+                             : FS_IN_LIBRARY;
+    return 1;
 }
 
-/* Is a CPython mapped in this process?  Asked in every process the library
- * is preloaded into, so it must be cheap when the answer is no. */
-static bool
+/* Is a CPython mapped in this process, and where?  Asked in every process
+ * the library is preloaded into, so it must be cheap when the answer is
+ * no.  An object without a GNU hash table is left to dlsym()/dladdr1(). */
+static enum fs_where
 fs_python_mapped(void)
 {
-    int found = 0;
+    enum fs_where where = FS_NO_PYTHON;
+    struct link_map *lm = NULL;
+    Dl_info info;
+    void *sym;
 
-    dl_iterate_phdr(fs_python_mapped_cb, &found);
-    if (found < 0) {
-        return dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") != NULL;
+    dl_iterate_phdr(fs_python_mapped_cb, &where);
+    if (where != FS_UNKNOWN) {
+        return where;
     }
-    return found == 1;
+    sym = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    if (sym == NULL) {
+        return FS_NO_PYTHON;
+    }
+    return dladdr1(sym, &info, (void **)&lm, RTLD_DL_LINKMAP) != 0
+           && lm != NULL && lm->l_name[0] == '\0'
+           ? FS_IN_EXECUTABLE : FS_IN_LIBRARY;
 }
 
 __attribute__((constructor)) static void
 fs_constructor(int argc, char **argv, char **envp)
 {
+    enum fs_where where;
+
     (void)envp;
     fs_argc = argc;
     fs_argv = argv;
-    void *sym = fs_python_mapped()
-                ? dlsym(RTLD_DEFAULT, "PySys_AddAuditHook") : NULL;
-    struct link_map *lm = NULL;
-    Dl_info where;
-
-    if (sym != NULL) {
-        /* In the executable itself (its link map has no name): a static
-         * python, whose argv CPython parses.  In a libpython: any program
-         * linked with it. */
-        bool in_exe = dladdr1(sym, &where, (void **)&lm, RTLD_DL_LINKMAP)
-                      != 0 && lm != NULL && lm->l_name[0] == '\0';
-        fs_attach(RTLD_DEFAULT, "constructor", in_exe);
+    where = fs_python_mapped();
+    if (where != FS_NO_PYTHON) {
+        /* In the executable itself: a static python, whose argv CPython
+         * parses.  In a libpython: any program linked with it. */
+        fs_attach(RTLD_DEFAULT, "constructor", where == FS_IN_EXECUTABLE);
     }
 }
 
