@@ -339,6 +339,20 @@ write_temp(char *path, const void *data, size_t len)
     return fclose(f);
 }
 
+/* A weak list loaded from `text` through a temporary file (path kept in
+ * path[64] for the caller to unlink). */
+static struct fs_weak_list *
+load_list(const char *text, size_t len, char *path)
+{
+    const char *err = NULL;
+    struct fs_weak_list *wl;
+
+    CHECK(write_temp(path, text, len) == 0);
+    wl = fs_weak_list_load(path, &err);
+    CHECK(wl != NULL && err == NULL);
+    return wl;
+}
+
 static void
 test_weak_list(void)
 {
@@ -356,9 +370,7 @@ test_weak_list(void)
     const char *err = NULL;
     char path[64];
 
-    CHECK(write_temp(path, text, sizeof(text) - 1) == 0);
-    wl = fs_weak_list_load(path, &err);
-    CHECK(wl != NULL);
+    wl = load_list(text, sizeof(text) - 1, path);
     CHECK(fs_weak_list_size(wl) == 6);
     CHECK(check_str("hunter2-flask-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
     CHECK(check_str("crlf-line-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
@@ -404,12 +416,9 @@ test_weak_list_literals(void)
         "'two' 'literals'\n"
         "b'\\u00e9 is no bytes escape'\n";
     struct fs_weak_list *wl;
-    const char *err = NULL;
     char path[64];
 
-    CHECK(write_temp(path, text, sizeof(text) - 1) == 0);
-    wl = fs_weak_list_load(path, &err);
-    CHECK(wl != NULL);
+    wl = load_list(text, sizeof(text) - 1, path);
     CHECK(fs_weak_list_size(wl) == 8);
     CHECK(check_str("quoted-str-key-one", MIN_LEN, wl) == FS_SECRET_KNOWN);
     CHECK(check_str("double-quoted key two", MIN_LEN, wl) == FS_SECRET_KNOWN);
