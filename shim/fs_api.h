@@ -47,7 +47,6 @@
     X(void, Py_DecRef, (PyObject *))                                        \
     X(PyObject *, PyType_FromSpec, (PyType_Spec *))                         \
     X(void *, PyType_GetSlot, (PyTypeObject *, int))                        \
-    X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
     X(PyObject *, PyObject_GenericGetAttr, (PyObject *, PyObject *))        \
     X(PyObject *, PyObject_GetAttr, (PyObject *, PyObject *))               \
     X(PyObject *, PyObject_GetAttrString, (PyObject *, const char *))       \
@@ -60,17 +59,13 @@
     X(PyObject *, PyObject_CallMethod,                                      \
       (PyObject *, const char *, const char *, ...))                        \
     X(int, PyObject_IsTrue, (PyObject *))                                   \
-    X(int, PyObject_IsInstance, (PyObject *, PyObject *))                   \
     X(PyObject *, PyObject_Str, (PyObject *))                               \
     X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))               \
     X(int, PyObject_RichCompareBool, (PyObject *, PyObject *, int))         \
     X(void, PyObject_Free, (void *))                                        \
     X(PyObject *, PyMethod_New, (PyObject *, PyObject *))                   \
     X(PyObject *, PyUnicode_FromString, (const char *))                     \
-    X(PyObject *, PyUnicode_FromStringAndSize, (const char *, Py_ssize_t))  \
-    X(PyObject *, PyUnicode_FromFormat, (const char *, ...))                \
     X(PyObject *, PyUnicode_InternFromString, (const char *))               \
-    X(int, PyUnicode_CompareWithASCIIString, (PyObject *, const char *))    \
     X(int, PyBytes_AsStringAndSize, (PyObject *, char **, Py_ssize_t *))    \
     X(PyObject *, PyLong_FromLong, (long))                                  \
     X(PyObject *, PyLong_FromLongLong, (long long))                         \
@@ -94,14 +89,11 @@
     X(int, PyList_Insert, (PyObject *, Py_ssize_t, PyObject *))             \
     X(int, PyList_Append, (PyObject *, PyObject *))                         \
     X(PyObject *, PyDict_New, (void))                                       \
-    X(PyObject *, PyDict_GetItemWithError, (PyObject *, PyObject *))        \
     X(int, PyDict_SetItem, (PyObject *, PyObject *, PyObject *))            \
     X(int, PyDict_SetItemString, (PyObject *, const char *, PyObject *))    \
-    X(int, PyDict_DelItemString, (PyObject *, const char *))                \
     X(PyObject *, PyDict_Copy, (PyObject *))                                \
     X(PyObject *, PyModule_New, (const char *))                             \
     X(int, PyModule_AddFunctions, (PyObject *, PyMethodDef *))              \
-    X(PyObject *, PyModule_GetDict, (PyObject *))                           \
     X(PyObject *, PyImport_ImportModule, (const char *))                    \
     X(PyObject *, PyErr_Occurred, (void))                                   \
     X(int, PyErr_ExceptionMatches, (PyObject *))                            \
@@ -118,8 +110,7 @@
     X(PyObject *, PyExc_AttributeError)                                     \
     X(PyObject *, PyExc_RuntimeError)                                       \
     X(PyObject *, PyExc_TypeError)                                          \
-    X(PyObject *, PyExc_SystemExit)                                         \
-    X(PyObject *, PyExc_StopIteration)
+    X(PyObject *, PyExc_SystemExit)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -164,7 +155,6 @@ bool fs_api_full(void);
 #define PyType_FromSpec (fs_api.PyType_FromSpec)
 #define PyType_GetFlags (fs_api.PyType_GetFlags)
 #define PyType_GetSlot (fs_api.PyType_GetSlot)
-#define PyType_IsSubtype (fs_api.PyType_IsSubtype)
 #define PyObject_GenericGetAttr (fs_api.PyObject_GenericGetAttr)
 #define PyObject_GetAttr (fs_api.PyObject_GetAttr)
 #define PyObject_GetAttrString (fs_api.PyObject_GetAttrString)
@@ -176,19 +166,14 @@ bool fs_api_full(void);
 #define PyObject_CallFunctionObjArgs (fs_api.PyObject_CallFunctionObjArgs)
 #define PyObject_CallMethod (fs_api.PyObject_CallMethod)
 #define PyObject_IsTrue (fs_api.PyObject_IsTrue)
-#define PyObject_IsInstance (fs_api.PyObject_IsInstance)
 #define PyObject_Str (fs_api.PyObject_Str)
 #define PyObject_GetItem (fs_api.PyObject_GetItem)
 #define PyObject_RichCompareBool (fs_api.PyObject_RichCompareBool)
 #define PyObject_Free (fs_api.PyObject_Free)
 #define PyMethod_New (fs_api.PyMethod_New)
 #define PyUnicode_FromString (fs_api.PyUnicode_FromString)
-#define PyUnicode_FromStringAndSize (fs_api.PyUnicode_FromStringAndSize)
-#define PyUnicode_FromFormat (fs_api.PyUnicode_FromFormat)
 #define PyUnicode_InternFromString (fs_api.PyUnicode_InternFromString)
 #define PyUnicode_AsUTF8AndSize (fs_api.PyUnicode_AsUTF8AndSize)
-#define PyUnicode_CompareWithASCIIString \
-    (fs_api.PyUnicode_CompareWithASCIIString)
 #define PyBytes_AsStringAndSize (fs_api.PyBytes_AsStringAndSize)
 #define PyLong_FromLong (fs_api.PyLong_FromLong)
 #define PyLong_FromLongLong (fs_api.PyLong_FromLongLong)
@@ -214,15 +199,12 @@ bool fs_api_full(void);
 #define PyList_Insert (fs_api.PyList_Insert)
 #define PyList_Append (fs_api.PyList_Append)
 #define PyDict_New (fs_api.PyDict_New)
-#define PyDict_GetItemWithError (fs_api.PyDict_GetItemWithError)
 #define PyDict_GetItemString (fs_api.PyDict_GetItemString)
 #define PyDict_SetItem (fs_api.PyDict_SetItem)
 #define PyDict_SetItemString (fs_api.PyDict_SetItemString)
-#define PyDict_DelItemString (fs_api.PyDict_DelItemString)
 #define PyDict_Copy (fs_api.PyDict_Copy)
 #define PyModule_New (fs_api.PyModule_New)
 #define PyModule_AddFunctions (fs_api.PyModule_AddFunctions)
-#define PyModule_GetDict (fs_api.PyModule_GetDict)
 #define PyImport_ImportModule (fs_api.PyImport_ImportModule)
 #define PyErr_Occurred (fs_api.PyErr_Occurred)
 #define PyErr_Clear (fs_api.PyErr_Clear)
@@ -241,7 +223,6 @@ bool fs_api_full(void);
 #define FS_ExcRuntimeError (*fs_api.PyExc_RuntimeError)
 #define FS_ExcTypeError (*fs_api.PyExc_TypeError)
 #define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
-#define FS_ExcStopIteration (*fs_api.PyExc_StopIteration)
 
 /* Reference counting through the functions (see the top of this file). */
 #define FS_INCREF(o) Py_IncRef((PyObject *)(o))
