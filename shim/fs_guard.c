@@ -132,6 +132,10 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
         return -1;
     }
     fs_activate();
+    if (fs_state.policy == NULL) {
+        PyErr_SetString(FS_ExcRuntimeError, "flaskshield: no policy");
+        return -1;
+    }
     st->s = s = fs_policy_for_app(fs_state.policy, st->name);
     for (i = 0; i < K_COUNT; i++) {
         st->keys[i] = PyUnicode_InternFromString(fs_key_names[i]);

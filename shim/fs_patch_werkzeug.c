@@ -62,12 +62,18 @@ struct fs_subject {
     const struct fs_app_settings *s;
 };
 
-static void
+/* False (nothing to enforce with) only when no policy could be had. */
+static bool
 fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
 {
-    PyObject *app = fs_flask_app_of(wsgi);
+    PyObject *app;
 
+    sub->st = NULL;
     fs_activate();
+    if (fs_state.policy == NULL) {
+        return false;
+    }
+    app = fs_flask_app_of(wsgi);
     sub->st = app != NULL ? fs_app_state(app) : NULL;
     if (sub->st == NULL) {
         PyErr_Clear();
@@ -75,6 +81,7 @@ fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
     sub->s = sub->st != NULL ? fs_app_settings(sub->st)
                              : &fs_state.policy->global;
     FS_XDECREF(app);
+    return true;
 }
 
 static bool
@@ -235,7 +242,10 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         PyErr_Clear();
         return PyObject_Call(orig, args, kwargs);
     }
-    fs_subject_init(&sub, PyDict_GetItemString(kw, "application"));
+    if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "application"))) {
+        r = PyObject_Call(orig, pos, kw);
+        goto done;
+    }
     enforce = sub.s->mode == FS_MODE_ENFORCE;
     if (sub.s->mode == FS_MODE_OFF) {
         r = PyObject_Call(orig, pos, kw);
@@ -287,8 +297,8 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
         PyErr_Clear();
         return PyObject_Call(orig, args, kwargs);
     }
-    fs_subject_init(&sub, inner);
-    if (sub.s->mode == FS_MODE_OFF || sub.s->debugger != FS_DEBUGGER_BLOCK) {
+    if (!fs_subject_init(&sub, inner) || sub.s->mode == FS_MODE_OFF
+        || sub.s->debugger != FS_DEBUGGER_BLOCK) {
         r = PyObject_Call(orig, args, kwargs);
     }
     else {

@@ -86,8 +86,12 @@ fs_activate(void)
     if (fs_state.activated) {
         return;
     }
-    fs_state.activated = true;
     rc = fs_policy_resolve(&fs_state.policy, &fs_state.policy_path, &errs);
+    if (fs_state.policy == NULL) {
+        fs_policy_errors_free(&errs);
+        return;                 /* out of memory: try again next time */
+    }
+    fs_state.activated = true;
     fs_log_configure(fs_state.policy->log_target, fs_state.policy->log_file,
                      fs_state.policy->log_format);
     fs_log_begin(&l, FS_INFO, "activate", NULL, fs_global_mode());

@@ -36,7 +36,9 @@ struct fs_state {
 extern struct fs_state fs_state;
 
 /* Called the first time a Flask or Werkzeug module is imported in the
- * process: read the policy, configure logging, log `activate`.  Idempotent. */
+ * process: read the policy, configure logging, log `activate`.  Idempotent.
+ * Only out of memory leaves fs_state.policy NULL (and activated false):
+ * callers then leave the application alone. */
 void fs_activate(void);
 
 /* Record that a patch was applied (listed by flaskshield.status()). */
