@@ -48,6 +48,10 @@ static bool fs_hooked;          /* audit hook registered in this runtime */
 static int fs_argc;
 static char **fs_argv;
 
+/* Which loaded object defines a symbol (below). */
+enum fs_where { FS_NOWHERE, FS_IN_EXECUTABLE, FS_IN_LIBRARY, FS_UNKNOWN };
+static enum fs_where fs_symbol_where(const char *name);
+
 static int
 fs_audit_hook(const char *event, PyObject *args, void *data)
 {
@@ -108,7 +112,7 @@ done:
         dev = dev || (d != NULL && *d != '\0');
     }
     /* A Py_DEBUG build starts with the debug allocator. */
-    return dev || dlsym(RTLD_DEFAULT, "_Py_RefTotal") != NULL;
+    return dev || fs_symbol_where("_Py_RefTotal") != FS_NOWHERE;
 }
 
 /* Register the hook before initialization; see the top of this file. */
@@ -241,43 +245,47 @@ fs_object_defines(const struct dl_phdr_info *info, const char *name)
     return 0;
 }
 
-/* Where the interpreter's API lives. */
-enum fs_where { FS_NO_PYTHON, FS_IN_EXECUTABLE, FS_IN_LIBRARY, FS_UNKNOWN };
+
+struct fs_probe {
+    const char *name;
+    enum fs_where where;
+};
 
 static int
-fs_python_mapped_cb(struct dl_phdr_info *info, size_t size, void *data)
+fs_probe_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
-    int r = fs_object_defines(info, "PySys_AddAuditHook");
+    struct fs_probe *probe = data;
+    int r = fs_object_defines(info, probe->name);
 
     (void)size;
     if (r == 0) {
         return 0;
     }
     /* the executable is the object without a name */
-    *(enum fs_where *)data = r < 0 ? FS_UNKNOWN
-                             : info->dlpi_name[0] == '\0' ? FS_IN_EXECUTABLE
-                             : FS_IN_LIBRARY;
+    probe->where = r < 0 ? FS_UNKNOWN
+                   : info->dlpi_name[0] == '\0' ? FS_IN_EXECUTABLE
+                   : FS_IN_LIBRARY;
     return 1;
 }
 
-/* Is a CPython mapped in this process, and where?  Asked in every process
- * the library is preloaded into, so it must be cheap when the answer is
- * no.  An object without a GNU hash table is left to dlsym()/dladdr1(). */
+/* Which loaded object defines `name`?  Asked in every process the library
+ * is preloaded into, so it must be cheap when the answer is none.  An
+ * object without a GNU hash table is left to dlsym()/dladdr1(). */
 static enum fs_where
-fs_python_mapped(void)
+fs_symbol_where(const char *name)
 {
-    enum fs_where where = FS_NO_PYTHON;
+    struct fs_probe probe = {name, FS_NOWHERE};
     struct link_map *lm = NULL;
     Dl_info info;
     void *sym;
 
-    dl_iterate_phdr(fs_python_mapped_cb, &where);
-    if (where != FS_UNKNOWN) {
-        return where;
+    dl_iterate_phdr(fs_probe_cb, &probe);
+    if (probe.where != FS_UNKNOWN) {
+        return probe.where;
     }
-    sym = dlsym(RTLD_DEFAULT, "PySys_AddAuditHook");
+    sym = dlsym(RTLD_DEFAULT, name);
     if (sym == NULL) {
-        return FS_NO_PYTHON;
+        return FS_NOWHERE;
     }
     return dladdr1(sym, &info, (void **)&lm, RTLD_DL_LINKMAP) != 0
            && lm != NULL && lm->l_name[0] == '\0'
@@ -292,8 +300,8 @@ fs_constructor(int argc, char **argv, char **envp)
     (void)envp;
     fs_argc = argc;
     fs_argv = argv;
-    where = fs_python_mapped();
-    if (where != FS_NO_PYTHON) {
+    where = fs_symbol_where("PySys_AddAuditHook");
+    if (where != FS_NOWHERE) {
         /* In the executable itself: a static python, whose argv CPython
          * parses.  In a libpython: any program linked with it. */
         fs_attach(RTLD_DEFAULT, "constructor", where == FS_IN_EXECUTABLE);

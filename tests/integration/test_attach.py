@@ -337,10 +337,9 @@ def _rounds(cp):
     return [l.split()[1:] for l in cp.stdout.splitlines() if l.startswith("ATTACH")]
 
 
-def test_embedder_linked(stack, embedders):
-    """A program linked against libpython: the constructor attaches the first
-    runtime; after Py_FinalizeEx the next Py_Initialize re-attaches."""
-    argv = [str(embedders / "linked"), EMBED_CODE]
+def _run_embedder(stack, argv):
+    """Run an embedder without the library (no flaskshield module: exit 10)
+    and with it (exit 0, two runtimes); the run with it and its rounds."""
     without = harness.run_cmd(argv, preload=False, env=_embed_env(stack),
                               text=True)
     assert without.returncode == 10, without.stdout + without.stderr
@@ -349,6 +348,14 @@ def test_embedder_linked(stack, embedders):
     assert cp.returncode == 0, cp.stdout + cp.stderr
     rounds = _rounds(cp)
     assert len(rounds) == 2, cp.stdout
+    return cp, rounds
+
+
+def test_embedder_linked(stack, embedders):
+    """A program linked against libpython: the constructor attaches the first
+    runtime; after Py_FinalizeEx the next Py_Initialize re-attaches."""
+    argv = [str(embedders / "linked"), EMBED_CODE]
+    cp, rounds = _run_embedder(stack, argv)
     assert rounds[0] == ["constructor", "1", "Patch", "True"], rounds
     # second runtime: attached again through an interposed entry point,
     # flask.app patched again (a new module object)
@@ -371,14 +378,7 @@ def test_embedder_plugin_dlopened_late(stack, embedders, mode):
         "sum(type(f).__name__ == 'Finder' for f in sys.meta_path)); "
         "sys.stdout.flush()")
     argv = [str(embedders / "host"), str(embedders / "plugin.so"), code, mode]
-    without = harness.run_cmd(argv, preload=False, env=_embed_env(stack),
-                              text=True)
-    assert without.returncode == 10, without.stdout + without.stderr
-    assert "No module named 'flaskshield'" in without.stderr
-    cp = harness.run_cmd(argv, env=_embed_env(stack), text=True)
-    assert cp.returncode == 0, cp.stdout + cp.stderr
-    rounds = _rounds(cp)
-    assert len(rounds) == 2, cp.stdout
+    cp, rounds = _run_embedder(stack, argv)
     for i, r in enumerate(rounds):
         assert r[0] in ENTRY_POINTS, rounds
         if mode == "global":
