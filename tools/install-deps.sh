@@ -15,6 +15,8 @@ PACKAGES=(
     gunicorn python3-gunicorn python3-waitress                  # WSGI servers
     uwsgi-core uwsgi-plugin-python3
     apache2 libapache2-mod-wsgi-py3
+    python3-sentry-sdk python3-dynaconf python3-flask-socketio   # extensions that reach the settings
+    python3-flask-login
     nginx curl wrk hyperfine strace groff-base                  # examples, bench, man pages
 )
 
