@@ -80,6 +80,30 @@ fs_object_free(PyObject *self)
 }
 
 PyObject *
+fs_object_new(PyObject *type)
+{
+    allocfunc alloc = (allocfunc)fs_api.PyType_GetSlot((PyTypeObject *)type,
+                                                       Py_tp_alloc);
+
+    if (alloc == NULL) {
+        fs_api.PyErr_SetString(*fs_api.PyExc_TypeError,
+                               "flaskshield: type without tp_alloc");
+        return NULL;
+    }
+    return alloc((PyTypeObject *)type, 0);
+}
+
+PyObject *
+fs_object_refuse_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    (void)args;
+    (void)kwargs;
+    fs_api.PyErr_Format(*fs_api.PyExc_TypeError, "cannot create '%s' instances",
+                        type->tp_name);
+    return NULL;
+}
+
+PyObject *
 fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner)
 {
     PyObject *r = fs_api.PyObject_GenericGetAttr(self, name);

@@ -289,4 +289,16 @@ PyObject *fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner);
  * reference, as a heap type's tp_dealloc must. */
 void fs_object_free(PyObject *self);
 
+/* A new, zero-filled instance of one of our heap types, made with the
+ * type's tp_alloc: the library's own way to make its objects, since their
+ * tp_new (fs_object_refuse_new) refuses Python callers.  New reference, or
+ * NULL with an exception set. */
+PyObject *fs_object_new(PyObject *type);
+
+/* tp_new of every library type: Python code cannot make instances (their
+ * fields would be NULL); raises TypeError, as a type with
+ * Py_TPFLAGS_DISALLOW_INSTANTIATION does on 3.10+. */
+PyObject *fs_object_refuse_new(PyTypeObject *type, PyObject *args,
+                               PyObject *kwargs);
+
 #endif /* FS_API_H */

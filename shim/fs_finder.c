@@ -142,6 +142,7 @@ static PyMethodDef fs_loader_methods[] = {
 
 static PyType_Slot fs_loader_slots[] = {
     {Py_tp_dealloc, (void *)fs_loader_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_getattro, (void *)fs_loader_getattro},
     {Py_tp_methods, fs_loader_methods},
     {0, NULL},
@@ -168,7 +169,7 @@ fs_finder_dealloc(PyObject *self)
 static bool
 fs_is_finder(PyObject *o)
 {
-    return strcmp(Py_TYPE(o)->tp_name, FS_FINDER_NAME) == 0;
+    return Py_TYPE(o)->tp_dealloc == fs_finder_dealloc;
 }
 
 PyObject *
@@ -281,8 +282,7 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
         FS_DECREF(loader);
         return spec;            /* nothing we can wrap: leave it alone */
     }
-    wrapper = PyObject_CallObject(((fs_finder *)self)->types[FS_T_LOADER],
-                                  NULL);
+    wrapper = fs_object_new(((fs_finder *)self)->types[FS_T_LOADER]);
     if (wrapper == NULL) {
         PyErr_Clear();
         FS_DECREF(loader);
@@ -323,6 +323,7 @@ static PyMethodDef fs_finder_methods[] = {
 
 static PyType_Slot fs_finder_slots[] = {
     {Py_tp_dealloc, (void *)fs_finder_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_methods, fs_finder_methods},
     {0, NULL},
 };
@@ -349,7 +350,7 @@ fs_finder_new(void)
     if (finder_type == NULL) {
         return NULL;
     }
-    finder = PyObject_CallObject(finder_type, NULL);
+    finder = fs_object_new(finder_type);
     FS_DECREF(finder_type);
     if (finder == NULL) {
         return NULL;

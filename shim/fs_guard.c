@@ -78,6 +78,7 @@ fs_appstate_dealloc(PyObject *self)
 
 static PyType_Slot fs_appstate_slots[] = {
     {Py_tp_dealloc, (void *)fs_appstate_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {0, NULL},
 };
 
@@ -170,14 +171,14 @@ fs_app_state_at(PyObject *app, PyObject *attr)
     PyObject *type;
 
     if (st != NULL) {
-        if (strcmp(Py_TYPE(st)->tp_name, fs_appstate_spec.name) == 0) {
+        if (Py_TYPE(st)->tp_dealloc == fs_appstate_dealloc) {     /* ours */
             return (fs_appstate *)st;
         }
         FS_DECREF(st);
     }
     PyErr_Clear();
     type = fs_type(FS_T_APPSTATE);
-    st = type != NULL ? PyObject_CallObject(type, NULL) : NULL;
+    st = type != NULL ? fs_object_new(type) : NULL;
     if (st == NULL) {
         return NULL;
     }

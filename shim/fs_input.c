@@ -179,6 +179,7 @@ static PyMethodDef fs_input_methods[] = {
 
 static PyType_Slot fs_input_slots[] = {
     {Py_tp_dealloc, (void *)fs_input_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_getattro, (void *)fs_input_getattro},
     {Py_tp_iter, (void *)fs_input_iter},
     {Py_tp_iternext, (void *)fs_input_iternext},
@@ -194,7 +195,7 @@ PyType_Spec fs_input_spec = {
 PyObject *
 fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
 {
-    PyObject *self = PyObject_CallObject(input_type, NULL);
+    PyObject *self = fs_object_new(input_type);
 
     if (self == NULL) {
         return NULL;

@@ -118,6 +118,7 @@ fs_limit_set(PyObject *self, PyObject *obj, PyObject *value)
 
 static PyType_Slot fs_limit_slots[] = {
     {Py_tp_dealloc, (void *)fs_limit_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_descr_get, (void *)fs_limit_get},
     {Py_tp_descr_set, (void *)fs_limit_set},
     {0, NULL},
@@ -169,11 +170,11 @@ fs_limits_install(PyObject *cls)
         if (orig == NULL) {
             continue;           /* this version has no such limit */
         }
-        if (strcmp(Py_TYPE(orig)->tp_name, FS_LIMIT_NAME) == 0) {
+        if (Py_TYPE(orig)->tp_dealloc == fs_limit_dealloc) {
             FS_DECREF(orig);
             continue;           /* already ours */
         }
-        lim = PyObject_CallObject(type, NULL);
+        lim = fs_object_new(type);
         if (lim == NULL) {
             FS_DECREF(orig);
             return -1;

@@ -63,6 +63,7 @@ fs_patch_getattro(PyObject *self, PyObject *name)
 
 static PyType_Slot fs_patch_slots[] = {
     {Py_tp_dealloc, (void *)fs_patch_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_call, (void *)fs_patch_tp_call},
     {Py_tp_descr_get, (void *)fs_patch_descr_get},
     {Py_tp_getattro, (void *)fs_patch_getattro},
@@ -76,7 +77,7 @@ PyType_Spec fs_patch_spec = {
 bool
 fs_is_patch(PyObject *o)
 {
-    return strcmp(Py_TYPE(o)->tp_name, FS_PATCH_NAME) == 0;
+    return Py_TYPE(o)->tp_dealloc == fs_patch_dealloc;
 }
 
 int
@@ -100,7 +101,7 @@ fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
         fs_note_patch(module, target);
         return 0;
     }
-    patch = PyObject_CallObject(type, NULL);
+    patch = fs_object_new(type);
     if (patch == NULL) {
         FS_DECREF(orig);
         return -1;

@@ -59,7 +59,8 @@ PyObject *fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
 /* kw[name] is present and true. */
 bool fs_kw_true(PyObject *kw, const char *name);
 
-/* Is `o` one of our Patch objects (of any interpreter or copy)? */
+/* Is `o` one of our Patch objects (of any interpreter)?  Compared by its
+ * tp_dealloc, which no Python-made object can have. */
 bool fs_is_patch(PyObject *o);
 
 #endif /* FS_PATCH_H */

@@ -236,7 +236,12 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
 
     (void)p;
     kw = fs_args_by_name(args, kwargs, 0, fs_run_simple_params, 16, &pos);
-    if (kw == NULL || PyTuple_Size(pos) != 0) {
+    /* A call run_simple itself rejects (a required argument missing, too
+     * many positionals) goes to it unchanged, for its own TypeError. */
+    if (kw == NULL || PyTuple_Size(pos) != 0
+        || PyDict_GetItemString(kw, "hostname") == NULL
+        || PyDict_GetItemString(kw, "port") == NULL
+        || PyDict_GetItemString(kw, "application") == NULL) {
         FS_XDECREF(kw);
         FS_XDECREF(pos);
         PyErr_Clear();

@@ -56,6 +56,16 @@ const struct fs_hook fs_registry[] = {
 };
 
 const size_t fs_registry_count = sizeof(fs_registry) / sizeof(fs_registry[0]);
+
+/* Do the first `len` bytes of `name` (which may hold NULs: Python names
+ * can) spell the entry `m` up to `len`, with m[len] in `ends`?  strnlen
+ * first, so that `m` is never read past its terminating NUL. */
+static bool
+fs_spells(const char *m, const char *name, size_t len, const char *ends)
+{
+    return strnlen(m, len) == len && memcmp(m, name, len) == 0
+           && strchr(ends, m[len]) != NULL;
+}
 unsigned fs_registry_runs[sizeof(fs_registry) / sizeof(fs_registry[0])];
 
 const struct fs_hook *
@@ -69,7 +79,7 @@ fs_registry_find(const char *name, Py_ssize_t len)
     }
     for (i = 0; i < fs_registry_count; i++) {
         const char *m = fs_registry[i].module;
-        if (strncmp(m, name, (size_t)len) == 0 && m[len] == '\0') {
+        if (fs_spells(m, name, (size_t)len, "")) {
             return &fs_registry[i];
         }
     }
@@ -101,8 +111,7 @@ fs_registry_watches(PyObject *fullname)
     }
     for (i = 0; i < fs_registry_count; i++) {
         const char *m = fs_registry[i].module;
-        if (strncmp(m, name, (size_t)top) == 0
-            && (m[top] == '\0' || m[top] == '.')) {
+        if (fs_spells(m, name, (size_t)top, ".")) {
             return true;
         }
     }

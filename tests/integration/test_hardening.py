@@ -1,0 +1,175 @@
+"""test_hardening.py -- nothing from an application crashes the process (issue 13).
+
+Each case drove the library into a segfault or an out-of-bounds read before
+its fix; run under the sanitizer build (FLASKSHIELD_BUILD=build-asan) they
+also prove that no sanitizer report is printed.  On both stacks:
+
+- run_simple() without an application under dev_server = "waitress": the
+  same TypeError as without the library (was a NULL packed into a tuple);
+- the library's types cannot be instantiated from Python, by any of the
+  ways Python makes objects (was: an instance with NULL fields, and a
+  segfault on the first call);
+- an object whose class merely carries the app state's type name is not
+  taken for the library's app state (types are identified by pointer);
+- an import name holding a NUL byte (was: a read past a string literal).
+"""
+
+import textwrap
+
+import pytest
+
+import harness
+
+SANITIZER_WORDS = ("AddressSanitizer", "UndefinedBehaviorSanitizer",
+                   "runtime error:")
+
+
+def _no_sanitizer_report(cp):
+    text = cp.stderr if isinstance(cp.stderr, str) else cp.stderr.decode(
+        "utf-8", "replace")
+    for word in SANITIZER_WORDS:
+        assert word not in text, text[-3000:]
+
+
+def _run(stack, tmp_path, source, policy_text=None, **kw):
+    policy = None
+    if policy_text is not None:
+        policy = harness.write_policy(tmp_path, policy_text)
+    cp = harness.run_python(stack, ["-c", textwrap.dedent(source)],
+                            policy=policy, **kw)
+    _no_sanitizer_report(cp)
+    return cp
+
+
+def test_run_simple_without_application_is_its_own_type_error(stack, tmp_path):
+    policy = harness.write_policy(tmp_path, """
+        version = 1;
+        mode = "enforce";
+        dev_server = "waitress";
+    """)
+    code = ("import werkzeug.serving as s\n"
+            "s.run_simple(hostname='127.0.0.1', port=%d)\n" % harness.free_port())
+    without = harness.run_python(stack, ["-c", code], preload=False)
+    with_lib = harness.run_python(stack, ["-c", code], policy=policy)
+    _no_sanitizer_report(with_lib)
+    assert without.returncode == 1, without.stderr
+    assert with_lib.returncode == without.returncode, with_lib.stderr
+    last = without.stderr.strip().splitlines()[-1]
+    assert last.startswith("TypeError: run_simple()"), without.stderr
+    assert with_lib.stderr.strip().splitlines()[-1] == last
+
+
+# Every library object Python code can reach, and how it reaches it.
+REACH = '''
+import copy, io, sys
+import flask, werkzeug.debug
+from werkzeug.test import EnvironBuilder
+
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+seen = {}
+
+@app.route("/", methods=["GET", "POST"])
+def index():
+    seen["input"] = flask.request.environ["wsgi.input"]
+    return "ok"
+
+env = EnvironBuilder(path="/", method="POST").get_environ()
+env.pop("CONTENT_LENGTH", None)
+env["HTTP_TRANSFER_ENCODING"] = "chunked"
+env["wsgi.input"] = io.BytesIO(b"x")
+out = []
+body = b"".join(app(env, lambda s, h, e=None: out.append(s)))
+assert out == ["200 OK"], (out, body)
+
+objects = {
+    "Patch": flask.Flask.__dict__["__call__"],
+    "Patch (DebuggedApplication)":
+        werkzeug.debug.DebuggedApplication.__dict__["__call__"],
+    "Finder": sys.meta_path[0],
+    "AppState": app.__dict__["_flaskshield"],
+    "Input": seen["input"],
+}
+for cls in app.request_class.__mro__:
+    for name in ("max_content_length", "max_form_memory_size", "max_form_parts"):
+        v = cls.__dict__.get(name)
+        if v is not None and type(v).__name__ == "Limit":
+            objects.setdefault("Limit", v)
+'''
+
+
+def test_library_types_cannot_be_made_from_python(stack, tmp_path):
+    cp = _run(stack, tmp_path, REACH + '''
+makers = {
+    "call": lambda t: t(),
+    "call with args": lambda t: t(1, x=2),
+    "__new__": lambda t: t.__new__(t),
+    "object.__new__": lambda t: object.__new__(t),
+}
+for label, obj in sorted(objects.items()):
+    t = type(obj)
+    assert repr(t).startswith("<class 'flaskshield."), (label, t)
+    for how, make in makers.items():
+        try:
+            made = make(t)
+        except TypeError as e:
+            print("refused", label, how)
+        else:
+            raise SystemExit("%s made by %s: %r" % (label, how, made))
+    try:
+        copy.copy(obj)
+    except TypeError:
+        print("refused", label, "copy")
+    else:
+        raise SystemExit("%s copied" % label)
+print("labels", sorted(objects))
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    labels = [line for line in cp.stdout.splitlines() if line.startswith("labels")]
+    assert labels, cp.stdout
+    for name in ("Patch", "Finder", "AppState", "Input"):
+        assert "'%s'" % name in labels[0], labels
+    # every object, every way: 5 refusals each
+    n = len(eval(labels[0][len("labels "):]))
+    assert cp.stdout.count("refused") == 5 * n, cp.stdout
+
+
+def test_app_state_is_identified_by_pointer_not_name(stack, tmp_path):
+    cp = _run(stack, tmp_path, '''
+import flask
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+app.config["DEBUG"] = True
+
+@app.route("/")
+def index():
+    return "debug=%s" % app.debug
+
+Fake = type("flaskshield.AppState", (), {})
+app._flaskshield = Fake()
+r = app.test_client().get("/")
+print(r.status_code, r.get_data(as_text=True))
+print(type(app.__dict__["_flaskshield"]).__name__)
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    lines = cp.stdout.splitlines()
+    assert lines[0] == "200 debug=False", cp.stdout
+    assert lines[1] == "AppState", cp.stdout          # the library made its own
+    assert harness.find_events(cp.events, "debug.forced_off"), cp.stderr
+
+
+@pytest.mark.parametrize("name", ["flask\\x00", "werkzeug\\x00", "flask\\x00.app",
+                                  "werkzeug.serving\\x00", "_flaskshield_probe\\x00",
+                                  "flaskshield\\x00"])
+def test_import_name_with_a_nul_byte(stack, tmp_path, name):
+    cp = _run(stack, tmp_path, '''
+try:
+    __import__("%s")
+except (ImportError, ValueError) as e:
+    print("refused", type(e).__name__)
+import flask
+print("flask", bool(flask.Flask))
+''' % name)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.splitlines() == ["refused ModuleNotFoundError", "flask True"], \
+        cp.stdout
