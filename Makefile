@@ -35,12 +35,18 @@ endif
 POLICY_SRC := $(filter-out policy/cmd_%.c,$(wildcard policy/*.c))
 CMD_SRC    := $(wildcard policy/cmd_*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
+# The parts of the library that use no Python: built into the library and,
+# alone, into the C unit tests and the fuzz targets.
+SHIM_PURE_SRC := shim/fs_argv.c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
 POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ    := $(CMD_SRC:%.c=$(BUILD)/%.o)
 SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
+SHIM_PURE_OBJ := $(SHIM_PURE_SRC:%.c=$(BUILD)/pure/%.o)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
+FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
 
 LIB := $(BUILD)/libflaskshield.so
 CMD := $(BUILD)/flaskshield
@@ -72,7 +78,14 @@ $(LIB): $(SHIM_OBJ) $(POLICY_OBJ)
 $(CMD): $(CMD_OBJ) $(POLICY_OBJ)
 	$(CC) -o $@ $^ $(SAN_LDFLAGS) -ldl
 
-$(BUILD)/test_%: tests/unit/test_%.c $(POLICY_OBJ)
+# The Python-free shim files, compiled without the Python headers (so a
+# Python include there fails the build) for the unit tests.
+$(BUILD)/pure/%.o: %.c $(wildcard shim/*.h policy/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (no Python)"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/test_%: tests/unit/test_%.c $(POLICY_OBJ) $(SHIM_PURE_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(SAN_LDFLAGS) -ldl
 
@@ -159,14 +172,27 @@ FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Ipolicy -g -O1 \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
-$(BUILD)/fuzz_policy: tests/fuzz/fuzz_policy.c $(POLICY_SRC) $(wildcard policy/*.h)
+# Every tests/fuzz/fuzz_NAME.c is a target, linked with the policy engine
+# and the Python-free shim files; `make fuzz` runs each for FUZZ_SECONDS
+# with its own corpus ($(BUILD)/fuzz-NAME), its dictionary
+# (tests/fuzz/NAME.dict) when there is one, and the policy target seeded
+# with the shipped policies.
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(POLICY_SRC) $(SHIM_PURE_SRC) \
+                 $(wildcard policy/*.h shim/*.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ tests/fuzz/fuzz_policy.c $(POLICY_SRC) -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Ishim -o $@ $< $(POLICY_SRC) $(SHIM_PURE_SRC) -ldl
 
-fuzz: $(BUILD)/fuzz_policy
-	@mkdir -p $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
+fuzz: $(FUZZ_BIN)
+	@mkdir -p $(BUILD)/fuzz-seeds-policy
 	cp policy/policy.conf examples/policies/*.conf tests/fuzz/regressions/*.conf \
-	    $(BUILD)/fuzz-seeds/
-	$(BUILD)/fuzz_policy -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    -artifact_prefix=$(BUILD)/ \
-	    -dict=tests/fuzz/policy.dict $(BUILD)/fuzz-corpus $(BUILD)/fuzz-seeds
+	    $(BUILD)/fuzz-seeds-policy/
+	@set -e; for bin in $(FUZZ_BIN); do \
+	    name=$${bin##*/fuzz_}; \
+	    mkdir -p $(BUILD)/fuzz-$$name; \
+	    dict=; [ ! -f tests/fuzz/$$name.dict ] || dict=-dict=tests/fuzz/$$name.dict; \
+	    seeds=; [ ! -d $(BUILD)/fuzz-seeds-$$name ] || seeds=$(BUILD)/fuzz-seeds-$$name; \
+	    echo "== fuzz $$name ($(FUZZ_SECONDS) s)"; \
+	    $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -artifact_prefix=$(BUILD)/fuzz-$$name- $$dict \
+	        $(BUILD)/fuzz-$$name $$seeds; \
+	done

@@ -30,6 +30,7 @@
  * interposed Py_Initialize*, after initialization.
  */
 #include "fs_api.h"
+#include "fs_argv.h"
 #include "fs_finder.h"
 #include "fs_state.h"
 
@@ -66,53 +67,10 @@ fs_audit_hook(const char *event, PyObject *args, void *data)
     return 0;
 }
 
-/* Would this interpreter start with the debug allocator?  Mirrors CPython's
- * own reading of argv (-E, -I, -X dev) and of PYTHONMALLOC/PYTHONDEVMODE. */
-static bool
-fs_debug_allocator_predicted(int argc, char **argv)
+static const char *
+fs_getenv(const char *name)
 {
-    bool ignore_env = false;
-    bool dev = false;
-    const char *m;
-    int i;
-
-    for (i = 1; i < argc && argv[i] != NULL && argv[i][0] == '-'; i++) {
-        const char *a = argv[i] + 1;
-
-        if (strcmp(argv[i], "--") == 0 || argv[i][1] == '-') {
-            break;
-        }
-        for (; *a != '\0'; a++) {
-            if (*a == 'E' || *a == 'I') {
-                ignore_env = true;
-            }
-            else if (*a == 'X' || *a == 'W') {
-                const char *opt = a[1] != '\0' ? a + 1 : argv[++i];
-                if (*a == 'X' && opt != NULL && strncmp(opt, "dev", 3) == 0
-                    && (opt[3] == '\0' || opt[3] == '=')) {
-                    dev = true;
-                }
-                break;
-            }
-            else if (*a == 'c' || *a == 'm') {
-                goto done;
-            }
-        }
-        if (i >= argc) {
-            break;
-        }
-    }
-done:
-    m = ignore_env ? NULL : getenv("PYTHONMALLOC");
-    if (m != NULL && *m != '\0') {
-        return strstr(m, "debug") != NULL;  /* an explicit choice wins */
-    }
-    if (!ignore_env) {
-        const char *d = getenv("PYTHONDEVMODE");
-        dev = dev || (d != NULL && *d != '\0');
-    }
-    /* A Py_DEBUG build starts with the debug allocator. */
-    return dev || fs_symbol_where("_Py_RefTotal") != FS_NOWHERE;
+    return getenv(name);
 }
 
 /* Register the hook before initialization; see the top of this file. */
@@ -122,7 +80,10 @@ fs_add_hook_preinit(bool argv_is_python)
     PyMemAllocatorEx raw, mem, obj;
     int rc;
 
-    if (!fs_debug_allocator_predicted(fs_argc, fs_argv)) {
+    /* A Py_DEBUG build starts with the debug allocator by default. */
+    bool debug_build = fs_symbol_where("_Py_RefTotal") != FS_NOWHERE;
+
+    if (!fs_argv_debug_allocator(fs_argc, fs_argv, fs_getenv, debug_build)) {
         return PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
     }
     if (!argv_is_python) {
