@@ -11,6 +11,8 @@
 
 #include <string.h>
 
+#include "fs_modname.h"
+
 static int
 fs_probe_ok(PyObject *module)
 {
@@ -56,16 +58,6 @@ const struct fs_hook fs_registry[] = {
 };
 
 const size_t fs_registry_count = sizeof(fs_registry) / sizeof(fs_registry[0]);
-
-/* Do the first `len` bytes of `name` (which may hold NULs: Python names
- * can) spell the entry `m` up to `len`, with m[len] in `ends`?  strnlen
- * first, so that `m` is never read past its terminating NUL. */
-static bool
-fs_spells(const char *m, const char *name, size_t len, const char *ends)
-{
-    return strnlen(m, len) == len && memcmp(m, name, len) == 0
-           && strchr(ends, m[len]) != NULL;
-}
 unsigned fs_registry_runs[sizeof(fs_registry) / sizeof(fs_registry[0])];
 
 const struct fs_hook *
@@ -79,7 +71,7 @@ fs_registry_find(const char *name, Py_ssize_t len)
     }
     for (i = 0; i < fs_registry_count; i++) {
         const char *m = fs_registry[i].module;
-        if (fs_spells(m, name, (size_t)len, "")) {
+        if (fs_modname_spells(m, name, (size_t)len, false)) {
             return &fs_registry[i];
         }
     }
@@ -90,7 +82,8 @@ bool
 fs_registry_watches(PyObject *fullname)
 {
     const char *name;
-    Py_ssize_t len, top;
+    Py_ssize_t len;
+    size_t top;
     size_t i;
 
     if (!fs_is_str(fullname)) {
@@ -104,14 +97,13 @@ fs_registry_watches(PyObject *fullname)
     if (name[0] != 'f' && name[0] != 'w' && name[0] != '_') {
         return false;
     }
-    for (top = 0; top < len && name[top] != '.'; top++) {
-    }
+    top = fs_modname_top(name, (size_t)len);
     if (top == 11 && strncmp(name, "flaskshield", 11) == 0) {
         return true;
     }
     for (i = 0; i < fs_registry_count; i++) {
         const char *m = fs_registry[i].module;
-        if (fs_spells(m, name, (size_t)top, ".")) {
+        if (fs_modname_spells(m, name, top, true)) {
             return true;
         }
     }
