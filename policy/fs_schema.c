@@ -13,6 +13,11 @@
 #include <limits.h>
 #include <string.h>
 
+/* Upper bounds of the body settings: far above any real upload, and far
+ * enough below LLONG_MAX that no sum or +1 made from them can overflow. */
+#define FS_MAX_BODY_BYTES (1LL << 40)
+#define FS_MAX_FORM_PARTS 1000000000LL
+
 _Static_assert(sizeof(enum fs_mode) == sizeof(int), "enums stored as int");
 _Static_assert(sizeof(enum fs_dev_server) == sizeof(int), "enum size");
 
@@ -92,14 +97,14 @@ const struct fs_setting fs_schema[] = {
     {"body", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
      "Request body limits, set on every app (bytes; 0 is a limit of 0)."},
     {"body.max_content_length", FS_ST_INT, A(max_content_length), true,
-     16777216, NULL, 0, LLONG_MAX, NULL, 0,
-     "MAX_CONTENT_LENGTH: largest request body."},
+     16777216, NULL, 0, FS_MAX_BODY_BYTES, NULL, 0,
+     "MAX_CONTENT_LENGTH: largest request body (at most 1 TiB)."},
     {"body.max_form_memory_size", FS_ST_INT, A(max_form_memory_size), true,
-     500000, NULL, 0, LLONG_MAX, NULL, 0,
-     "MAX_FORM_MEMORY_SIZE: largest non-file form field."},
+     500000, NULL, 0, FS_MAX_BODY_BYTES, NULL, 0,
+     "MAX_FORM_MEMORY_SIZE: largest non-file form field (at most 1 TiB)."},
     {"body.max_form_parts", FS_ST_INT, A(max_form_parts), true, 1000, NULL,
-     0, LLONG_MAX, NULL, 0,
-     "MAX_FORM_PARTS: most fields in a multipart form."},
+     0, FS_MAX_FORM_PARTS, NULL, 0,
+     "MAX_FORM_PARTS: most fields in a multipart form (at most 10^9)."},
     {"config", FS_ST_PINS, A(pins), true, 0, NULL, 0, 0, NULL, 0,
      "Flask config keys pinned to a value (true/false, integer, string),\n"
      "e.g. SESSION_COOKIE_SECURE = true;  SECRET_KEY, DEBUG and the body\n"

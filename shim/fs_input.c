@@ -3,6 +3,7 @@
  */
 #include "fs_input.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "fs_types.h"
@@ -48,7 +49,10 @@ static PyObject *
 fs_input_bounded(fs_input *in, const char *meth, long long size)
 {
     long long room = in->limit - in->pos;
-    long long ask = (size < 0 || size >= room) ? room + 1 : size;
+    /* One byte more than the room proves a body too long; saturated, so
+     * no limit makes it overflow. */
+    long long over = room < LLONG_MAX ? room + 1 : LLONG_MAX;
+    long long ask = (size < 0 || size >= room) ? over : size;
     PyObject *data;
     char *buf;
     Py_ssize_t len;
@@ -63,7 +67,7 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     }
     if ((long long)len > room) {
         FS_DECREF(data);
-        in->pos = in->limit + 1;
+        in->pos = in->limit < LLONG_MAX ? in->limit + 1 : LLONG_MAX;
         return fs_too_large();
     }
     in->pos += len;

@@ -173,3 +173,43 @@ print("flask", bool(flask.Flask))
     assert cp.returncode == 0, cp.stderr[-3000:]
     assert cp.stdout.splitlines() == ["refused ModuleNotFoundError", "flask True"], \
         cp.stdout
+
+
+def test_body_size_near_llong_max_is_rejected_and_chunked_bodies_stay_bounded(
+        stack, tmp_path, shield):
+    """max_content_length = 2**63-1 was accepted and overflowed the bounded
+    stream's arithmetic on a chunked request (UBSan); now `check` rejects it
+    with file and line, the strict defaults apply, and chunked bodies under
+    and over the default cap are served and refused without a report."""
+    text = "version = 1;\nbody = { max_content_length = 9223372036854775807L; };\n"
+    policy = harness.write_policy(tmp_path, text)
+    cp = harness.run_cmd([shield.cmd, "check", policy], preload=False, text=True)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "%s:2: body.max_content_length: must be at most 1099511627776" % policy \
+        in cp.stdout + cp.stderr
+    cp = _run(stack, tmp_path, '''
+import io, flask
+from werkzeug.test import EnvironBuilder
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+@app.route("/", methods=["POST"])
+def index():
+    return str(len(flask.request.get_data()))
+
+for size in (10, 17 << 20):
+    env = EnvironBuilder(path="/", method="POST").get_environ()
+    env.pop("CONTENT_LENGTH", None)
+    env["HTTP_TRANSFER_ENCODING"] = "chunked"
+    env["wsgi.input_terminated"] = True
+    env["wsgi.input"] = io.BytesIO(b"x" * size)
+    out = []
+    body = b"".join(app(env, lambda s, h, e=None: out.append(s)))
+    print(out[0].split()[0], body[:8].decode())
+''', policy_text=text)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert harness.find_events(cp.events, "policy.invalid") or \
+        harness.find_events(cp.events, "policy.default"), cp.stderr
+    lines = cp.stdout.splitlines()
+    assert lines[0] == "200 10", cp.stdout
+    assert lines[1].startswith("413"), cp.stdout

@@ -210,6 +210,16 @@ test_errors(void)
                      "p.conf:1: body.max_form_memory_size: must be at least 0"));
     CHECK(tp_reject1("body = { max_form_parts = -1; };\n",
                      "p.conf:1: body.max_form_parts: must be at least 0"));
+    /* issue 13: sizes near LLONG_MAX would overflow the body arithmetic */
+    CHECK(tp_reject1("body = { max_content_length = 9223372036854775807L; };\n",
+                     "p.conf:1: body.max_content_length: must be at most "
+                     "1099511627776 (got 9223372036854775807)"));
+    CHECK(tp_reject1("body = { max_form_memory_size = 1099511627777L; };\n",
+                     "p.conf:1: body.max_form_memory_size: must be at most "
+                     "1099511627776"));
+    CHECK(tp_reject1("body = { max_form_parts = 1000000001; };\n",
+                     "p.conf:1: body.max_form_parts: must be at most "
+                     "1000000000"));
     CHECK(tp_reject1("secret_key = { min_length = 100000; };\n",
                      "p.conf:1: secret_key.min_length: must be at most 4096"));
     /* unknown enum words */
