@@ -120,13 +120,20 @@ PyObject *
 fs_module_create(void)
 {
     PyObject *m = PyModule_New("flaskshield");
+    PyObject *version = PyUnicode_FromString(FS_VERSION);
+    int rc;
 
-    if (m == NULL) {
+    if (m == NULL || version == NULL) {
+        FS_XDECREF(m);
+        FS_XDECREF(version);
         return NULL;
     }
-    if (PyModule_AddFunctions(m, fs_module_methods) < 0
-        || PyObject_SetAttrString(m, "__version__",
-                                  PyUnicode_FromString(FS_VERSION)) < 0) {
+    rc = PyModule_AddFunctions(m, fs_module_methods);
+    if (rc == 0) {
+        rc = PyObject_SetAttrString(m, "__version__", version);
+    }
+    FS_DECREF(version);
+    if (rc < 0) {
         FS_DECREF(m);
         return NULL;
     }

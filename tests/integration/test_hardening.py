@@ -213,3 +213,17 @@ for size in (10, 17 << 20):
     lines = cp.stdout.splitlines()
     assert lines[0] == "200 10", cp.stdout
     assert lines[1].startswith("413"), cp.stdout
+
+
+def test_module_version_holds_no_leaked_reference(stack, tmp_path):
+    """flaskshield.__version__ was set from a new reference that was never
+    released: one reference too many, for the life of the process."""
+    cp = _run(stack, tmp_path, '''
+import sys, flask, flaskshield
+v = flaskshield.__version__
+del v
+# the module's dict and getrefcount's own argument
+print(sys.getrefcount(flaskshield.__version__))
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.split() == ["2"], cp.stdout
