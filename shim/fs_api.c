@@ -79,6 +79,20 @@ fs_object_free(PyObject *self)
     fs_api.Py_DecRef((PyObject *)tp);
 }
 
+bool
+fs_err_clear(void)
+{
+    if (fs_api.PyErr_Occurred() == NULL) {
+        return true;
+    }
+    if (fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_Exception)
+        && !fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_MemoryError)) {
+        fs_api.PyErr_Clear();
+        return true;
+    }
+    return false;
+}
+
 PyObject *
 fs_object_new(PyObject *type)
 {

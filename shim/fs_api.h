@@ -110,7 +110,10 @@
     X(PyObject *, PyExc_AttributeError)                                     \
     X(PyObject *, PyExc_RuntimeError)                                       \
     X(PyObject *, PyExc_TypeError)                                          \
-    X(PyObject *, PyExc_SystemExit)
+    X(PyObject *, PyExc_SystemExit)                                         \
+    X(PyObject *, PyExc_Exception)                                          \
+    X(PyObject *, PyExc_MemoryError)                                        \
+    X(PyObject *, PyExc_UnicodeError)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -223,6 +226,7 @@ bool fs_api_full(void);
 #define FS_ExcRuntimeError (*fs_api.PyExc_RuntimeError)
 #define FS_ExcTypeError (*fs_api.PyExc_TypeError)
 #define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
+#define FS_ExcUnicodeError (*fs_api.PyExc_UnicodeError)
 
 /* Reference counting through the functions (see the top of this file). */
 #define FS_INCREF(o) Py_IncRef((PyObject *)(o))
@@ -234,6 +238,16 @@ bool fs_api_full(void);
         PyObject *fs_tmp_ = (PyObject *)(o);                                \
         (o) = NULL;                                                         \
         Py_DecRef(fs_tmp_);                                                 \
+    } while (0)
+
+/* Py_XSETREF: store the new value first, release the old one after, so
+ * that code the release runs (a finalizer, the GC) never sees a freed
+ * object in the field. */
+#define FS_XSETREF(field, value)                                            \
+    do {                                                                    \
+        PyObject *fs_old_ = (PyObject *)(field);                            \
+        (field) = (value);                                                  \
+        Py_DecRef(fs_old_);                                                 \
     } while (0)
 
 static inline PyObject *
@@ -288,6 +302,14 @@ PyObject *fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner);
 /* Free an instance of one of our heap types (no GC) and drop the type's
  * reference, as a heap type's tp_dealloc must. */
 void fs_object_free(PyObject *self);
+
+/* Clear the pending exception when it is an ordinary failure that the
+ * library survives by leaving a value alone: an Exception other than
+ * MemoryError.  KeyboardInterrupt, SystemExit, MemoryError and the other
+ * BaseExceptions raised by the application's code (a __bool__, a property,
+ * an iterator) stay set for the caller to pass on.  Returns true when no
+ * exception is pending afterwards. */
+bool fs_err_clear(void);
 
 /* A new, zero-filled instance of one of our heap types, made with the
  * type's tp_alloc: the library's own way to make its objects, since their

@@ -46,6 +46,7 @@ struct fs_appstate {
     PyObject *limits;           /* (max_content_length, max_form_memory_size,
                                  *  max_form_parts): set in environ */
     long long limit;            /* effective max_content_length */
+    long long limit_fms, limit_fp;  /* and form limits, in `limits` */
     PyObject *key;              /* last SECRET_KEY judged (strong ref) */
     PyObject *request_class;    /* last app.request_class seen (strong) */
     enum fs_secret_verdict verdict;
@@ -120,11 +121,12 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
     const char *cname = NULL;
     size_t i, npins;
 
-    if (name == NULL) {
-        PyErr_Clear();
+    if (name != NULL && fs_is_str(name)) {
+        cname = PyUnicode_AsUTF8AndSize(name, NULL);    /* NULL: surrogates */
     }
-    else if (fs_is_str(name)) {
-        cname = PyUnicode_AsUTF8AndSize(name, NULL);
+    if (cname == NULL && !fs_err_clear()) {
+        FS_XDECREF(name);
+        return -1;
     }
     st->name = strdup(cname != NULL ? cname : "?");
     FS_XDECREF(name);
@@ -153,9 +155,17 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
     for (i = 0; i < npins; i++) {
         PyObject *k = PyUnicode_InternFromString(s->pins[i].key);
         PyObject *v = fs_pin_value(&s->pins[i]);
-        if (k == NULL || v == NULL
-            || PyTuple_SetItem(st->pin_keys, (Py_ssize_t)i, k) < 0
-            || PyTuple_SetItem(st->pin_values, (Py_ssize_t)i, v) < 0) {
+        if (k == NULL || v == NULL) {
+            FS_XDECREF(k);
+            FS_XDECREF(v);
+            return -1;
+        }
+        /* PyTuple_SetItem steals its item, on failure too */
+        if (PyTuple_SetItem(st->pin_keys, (Py_ssize_t)i, k) < 0) {
+            FS_DECREF(v);
+            return -1;
+        }
+        if (PyTuple_SetItem(st->pin_values, (Py_ssize_t)i, v) < 0) {
             return -1;
         }
     }
@@ -176,7 +186,7 @@ fs_app_state_at(PyObject *app, PyObject *attr)
         }
         FS_DECREF(st);
     }
-    PyErr_Clear();
+    fs_err_clear();
     type = fs_type(FS_T_APPSTATE);
     st = type != NULL ? fs_object_new(type) : NULL;
     if (st == NULL) {
@@ -231,7 +241,7 @@ fs_env_debug(void)
     int on = r != NULL ? PyObject_IsTrue(r) : 0;
 
     FS_XDECREF(r);
-    PyErr_Clear();
+    fs_err_clear();
     return on > 0;
 }
 
@@ -247,7 +257,7 @@ fs_is_flask_debug_text(PyObject *value)
         return false;
     }
     s = PyUnicode_AsUTF8AndSize(value, NULL);
-    PyErr_Clear();
+    fs_err_clear();
     return s != NULL && strcmp(s, env) == 0;
 }
 
@@ -284,7 +294,7 @@ fs_judge_key(const fs_appstate *st, PyObject *key)
         }
     }
     if (data == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return FS_SECRET_MISSING;   /* not a key Flask can sign with */
     }
     return fs_secret_check((const unsigned char *)data, (size_t)len,
@@ -345,11 +355,10 @@ fs_check_secret_in(fs_appstate *st, PyObject *config)
             FS_DECREF(item);
         }
         FS_XDECREF(it);
-        PyErr_Clear();
+        fs_err_clear();
     }
     FS_XDECREF(fallbacks);
-    FS_XDECREF(st->key);
-    st->key = key;                              /* keeps the reference */
+    FS_XSETREF(st->key, key);                   /* keeps the reference */
     st->verdict = v;
     if (v != FS_SECRET_OK && v != st->logged_verdict) {
         fs_log_secret(st, v, which);
@@ -368,7 +377,7 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
         v = fs_check_secret_in(st, config);
     }
     else {
-        PyErr_Clear();          /* not a Flask config: nothing to judge */
+        fs_err_clear();          /* not a Flask config: nothing to judge */
     }
     FS_XDECREF(config);
     return v;
@@ -387,7 +396,7 @@ fs_config_set(fs_appstate *st, PyObject *config, PyObject *key,
               PyObject *value)
 {
     if (fs_enforcing(st) && PyDict_SetItem(config, key, value) < 0) {
-        PyErr_Clear();
+        fs_err_clear();
     }
 }
 
@@ -402,7 +411,7 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
     }
     FS_INCREF(v);               /* __bool__ may be anybody's code */
     if (PyObject_IsTrue(v) <= 0) {
-        PyErr_Clear();
+        fs_err_clear();
         FS_DECREF(v);
         return;
     }
@@ -447,7 +456,7 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     if (v != NULL && fs_is_int(v) && v != FS_True && v != FS_False) {
         cur = PyLong_AsLongLong(v);
         if (cur == -1 && PyErr_Occurred()) {
-            PyErr_Clear();
+            fs_err_clear();
             cur = -1;
         }
         if (cur >= 0 && cur <= cap) {
@@ -456,7 +465,7 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     }
     n = PyLong_FromLongLong(cap);
     if (n == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return cap;
     }
     fs_config_set(st, config, st->keys[k], n);
@@ -482,19 +491,18 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
     int i;
 
     if (cls == NULL || cls == st->request_class) {
-        PyErr_Clear();
+        fs_err_clear();
         FS_XDECREF(cls);
         return;
     }
-    FS_XDECREF(st->request_class);
-    st->request_class = cls;                /* keeps the reference */
+    FS_XSETREF(st->request_class, cls);     /* keeps the reference */
     for (i = 0; i < 2; i++) {
         PyObject *v = PyObject_GetAttrString(cls, attrs[i]);
         long long cur = v != NULL && fs_is_int(v) ? PyLong_AsLongLong(v) : -1;
         bool is_none = v == FS_None;
 
         if (v == NULL) {
-            PyErr_Clear();
+            fs_err_clear();
         }
         FS_XDECREF(v);
         /* A property (Flask 3.1), or None deferring to the config, is
@@ -507,7 +515,7 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
         fs_log_capped(st, attrs[i], cur, caps[i]);
     }
     if (fs_enforcing(st) && fs_limits_install(cls) < 0) {
-        PyErr_Clear();
+        fs_err_clear();
     }
 }
 
@@ -527,13 +535,15 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
         fp = fs_guard_cap(st, config, K_FP, fp, FS_LOGGED_FP);
     }
     fs_guard_request_class(p, st, app, in_config);
-    if (st->limits == NULL || mcl != st->limit) {
-        FS_XDECREF(st->limits);
-        st->limits = fs_limits_tuple(mcl, fms, fp);
+    if (st->limits == NULL || mcl != st->limit || fms != st->limit_fms
+        || fp != st->limit_fp) {
+        FS_XSETREF(st->limits, fs_limits_tuple(mcl, fms, fp));
         if (st->limits == NULL) {
-            PyErr_Clear();
+            fs_err_clear();
         }
         st->limit = mcl;
+        st->limit_fms = fms;
+        st->limit_fp = fp;
     }
 }
 
@@ -557,7 +567,7 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
         same = cur != NULL && !(fs_is_int(want) && Py_TYPE(cur) != Py_TYPE(want))
                && PyObject_RichCompareBool(cur, want, Py_EQ) == 1;
         FS_XDECREF(cur);
-        PyErr_Clear();
+        fs_err_clear();
         if (same) {
             continue;
         }
@@ -651,7 +661,7 @@ fs_content_length(fs_patch *p, PyObject *environ)
     }
     s = PyUnicode_AsUTF8AndSize(v, NULL);
     if (s == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return -2;
     }
     if (*s == '\0') {
@@ -672,7 +682,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
 
     if (st->limits != NULL
         && PyDict_SetItem(environ, p->names[FS_N_LIMITS], st->limits) < 0) {
-        PyErr_Clear();
+        fs_err_clear();
     }
     if (len > st->limit) {
         return fs_respond_413(start_response);
@@ -691,7 +701,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
         if (wrapped == NULL
             || PyDict_SetItem(environ, p->names[FS_N_WSGI_INPUT],
                               wrapped) < 0) {
-            PyErr_Clear();
+            fs_err_clear();
         }
         FS_XDECREF(wrapped);
     }
@@ -716,23 +726,23 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     enum fs_secret_verdict v;
 
     if (PyTuple_Size(args) != 3 || kwargs != NULL) {
-        return PyObject_Call(orig, args, kwargs);
+        return fs_call_orig(orig, args, kwargs);
     }
     app = PyTuple_GetItem(args, 0);
     environ = PyTuple_GetItem(args, 1);
     start_response = PyTuple_GetItem(args, 2);
     st = fs_app_state_at(app, p->names[FS_N_STATE]);
     if (st == NULL) {
-        PyErr_Clear();
-        return PyObject_Call(orig, args, kwargs);
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(environ)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
     if (config == NULL || !fs_is_dict(config)) {
-        PyErr_Clear();
+        fs_err_clear();
         FS_XDECREF(config);
         FS_DECREF(st);
-        return PyObject_Call(orig, args, kwargs);
+        return fs_call_orig(orig, args, kwargs);
     }
     fs_guard_debug(st, config);
     fs_guard_pins(st, config);
@@ -754,5 +764,5 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         FS_DECREF(r);
     }
     FS_DECREF(st);
-    return PyObject_Call(orig, args, kwargs);
+    return fs_call_orig(orig, args, kwargs);
 }

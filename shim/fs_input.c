@@ -33,7 +33,7 @@ fs_too_large(void)
         ? PyObject_GetAttrString(exc_mod, "RequestEntityTooLarge") : NULL;
 
     if (cls == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         PyErr_SetString(FS_ExcRuntimeError,
                         "request body larger than the policy allows");
         return NULL;
@@ -168,7 +168,7 @@ fs_input_getattro(PyObject *self, PyObject *name)
     const char *s = PyUnicode_AsUTF8AndSize(name, NULL);
 
     if (s == NULL || strncmp(s, "read", 4) == 0 || strcmp(s, "peek") == 0) {
-        PyErr_Clear();
+        fs_err_clear();
         return PyObject_GenericGetAttr(self, name);   /* ours, or none */
     }
     return fs_getattr_or(self, name, ((fs_input *)self)->inner);

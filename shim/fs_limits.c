@@ -48,14 +48,14 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
     long long cap = -1;
 
     if (environ == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return -1;
     }
     limits = fs_is_dict(environ) ? PyDict_GetItem(environ, lim->key) : NULL;
     if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 3) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
         if (cap == -1) {
-            PyErr_Clear();
+            fs_err_clear();
         }
     }
     FS_DECREF(environ);
@@ -93,7 +93,7 @@ fs_limit_get(PyObject *self, PyObject *obj, PyObject *type)
         long long cur = -1;
         if (fs_is_int(v)) {
             cur = PyLong_AsLongLong(v);
-            PyErr_Clear();
+            fs_err_clear();
         }
         if (v == FS_None || cur > cap) {
             FS_DECREF(v);
@@ -144,7 +144,7 @@ fs_mro_lookup(PyObject *cls, const char *name)
         if (d != NULL && key != NULL) {
             found = PyObject_GetItem(d, key);
             if (found == NULL) {
-                PyErr_Clear();
+                fs_err_clear();
             }
         }
         FS_XDECREF(key);

@@ -39,8 +39,19 @@ static PyObject *
 fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     fs_patch *p = (fs_patch *)self;
+    PyObject *r;
 
-    return p->fn(p, p->orig, args, kwargs);
+    if (p->fn == NULL || p->orig == NULL) {
+        PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
+        return NULL;
+    }
+    r = p->fn(p, p->orig, args, kwargs);
+    /* Never a result with an exception set (a SystemError in CPython). */
+    if (r != NULL && PyErr_Occurred() != NULL) {
+        FS_DECREF(r);
+        return NULL;
+    }
+    return r;
 }
 
 /* Bind like a function: instance access gives a bound method. */
@@ -162,7 +173,7 @@ fs_kw_true(PyObject *kw, const char *name)
     int t = v != NULL ? PyObject_IsTrue(v) : 0;
 
     if (t < 0) {
-        PyErr_Clear();
+        fs_err_clear();
     }
     return t > 0;
 }

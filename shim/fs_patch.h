@@ -56,6 +56,14 @@ PyObject *fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
                           const char *const *names, Py_ssize_t nnames,
                           PyObject **pos);
 
+/* Call the original, unless an exception that the library must pass on
+ * (see fs_err_clear) is pending: then return NULL and leave it set. */
+static inline PyObject *
+fs_call_orig(PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    return PyErr_Occurred() != NULL ? NULL : PyObject_Call(orig, args, kwargs);
+}
+
 /* kw[name] is present and true. */
 bool fs_kw_true(PyObject *kw, const char *name);
 

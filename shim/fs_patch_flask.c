@@ -36,7 +36,7 @@ fs_run_debug_source(fs_appstate *st, PyObject *app, PyObject *kw)
     (void)st;
     if (d != NULL && d != FS_None) {
         on = PyObject_IsTrue(d);
-        PyErr_Clear();
+        fs_err_clear();
         return on > 0 ? "argument" : NULL;
     }
     if (strcmp(fs_debug_source(NULL), "environment") == 0) {
@@ -45,7 +45,7 @@ fs_run_debug_source(fs_appstate *st, PyObject *app, PyObject *kw)
     cur = PyObject_GetAttrString(app, "debug");
     on = cur != NULL ? PyObject_IsTrue(cur) : 0;
     FS_XDECREF(cur);
-    PyErr_Clear();
+    fs_err_clear();
     return on > 0 ? "config" : NULL;
 }
 
@@ -63,15 +63,15 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     (void)p;
     if ((cli != NULL && strcmp(cli, "true") == 0) || PyTuple_Size(args) < 1
         || (st = fs_app_state(PyTuple_GetItem(args, 0))) == NULL) {
-        PyErr_Clear();
-        return PyObject_Call(orig, args, kwargs);    /* run() does nothing */
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);    /* run() does nothing */
     }
     s = fs_app_settings(st);
     enforce = s->mode == FS_MODE_ENFORCE;
     kw = fs_args_by_name(args, kwargs, 1, fs_run_params, 4, &pos);
     if (s->mode == FS_MODE_OFF || kw == NULL) {
-        PyErr_Clear();
-        r = PyObject_Call(orig, args, kwargs);
+        fs_err_clear();
+        r = fs_call_orig(orig, args, kwargs);
         goto done;
     }
     source = fs_run_debug_source(st, PyTuple_GetItem(args, 0), kw);
@@ -114,7 +114,7 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         FS_XDECREF(code);
         goto done;
     }
-    r = PyObject_Call(orig, pos, kw);
+    r = fs_call_orig(orig, pos, kw);
 done:
     FS_XDECREF(pos);
     FS_XDECREF(kw);

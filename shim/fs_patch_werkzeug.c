@@ -45,7 +45,7 @@ fs_flask_app_of(PyObject *wsgi)
     }
     self = PyObject_GetAttrString(wsgi, "__self__");
     if (self == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return NULL;
     }
     if (PyObject_HasAttrString(self, "import_name")
@@ -76,7 +76,7 @@ fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
     app = fs_flask_app_of(wsgi);
     sub->st = app != NULL ? fs_app_state(app) : NULL;
     if (sub->st == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
     }
     sub->s = sub->st != NULL ? fs_app_settings(sub->st)
                              : &fs_state.policy->global;
@@ -141,13 +141,13 @@ fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
     struct fs_logline l;
 
     if (waitress == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return NULL;
     }
     serve = PyObject_GetAttrString(waitress, "serve");
     FS_DECREF(waitress);
     if (serve == NULL) {
-        PyErr_Clear();
+        fs_err_clear();
         return NULL;
     }
     fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
@@ -200,7 +200,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
             return fs_exit_78();
         }
     }
-    return PyObject_Call(orig, pos, kw);
+    return fs_call_orig(orig, pos, kw);
 }
 
 /* run_simple's kw[arg] asked for the reloader or the debugger: log
@@ -244,16 +244,16 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         || PyDict_GetItemString(kw, "application") == NULL) {
         FS_XDECREF(kw);
         FS_XDECREF(pos);
-        PyErr_Clear();
-        return PyObject_Call(orig, args, kwargs);
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "application"))) {
-        r = PyObject_Call(orig, pos, kw);
+        r = fs_call_orig(orig, pos, kw);
         goto done;
     }
     enforce = sub.s->mode == FS_MODE_ENFORCE;
     if (sub.s->mode == FS_MODE_OFF) {
-        r = PyObject_Call(orig, pos, kw);
+        r = fs_call_orig(orig, pos, kw);
         goto done;
     }
     if ((sub.s->debug_force_off
@@ -295,16 +295,16 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
 
     (void)p;
     if (PyTuple_Size(args) != 3 || kwargs != NULL) {
-        return PyObject_Call(orig, args, kwargs);
+        return fs_call_orig(orig, args, kwargs);
     }
     inner = PyObject_GetAttrString(PyTuple_GetItem(args, 0), "app");
     if (inner == NULL) {
-        PyErr_Clear();
-        return PyObject_Call(orig, args, kwargs);
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, inner) || sub.s->mode == FS_MODE_OFF
         || sub.s->debugger != FS_DEBUGGER_BLOCK) {
-        r = PyObject_Call(orig, args, kwargs);
+        r = fs_call_orig(orig, args, kwargs);
     }
     else {
         if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
@@ -316,7 +316,7 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
         r = sub.s->mode == FS_MODE_ENFORCE
             ? PyObject_CallFunctionObjArgs(inner, PyTuple_GetItem(args, 1),
                                            PyTuple_GetItem(args, 2), NULL)
-            : PyObject_Call(orig, args, kwargs);
+            : fs_call_orig(orig, args, kwargs);
     }
     fs_subject_done(&sub);
     FS_DECREF(inner);

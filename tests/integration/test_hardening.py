@@ -227,3 +227,80 @@ print(sys.getrefcount(flaskshield.__version__))
 ''')
     assert cp.returncode == 0, cp.stderr[-3000:]
     assert cp.stdout.split() == ["2"], cp.stdout
+
+
+def test_form_limit_lowered_later_is_honoured(stack, tmp_path):
+    """The limits a request sees were rebuilt only when MAX_CONTENT_LENGTH
+    changed: an app that lowers MAX_FORM_MEMORY_SIZE after its first
+    request kept the old cap."""
+    cp = _run(stack, tmp_path, '''
+import flask
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+app.config["MAX_FORM_MEMORY_SIZE"] = 400000
+
+@app.route("/", methods=["POST"])
+def index():
+    return str(len(flask.request.form["f"]))
+
+c = app.test_client()
+print(c.post("/", data={"f": "x" * 1000}).status_code)
+app.config["MAX_FORM_MEMORY_SIZE"] = 100
+print(c.post("/", data={"f": "x" * 1000}).status_code)
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.split() == ["200", "413"], cp.stdout
+
+
+def test_keyboard_interrupt_from_app_code_is_not_swallowed(stack, tmp_path):
+    """The checks call the application's code (a config value's __bool__);
+    a KeyboardInterrupt or SystemExit raised there was cleared and the
+    request went on.  It must reach the caller, as without the library."""
+    cp = _run(stack, tmp_path, '''
+import flask
+from werkzeug.test import EnvironBuilder
+
+class Interrupting:
+    def __bool__(self):
+        raise KeyboardInterrupt("from __bool__")
+
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+@app.route("/")
+def index():
+    return "ok"
+
+app.test_client().get("/")
+app.config["DEBUG"] = Interrupting()
+try:
+    app(EnvironBuilder(path="/").get_environ(), lambda *a: None)
+except KeyboardInterrupt as e:
+    print("interrupted", e)
+else:
+    print("served")
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.split() == ["interrupted", "from", "__bool__"], cp.stdout
+
+
+def test_import_name_with_a_lone_surrogate(stack, tmp_path):
+    """An app whose import name cannot be encoded left a UnicodeEncodeError
+    set while the app state reported success."""
+    cp = _run(stack, tmp_path, '''
+import flask
+app = flask.Flask("surrogate\\udc80", root_path="/tmp")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+app.config["DEBUG"] = True
+
+@app.route("/")
+def index():
+    return "debug=%s" % app.debug
+
+for _ in range(2):
+    r = app.test_client().get("/")
+    print(r.status_code, r.get_data(as_text=True))
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.splitlines() == ["200 debug=False"] * 2, cp.stdout
+    assert harness.find_events(cp.events, "debug.forced_off", app="?"), cp.stderr
