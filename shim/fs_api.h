@@ -100,7 +100,10 @@
     X(void, PyErr_SetString, (PyObject *, const char *))                    \
     X(PyObject *, PyErr_Format, (PyObject *, const char *, ...))            \
     X(void, PyErr_Fetch, (PyObject **, PyObject **, PyObject **))           \
-    X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))
+    X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))            \
+    X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
+    X(char *, PyByteArray_AsString, (PyObject *))                           \
+    X(Py_ssize_t, PyByteArray_Size, (PyObject *))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -113,7 +116,8 @@
     X(PyObject *, PyExc_SystemExit)                                         \
     X(PyObject *, PyExc_Exception)                                          \
     X(PyObject *, PyExc_MemoryError)                                        \
-    X(PyObject *, PyExc_UnicodeError)
+    X(PyObject *, PyExc_UnicodeError)                                       \
+    X(PyTypeObject, PyByteArray_Type)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -216,6 +220,9 @@ bool fs_api_full(void);
 #define PyErr_Format (fs_api.PyErr_Format)
 #define PyErr_Fetch (fs_api.PyErr_Fetch)
 #define PyErr_Restore (fs_api.PyErr_Restore)
+#define PyType_IsSubtype (fs_api.PyType_IsSubtype)
+#define PyByteArray_AsString (fs_api.PyByteArray_AsString)
+#define PyByteArray_Size (fs_api.PyByteArray_Size)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */
@@ -287,6 +294,12 @@ static inline bool
 fs_is_int(PyObject *o)
 {
     return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_LONG_SUBCLASS) != 0;
+}
+
+static inline bool
+fs_is_bytearray(PyObject *o)
+{
+    return PyType_IsSubtype(Py_TYPE(o), fs_api.PyByteArray_Type) != 0;
 }
 
 static inline bool

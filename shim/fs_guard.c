@@ -293,6 +293,10 @@ fs_judge_key(const fs_appstate *st, PyObject *key)
             data = b;
         }
     }
+    else if (fs_is_bytearray(key)) {        /* Flask 3.1 signs with one */
+        data = PyByteArray_AsString(key);
+        len = PyByteArray_Size(key);
+    }
     if (data == NULL) {
         fs_err_clear();
         return FS_SECRET_MISSING;   /* not a key Flask can sign with */
@@ -335,8 +339,11 @@ fs_check_secret_in(fs_appstate *st, PyObject *config)
 
     key = PyDict_GetItem(config, st->keys[K_SECRET_KEY]);
     fallbacks = PyDict_GetItem(config, st->keys[K_FALLBACKS]);
-    if (key == st->key && key != NULL && fs_no_fallbacks(fallbacks)) {
-        return st->verdict;     /* the same key object: same verdict */
+    /* The same immutable key object: the same verdict.  A key of any
+     * other type (a bytearray) can change in place: judged every time. */
+    if (key == st->key && key != NULL && (fs_is_str(key) || fs_is_bytes(key))
+        && fs_no_fallbacks(fallbacks)) {
+        return st->verdict;
     }
     /* Own both: iterating the fallbacks may run code that edits config. */
     FS_XINCREF(key);

@@ -304,3 +304,31 @@ for _ in range(2):
     assert cp.returncode == 0, cp.stderr[-3000:]
     assert cp.stdout.splitlines() == ["200 debug=False"] * 2, cp.stdout
     assert harness.find_events(cp.events, "debug.forced_off", app="?"), cp.stderr
+
+
+def test_bytearray_key(stack, tmp_path):
+    """A strong key held in a bytearray (Flask signs with it) was refused as
+    missing; and being mutable, it is judged again on every request: an
+    in-place change to a weak value is refused at once."""
+    cp = _run(stack, tmp_path, '''
+import flask
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = bytearray(b"kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs")
+
+@app.route("/")
+def index():
+    flask.session["n"] = flask.session.get("n", 0) + 1
+    return str(flask.session["n"])
+
+c = app.test_client()
+print(c.get("/").status_code, c.get("/").get_data(as_text=True)[:40].split()[0])
+app.config["SECRET_KEY"][:] = b"dev"
+print(c.get("/").status_code)
+''')
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    if stack.flask_major >= 3:
+        assert cp.stdout.split() == ["200", "2", "500"], cp.stdout
+    else:   # Flask 2.2's itsdangerous cannot sign with a bytearray at all
+        assert cp.stdout.split()[-1] == "500", cp.stdout
+    rejected = harness.find_events(cp.events, "secret_key.rejected")
+    assert [e["reason"] for e in rejected] == ["known value"], cp.stderr
