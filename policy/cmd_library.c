@@ -180,7 +180,7 @@ fs_cmd_spawn(char *const argv[], const char *lib, const char *cwd,
         goto error;
     }
     if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         setpgid(0, 0);
         if (devnull >= 0) {
             dup2(devnull, 0);

@@ -11,11 +11,14 @@
 #include "fs_api.h"
 
 #include <dlfcn.h>
+#include <stdatomic.h>
 #include <string.h>
 
 struct fs_api fs_api;
 static void *fs_api_handle;
-static bool fs_api_core_ok, fs_api_full_ok;
+/* Set after their part of the table is stored (atomic: read without the
+ * lock by every thread that asks whether the table is ready). */
+static atomic_bool fs_api_core_ok, fs_api_full_ok;
 
 #define FS_API_LOOKUP(ret, name, params)                                    \
     *(void **)&t.name = dlsym(handle, #name);                               \
@@ -28,6 +31,11 @@ static bool fs_api_core_ok, fs_api_full_ok;
         return false;                                                       \
     }
 
+/* Resolved entries are stored one by one, and only the part just looked
+ * up: an entry another thread may be calling is never rewritten. */
+#define FS_API_PUBLISH(ret, name, params) fs_api.name = t.name;
+#define FS_API_DATA_PUBLISH(type, name) fs_api.name = t.name;
+
 bool
 fs_api_resolve(void *handle)
 {
@@ -35,7 +43,7 @@ fs_api_resolve(void *handle)
 
     memset(&t, 0, sizeof(t));
     FS_API_CORE(FS_API_LOOKUP)
-    fs_api = t;
+    FS_API_CORE(FS_API_PUBLISH)
     fs_api_handle = handle;
     fs_api_core_ok = true;
     return true;
@@ -56,10 +64,11 @@ fs_api_full(void)
     if (fs_api_full_ok || !fs_api_core_ok) {
         return fs_api_full_ok;
     }
-    t = fs_api;
+    memset(&t, 0, sizeof(t));
     FS_API_FUNCS(FS_API_LOOKUP)
     FS_API_DATA(FS_API_DATA_LOOKUP)
-    fs_api = t;
+    FS_API_FUNCS(FS_API_PUBLISH)
+    FS_API_DATA(FS_API_DATA_PUBLISH)
     fs_api_full_ok = true;
     return true;
 }

@@ -39,13 +39,17 @@
 #include <link.h>
 #include <stdint.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define FS_EXPORT __attribute__((visibility("default")))
 
 static pthread_mutex_t fs_attach_lock = PTHREAD_MUTEX_INITIALIZER;
-static bool fs_hooked;          /* audit hook registered in this runtime */
+/* Audit hook registered in this runtime.  Read and set under
+ * fs_attach_lock, but cleared by the hook at Py_Finalize, where taking the
+ * lock could deadlock: atomic. */
+static atomic_bool fs_hooked;
 static int fs_argc;
 static char **fs_argv;
 
