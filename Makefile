@@ -37,7 +37,7 @@ CMD_SRC    := $(wildcard policy/cmd_*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 # The parts of the library that use no Python: built into the library and,
 # alone, into the C unit tests and the fuzz targets.
-SHIM_PURE_SRC := shim/fs_argv.c shim/fs_modname.c
+SHIM_PURE_SRC := shim/fs_argv.c shim/fs_logline.c shim/fs_modname.c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -85,6 +85,7 @@ $(BUILD)/pure/%.o: %.c $(wildcard shim/*.h policy/*.h)
 	@echo "  CC      $< (no Python)"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+.SECONDARY: $(SHIM_PURE_OBJ)
 $(BUILD)/test_%: tests/unit/test_%.c $(POLICY_OBJ) $(SHIM_PURE_OBJ)
 	@echo "  LINK    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(SAN_LDFLAGS) -ldl

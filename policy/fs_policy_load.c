@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "fs_diag.h"
 #include "fs_file.h"
@@ -62,6 +63,16 @@ fs_walk_error(struct fs_walk *w, unsigned xline, const char *ctx,
 
 /* Number of children of a group, array or list; 0 for a scalar (whose
  * value union holds no list: e.g. `apps = 16.;`). */
+/* Does `path` exist as something other than a regular file?  stat()
+ * follows links and never opens: a FIFO is seen without blocking. */
+static bool
+fs_not_regular(const char *path)
+{
+    struct stat st;
+
+    return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 static unsigned
 fs_cfg_length(const config_setting_t *s)
 {
@@ -252,6 +263,11 @@ fs_walk_value(struct fs_walk *w, const config_setting_t *m,
             fs_walk_error(w, m->line, ctx, s->name, "must be an absolute "
                           "path%s (got \"%s\")",
                           (s->flags & FS_SF_EMPTY_OK) ? " or \"\"" : "", str);
+            return;
+        }
+        if ((s->flags & FS_SF_REGULAR) && fs_not_regular(str)) {
+            fs_walk_error(w, m->line, ctx, s->name, "must be a regular "
+                          "file (\"%s\" exists and is not one)", str);
             return;
         }
         copy = strdup(str);

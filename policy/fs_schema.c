@@ -59,8 +59,9 @@ const struct fs_setting fs_schema[] = {
      0, 0, fs_target_words, 0,
      "\"stderr\", \"syslog\", or \"file\" (then see file)."},
     {"log.file", FS_ST_STRING, P(log_file), false, 0,
-     "/var/log/flaskshield.log", 0, 0, NULL, FS_SF_ABSPATH,
-     "Absolute path of the log file for target = \"file\"."},
+     "/var/log/flaskshield.log", 0, 0, NULL, FS_SF_ABSPATH | FS_SF_REGULAR,
+     "Absolute path of the log file for target = \"file\"; a regular\n"
+     "file (created if missing), never a FIFO or a device."},
     {"log.format", FS_ST_ENUM, P(log_format), false, FS_LOG_JSON, NULL, 0,
      0, fs_format_words, 0,
      "\"json\" (one object a line) or \"text\"."},

@@ -37,6 +37,8 @@ enum fs_scope {
 #define FS_SF_ABSPATH   0x01    /* an absolute path ... */
 #define FS_SF_EMPTY_OK  0x02    /* ... or "" */
 #define FS_SF_CINT      0x04    /* an int field, not long long */
+#define FS_SF_REGULAR   0x08    /* a path that, if it exists, is a regular
+                                 * file (not a FIFO, device or directory) */
 
 struct fs_setting {
     const char *name;           /* dotted path, "secret_key.min_length" */

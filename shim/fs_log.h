@@ -6,7 +6,10 @@
  * to stderr, syslog or a file as the policy says.  Every line carries ts,
  * src ("flaskshield"), level, event, pid, app (the Flask import_name, or
  * null) and mode; the caller adds fields with fs_log_str()/fs_log_int().
- * Lines longer than the buffer are cut at a field boundary, never mid-field.
+ * Lines longer than the buffer are cut at a field boundary, never mid-field,
+ * and are always valid UTF-8 (fs_logline.c assembles them).  A log file
+ * must be a regular file: anything else (a FIFO with no reader would block
+ * every process in open()) falls back to stderr, with one line saying so.
  *
  *     struct fs_logline l;
  *     fs_log_begin(&l, FS_WARN, "body.capped", "shop", "enforce");
@@ -19,16 +22,8 @@
 
 #include <stddef.h>
 
+#include "fs_logline.h"
 #include "fs_policy.h"
-
-enum fs_level { FS_DEBUG, FS_INFO, FS_WARN, FS_ERROR };
-
-struct fs_logline {
-    char buf[2048];
-    size_t len;
-    enum fs_level level;
-    int text;                   /* format = "text" */
-};
 
 /* Where lines go from now on (called when the policy is known; before
  * that, JSON to stderr). */
@@ -37,11 +32,7 @@ void fs_log_configure(enum fs_log_target target, const char *file,
 
 void fs_log_begin(struct fs_logline *l, enum fs_level level,
                   const char *event, const char *app, const char *mode);
-void fs_log_str(struct fs_logline *l, const char *key, const char *value);
-void fs_log_strn(struct fs_logline *l, const char *key, const char *value,
-                 size_t n);
-void fs_log_int(struct fs_logline *l, const char *key, long long value);
-void fs_log_bool(struct fs_logline *l, const char *key, int value);
+/* Fields: fs_log_str() and the others of fs_logline.h. */
 void fs_log_end(struct fs_logline *l);
 
 #endif /* FS_LOG_H */

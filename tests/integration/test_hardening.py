@@ -14,6 +14,8 @@ also prove that no sanitizer report is printed.  On both stacks:
 - an import name holding a NUL byte (was: a read past a string literal).
 """
 
+import json
+import os
 import textwrap
 
 import pytest
@@ -332,3 +334,27 @@ print(c.get("/").status_code)
         assert cp.stdout.split()[-1] == "500", cp.stdout
     rejected = harness.find_events(cp.events, "secret_key.rejected")
     assert [e["reason"] for e in rejected] == ["known value"], cp.stderr
+
+
+def test_log_file_that_is_a_fifo(stack, tmp_path, shield):
+    """log.file naming a FIFO with no reader blocked every process that
+    imported Flask forever in open(), and `check` said ok.  Now check
+    rejects it with file and line; and should the path turn into a FIFO
+    after the policy was read, the process logs to stderr, says so once,
+    and never blocks."""
+    fifo = tmp_path / "log.fifo"
+    os.mkfifo(fifo)
+    text = 'version = 1;\nlog = { target = "file";\n  file = "%s"; };\n' % fifo
+    policy = harness.write_policy(tmp_path, text, name="fifo.conf")
+    cp = harness.run_cmd([shield.cmd, "check", policy], preload=False, text=True)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "%s:3: log.file: must be a regular file" % policy in cp.stderr, cp.stderr
+
+    # A process with that policy: the policy is rejected with its line,
+    # the strict defaults apply (log to stderr), and nothing blocks.
+    cp = harness.run_python(stack, ["-c", "import flask; print('imported')"],
+                            policy=policy, timeout=30)
+    _no_sanitizer_report(cp)
+    assert cp.returncode == 0 and cp.stdout.split() == ["imported"], cp.stderr
+    invalid = [e for e in cp.events if "log.file" in json.dumps(e)]
+    assert invalid, cp.stderr

@@ -1,0 +1,42 @@
+/*
+ * fs_logline.h -- assembling one structured log line in a fixed buffer
+ * (see fs_logline.c); fs_log.h writes it out.  No Python, no I/O: the C
+ * unit tests and a fuzz target build it alone.
+ */
+#ifndef FS_LOGLINE_H
+#define FS_LOGLINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum fs_level { FS_DEBUG, FS_INFO, FS_WARN, FS_ERROR };
+
+struct fs_logline {
+    char buf[2048];
+    size_t len;
+    bool full;                  /* a put did not fit: roll the field back */
+    enum fs_level level;
+    bool text;                  /* format = "text" */
+};
+
+/* Start a line: {"ts":stamp,"src":"flaskshield","level":..,"event":..,
+ * "pid":..,"app":..,"mode":..} in JSON, or "flaskshield: LEVEL EVENT
+ * pid=.. app=.. mode=.." in text.  app and mode may be NULL. */
+void fs_logline_begin(struct fs_logline *l, bool text, enum fs_level level,
+                      const char *stamp, const char *event, long long pid,
+                      const char *app, const char *mode);
+
+/* Fields.  A field that does not fit the line is left out whole.  String
+ * values may hold any bytes: they are escaped, and bytes that are not
+ * UTF-8 become U+FFFD, so the line is always valid UTF-8 (and JSON). */
+void fs_log_str(struct fs_logline *l, const char *key, const char *value);
+void fs_log_strn(struct fs_logline *l, const char *key, const char *value,
+                 size_t n);
+void fs_log_int(struct fs_logline *l, const char *key, long long value);
+void fs_log_bool(struct fs_logline *l, const char *key, int value);
+
+/* Close the line ("}" in JSON) and end it with "\n"; returns its length.
+ * Room for both is always kept. */
+size_t fs_logline_finish(struct fs_logline *l);
+
+#endif /* FS_LOGLINE_H */
