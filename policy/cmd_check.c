@@ -5,12 +5,15 @@
  * fs_policy_resolve()).  A valid policy prints one summary line on stdout
  * and exits 0; an invalid one prints every problem as "FILE:LINE: message"
  * on stderr, compiler style, and exits 1.  A missing default file is valid:
- * the built-in defaults apply.  A missing FILE named here is an error.
+ * the built-in defaults apply.  A missing FILE named here is an error.  The
+ * weak list a valid policy names is loaded as the library would load it
+ * (its file checks and size bounds), and its number of keys printed.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "fs_secret.h"
 
 static void
 fs_check_help(FILE *f)
@@ -21,6 +24,31 @@ fs_check_help(FILE *f)
                "FLASKSHIELD_POLICY or %s).\n"
                "Exit 0 when valid, 1 with every error on stderr.\n",
             FS_DEFAULT_POLICY_PATH);
+}
+
+/* The weak list the policy names is read by every process at its first
+ * Flask import: check it as the library will (fs_weak_list_load).  Prints
+ * "LIST:0: reason (secret_key.weak_list of POLICY)" and returns -1 when it
+ * would be refused. */
+static int
+fs_check_weak_list(const struct fs_policy *p, const char *shown)
+{
+    const char *path = p->sk_weak_list;
+    struct fs_weak_list *wl;
+    char why[200];
+
+    if (path == NULL || path[0] == '\0') {
+        return 0;
+    }
+    wl = fs_weak_list_load(path, why, sizeof(why));
+    if (wl == NULL) {
+        fprintf(stderr, "%s:0: %s (secret_key.weak_list of %s)\n", path, why,
+                shown);
+        return -1;
+    }
+    printf("%s: %zu weak keys\n", path, fs_weak_list_size(wl));
+    fs_weak_list_free(wl);
+    return 0;
 }
 
 int
@@ -52,6 +80,9 @@ fs_cmd_check(int argc, char **argv)
         }
     }
     rc = fs_cmd_load(file, &p, &shown);
+    if (rc == 0 && p != NULL && fs_check_weak_list(p, shown) != 0) {
+        rc = 1;
+    }
     if (rc == 0 && p != NULL) {
         size_t pins = p->global.npins;
         if (p->from_file) {

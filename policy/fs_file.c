@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static enum fs_file_status
-fs_file_check(const struct stat *st, char *why, size_t whylen)
+enum fs_file_status
+fs_file_check(const struct stat *st, long long max, char *why, size_t whylen)
 {
     if (S_ISDIR(st->st_mode)) {
         snprintf(why, whylen, "is a directory");
@@ -25,9 +25,9 @@ fs_file_check(const struct stat *st, char *why, size_t whylen)
         snprintf(why, whylen, "is not a regular file");
         return FS_FILE_REJECTED;
     }
-    if (st->st_size > FS_FILE_MAX) {
-        snprintf(why, whylen, "is larger than 1 MiB (%lld bytes)",
-                 (long long)st->st_size);
+    if (st->st_size > max) {
+        snprintf(why, whylen, "is larger than %lld MiB (%lld bytes)",
+                 max >> 20, (long long)st->st_size);
         return FS_FILE_REJECTED;
     }
     if (st->st_mode & (S_IWGRP | S_IWOTH)) {
@@ -73,7 +73,7 @@ fs_file_read(const char *path, char **data, size_t *len,
         close(fd);
         return FS_FILE_REJECTED;
     }
-    status = fs_file_check(&st, why, whylen);
+    status = fs_file_check(&st, FS_FILE_MAX, why, whylen);
     if (status != FS_FILE_OK) {
         close(fd);
         return status;

@@ -29,10 +29,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "fs_file.h"
 
 /* ---------------------------------------------------------------------- */
 /* Built-in published values                                               */
@@ -133,8 +136,7 @@ fs_secret_is_builtin(const unsigned char *key, size_t len)
 /* Weak list: a hash set over one file buffer                              */
 /* ---------------------------------------------------------------------- */
 
-#define FS_WEAK_MAX_FILE (64u * 1024u * 1024u)
-#define FS_WEAK_PRESIZE ((size_t)1 << 20)   /* slots, 16 MiB */
+#define FS_WEAK_PRESIZE ((size_t)1 << 21)   /* slots: 2 x FS_WEAK_MAX_KEYS */
 
 struct fs_weak_slot {
     uint64_t hash;
@@ -222,7 +224,7 @@ fs_weak_contains(const struct fs_weak_list *wl, const unsigned char *key,
     uint64_t h;
     size_t j;
 
-    if (len == 0 || len > FS_WEAK_MAX_FILE) {
+    if (len == 0 || len > (size_t)FS_WEAK_MAX_FILE) {
         return 0;
     }
     h = fs_weak_hash(key, len);
@@ -397,43 +399,43 @@ emit:
 }
 
 static void
-fs_set_err(const char **err, const char *msg)
+fs_set_why(char *why, size_t whylen, const char *msg)
 {
-    if (err != NULL) {
-        *err = msg;
+    if (why != NULL && whylen > 0) {
+        snprintf(why, whylen, "%s", msg);
     }
 }
 
 struct fs_weak_list *
-fs_weak_list_load(const char *path, const char **err)
+fs_weak_list_load(const char *path, char *why, size_t whylen)
 {
     struct fs_weak_list *wl = NULL;
     struct stat st;
     size_t size, got = 0, start, end, line_len, lines, cap;
     const unsigned char *nl;
+    char reason[160];
     ssize_t r;
     int fd;
 
     if (path == NULL) {
-        fs_set_err(err, "weak-list path is not set");
+        fs_set_why(why, whylen, "weak-list path is not set");
         return NULL;
     }
-    /* O_NONBLOCK: a FIFO must not hang open(); fstat() then refuses it. */
+    /* O_NONBLOCK: a FIFO must not hang open(); the checks then refuse it. */
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
-        fs_set_err(err, "cannot open weak-list file");
+        fs_set_why(why, whylen, "cannot open weak-list file");
         return NULL;
     }
     if (fstat(fd, &st) != 0) {
-        fs_set_err(err, "cannot stat weak-list file");
+        fs_set_why(why, whylen, "cannot stat weak-list file");
         goto error;
     }
-    if (!S_ISREG(st.st_mode)) {
-        fs_set_err(err, "weak-list file is not a regular file");
-        goto error;
-    }
-    if (st.st_size < 0 || (uintmax_t)st.st_size > FS_WEAK_MAX_FILE) {
-        fs_set_err(err, "weak-list file is larger than 64 MiB");
+    if (fs_file_check(&st, FS_WEAK_MAX_FILE, reason, sizeof(reason))
+        != FS_FILE_OK) {
+        if (why != NULL && whylen > 0) {
+            snprintf(why, whylen, "weak-list file %s", reason);
+        }
         goto error;
     }
     size = (size_t)st.st_size;
@@ -454,7 +456,7 @@ fs_weak_list_load(const char *path, const char **err)
             if (errno == EINTR) {
                 continue;
             }
-            fs_set_err(err, "cannot read weak-list file");
+            fs_set_why(why, whylen, "cannot read weak-list file");
             goto error;
         }
         if (r == 0) {
@@ -465,13 +467,19 @@ fs_weak_list_load(const char *path, const char **err)
     close(fd);
     fd = -1;
 
-    /* Size the table for every line at once (load factor <= 1/2), up to
-     * FS_WEAK_PRESIZE slots; a bigger list grows by doubling. */
+    /* Size the table for every line at once (load factor <= 1/2). */
     lines = 1;
     nl = wl->buf;
     while ((nl = memchr(nl, '\n', got - (size_t)(nl - wl->buf))) != NULL) {
         lines++;
         nl++;
+        if (lines > FS_WEAK_MAX_KEYS + 1) {
+            if (why != NULL && whylen > 0) {
+                snprintf(why, whylen, "weak-list file has more than %d "
+                         "lines", FS_WEAK_MAX_KEYS);
+            }
+            goto error;
+        }
     }
     cap = 16;
     while (cap < 2 * lines && cap < FS_WEAK_PRESIZE) {
@@ -505,7 +513,7 @@ fs_weak_list_load(const char *path, const char **err)
     return wl;
 
 nomem:
-    fs_set_err(err, "out of memory loading weak-list file");
+    fs_set_why(why, whylen, "out of memory loading weak-list file");
 error:
     if (fd >= 0) {
         close(fd);

@@ -59,13 +59,13 @@ static void
 fs_load_weak_list(void)
 {
     const char *file = fs_state.policy->sk_weak_list;
-    const char *err = NULL;
+    char err[200];
     struct fs_logline l;
 
     if (file == NULL || file[0] == '\0') {
         return;
     }
-    fs_state.weak = fs_weak_list_load(file, &err);
+    fs_state.weak = fs_weak_list_load(file, err, sizeof(err));
     if (fs_state.weak == NULL) {
         fs_log_begin(&l, FS_ERROR, "policy.invalid", NULL, fs_global_mode());
         fs_log_str(&l, "error", err);

@@ -15,6 +15,7 @@ also prove that no sanitizer report is printed.  On both stacks:
 """
 
 import json
+import re
 import os
 import textwrap
 
@@ -358,3 +359,58 @@ def test_log_file_that_is_a_fifo(stack, tmp_path, shield):
     assert cp.returncode == 0 and cp.stdout.split() == ["imported"], cp.stderr
     invalid = [e for e in cp.events if "log.file" in json.dumps(e)]
     assert invalid, cp.stderr
+
+
+def _rss_kib(cp):
+    return int(re.search(r"rss=(\d+)", cp.stdout).group(1))
+
+
+RSS_AND_KEY = '''
+import flask
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "dev"
+print("status=%d" % app.test_client().get("/").status_code)
+with open("/proc/self/status") as f:
+    print("rss=" + [l.split()[1] for l in f if l.startswith("VmRSS:")][0])
+'''
+
+
+def test_weak_list_memory_is_bounded(stack, tmp_path, shield):
+    """A 60 MiB weak list cost +450 MB RSS and seconds in every process at
+    its first Flask import, silently.  Now a list over 16 MiB is refused
+    (by `check` too), the built-in list still applies, and the process
+    does not grow."""
+    big = tmp_path / "weak-big.txt"
+    with open(big, "wb") as f:
+        f.truncate(60 << 20)                    # sparse: nothing is read
+    os.chmod(big, 0o644)
+    text = 'version = 1;\nsecret_key = { weak_list = "%s"; };\n' % big
+    policy = harness.write_policy(tmp_path, text, name="big.conf")
+    cp = harness.run_cmd([shield.cmd, "check", policy], preload=False, text=True)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "%s:0: weak-list file is larger than 16 MiB" % big in cp.stderr, cp.stderr
+
+    base = harness.write_policy(tmp_path, "version = 1;\n", name="base.conf")
+    without_list = harness.run_python(stack, ["-c", RSS_AND_KEY], policy=base)
+    with_list = harness.run_python(stack, ["-c", RSS_AND_KEY], policy=policy)
+    for cp in (without_list, with_list):
+        _no_sanitizer_report(cp)
+        assert cp.returncode == 0, cp.stderr[-3000:]
+        assert "status=500" in cp.stdout, cp.stdout      # "dev": built-in list
+    invalid = harness.find_events(with_list.events, "policy.invalid")
+    assert invalid and "larger than 16 MiB" in invalid[0]["error"], with_list.stderr
+    assert _rss_kib(with_list) - _rss_kib(without_list) < 4096, \
+        (without_list.stdout, with_list.stdout)
+
+
+def test_weak_list_gets_the_policy_file_checks(stack, tmp_path, shield):
+    weak = harness.write_file(tmp_path, "weak.txt", "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs\n",
+                              mode=0o666)
+    text = 'version = 1;\nsecret_key = { weak_list = "%s"; };\n' % weak
+    policy = harness.write_policy(tmp_path, text, name="wl.conf")
+    cp = harness.run_cmd([shield.cmd, "check", policy], preload=False, text=True)
+    assert cp.returncode == 1, cp.stdout + cp.stderr
+    assert "writable by group or others" in cp.stderr, cp.stderr
+    cp = _run(stack, tmp_path, 'import flask\nprint("imported")\n', policy_text=text)
+    invalid = harness.find_events(cp.events, "policy.invalid")
+    assert invalid and "writable by group or others" in invalid[0]["error"], cp.stderr
