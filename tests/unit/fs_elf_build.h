@@ -44,11 +44,13 @@ fs_elf_table_build(struct fs_elf_table *t, const char *const *names,
     const size_t wbits = 8 * sizeof(ElfW(Addr));
     uint32_t nbuckets = (uint32_t)(n / 2 + 1);
     size_t *order, i, j, strsz = 1, words;
+    uint32_t *bucket_of;
     ElfW(Addr) *bloom;
     uint32_t *buckets, *chain;
 
     memset(t, 0, sizeof(*t));
     order = malloc(sizeof(size_t) * (n + 1));
+    bucket_of = malloc(sizeof(uint32_t) * (n + 1));
     for (i = 0; i < n; i++) {
         strsz += strlen(names[i]) + 1;
     }
@@ -56,18 +58,20 @@ fs_elf_table_build(struct fs_elf_table *t, const char *const *names,
     t->gh = calloc(words, sizeof(uint32_t));
     t->symtab = calloc(n + 1, sizeof(ElfW(Sym)));
     t->strtab = calloc(strsz, 1);
-    if (order == NULL || t->gh == NULL || t->symtab == NULL
-        || t->strtab == NULL) {
+    if (order == NULL || bucket_of == NULL || t->gh == NULL
+        || t->symtab == NULL || t->strtab == NULL) {
         free(order);
+        free(bucket_of);
         return -1;
     }
     /* order: names sorted by bucket (stable) */
     for (i = 0; i < n; i++) {
         order[i] = i;
+        bucket_of[i] = fs_elf_hash(names[i]) % nbuckets;
     }
     for (i = 1; i < n; i++) {
-        for (j = i; j > 0 && fs_elf_hash(names[order[j - 1]]) % nbuckets
-                               > fs_elf_hash(names[order[j]]) % nbuckets; j--) {
+        for (j = i; j > 0 && bucket_of[order[j - 1]] > bucket_of[order[j]];
+             j--) {
             size_t tmp = order[j];
             order[j] = order[j - 1];
             order[j - 1] = tmp;
@@ -97,12 +101,13 @@ fs_elf_table_build(struct fs_elf_table *t, const char *const *names,
             buckets[b] = (uint32_t)(i + 1);
         }
         chain[i] = h & ~1u;
-        if (i + 1 == n || fs_elf_hash(names[order[i + 1]]) % nbuckets != b) {
+        if (i + 1 == n || bucket_of[order[i + 1]] != b) {
             chain[i] |= 1;      /* last of its bucket */
         }
     }
     t->nsyms = n + 1;
     free(order);
+    free(bucket_of);
     return 0;
 }
 
