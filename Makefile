@@ -37,7 +37,7 @@ CMD_SRC    := $(wildcard policy/cmd_*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 # The parts of the library that use no Python: built into the library and,
 # alone, into the C unit tests and the fuzz targets.
-SHIM_PURE_SRC := shim/fs_argv.c shim/fs_elf.c shim/fs_logline.c shim/fs_modname.c
+SHIM_PURE_SRC := shim/fs_argv.c shim/fs_clen.c shim/fs_elf.c shim/fs_logline.c shim/fs_modname.c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 

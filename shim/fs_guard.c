@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fs_clen.h"
 #include "fs_input.h"
 #include "fs_limits.h"
 #include "fs_log.h"
@@ -653,51 +654,51 @@ fs_respond_413(PyObject *start_response)
                       "limit.");
 }
 
-/* CONTENT_LENGTH as a number; -1 when absent or empty, -2 when garbage
- * (left to the server and Werkzeug, as without the library). */
-static long long
-fs_content_length(fs_patch *p, PyObject *environ)
+/* CONTENT_LENGTH as the guard may trust it (fs_clen.c); *len set for a
+ * plain value. */
+static enum fs_clen
+fs_content_length(fs_patch *p, PyObject *environ, long long *len)
 {
     PyObject *v = PyDict_GetItem(environ, p->names[FS_N_CONTENT_LENGTH]);
     const char *s;
-    char *end;
-    long long n;
+    Py_ssize_t n;
 
-    if (v == NULL || !fs_is_str(v)) {
-        return -1;
+    *len = -1;
+    if (v == NULL) {
+        return FS_CLEN_ABSENT;
     }
-    s = PyUnicode_AsUTF8AndSize(v, NULL);
+    if (!fs_is_str(v)) {
+        return FS_CLEN_UNKNOWN;
+    }
+    s = PyUnicode_AsUTF8AndSize(v, &n);
     if (s == NULL) {
-        fs_err_clear();
-        return -2;
+        return fs_err_clear() ? FS_CLEN_UNKNOWN : FS_CLEN_ABSENT;
     }
-    if (*s == '\0') {
-        return -1;
-    }
-    n = strtoll(s, &end, 10);
-    return (*end == '\0' && n >= 0) ? n : -2;
+    return fs_clen_parse(s, (size_t)n, len);
 }
 
-/* Bound the body: refuse a declared length over the limit, wrap an
- * undeclared one.  Returns a response (413), NULL on error, or None to go
- * on. */
+/* Bound the body: refuse a declared length over the limit, and read every
+ * body whose length is not a plain number -- none with Transfer-Encoding
+ * (chunked, with or without a Content-Length beside it), or a
+ * Content-Length Werkzeug would read otherwise than the guard -- through
+ * the bounded stream.  Returns a response (413), NULL on error, or None to
+ * go on. */
 static PyObject *
 fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
                PyObject *start_response)
 {
-    long long len = fs_content_length(p, environ);
+    long long len;
+    enum fs_clen kind = fs_content_length(p, environ, &len);
 
     if (st->limits != NULL
         && PyDict_SetItem(environ, p->names[FS_N_LIMITS], st->limits) < 0) {
         fs_err_clear();
     }
-    if (len > st->limit) {
+    if (kind == FS_CLEN_VALUE && len > st->limit) {
         return fs_respond_413(start_response);
     }
-    /* No length: a body can still come chunked (HTTP/1.1 has no other
-     * way to send one without a length).  Then bound it. */
-    if (len == -1
-        && PyDict_GetItem(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
+    if (kind == FS_CLEN_UNKNOWN
+        || PyDict_GetItem(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
         PyObject *in = PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT]);
         PyObject *wrapped;
 
@@ -711,6 +712,9 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
             fs_err_clear();
         }
         FS_XDECREF(wrapped);
+    }
+    if (PyErr_Occurred() != NULL) {
+        return NULL;
     }
     FS_RETURN_NONE;
 }
