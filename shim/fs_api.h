@@ -103,7 +103,8 @@
     X(void, PyErr_Restore, (PyObject *, PyObject *, PyObject *))            \
     X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
     X(char *, PyByteArray_AsString, (PyObject *))                           \
-    X(Py_ssize_t, PyByteArray_Size, (PyObject *))
+    X(Py_ssize_t, PyByteArray_Size, (PyObject *))                           \
+    X(Py_ssize_t, PyDict_Size, (PyObject *))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -223,6 +224,7 @@ bool fs_api_full(void);
 #define PyType_IsSubtype (fs_api.PyType_IsSubtype)
 #define PyByteArray_AsString (fs_api.PyByteArray_AsString)
 #define PyByteArray_Size (fs_api.PyByteArray_Size)
+#define PyDict_Size (fs_api.PyDict_Size)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */

@@ -729,14 +729,40 @@ fs_guard_refuse(fs_appstate *st, PyObject *start_response)
     return fs_respond_500(start_response);
 }
 
-PyObject *
-fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+static const char *const fs_wsgi_params[] = {"environ", "start_response"};
+
+/* (app, environ, start_response) from a call that named some of them, as
+ * error-tracking SDKs do (`old(self, *args, **kwargs)`); NULL when the
+ * call does not bind that way (the original then says why). */
+static PyObject *
+fs_wsgi_args(PyObject *args, PyObject *kwargs)
 {
+    PyObject *pos = NULL, *kw, *environ, *sr, *r = NULL;
+
+    kw = fs_args_by_name(args, kwargs, 1, fs_wsgi_params, 2, &pos);
+    if (kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 2
+        && (environ = PyDict_GetItemString(kw, "environ")) != NULL
+        && (sr = PyDict_GetItemString(kw, "start_response")) != NULL) {
+        r = PyTuple_Pack(3, PyTuple_GetItem(pos, 0), environ, sr);
+    }
+    FS_XDECREF(kw);
+    FS_XDECREF(pos);
+    if (r == NULL) {
+        fs_err_clear();
+    }
+    return r;
+}
+
+/* The guard proper, on (app, environ, start_response). */
+static PyObject *
+fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
+{
+    PyObject *kwargs = NULL;
     PyObject *app, *environ, *start_response, *config, *r;
     fs_appstate *st;
     enum fs_secret_verdict v;
 
-    if (PyTuple_Size(args) != 3 || kwargs != NULL) {
+    if (PyTuple_Size(args) != 3) {
         return fs_call_orig(orig, args, kwargs);
     }
     app = PyTuple_GetItem(args, 0);
@@ -776,4 +802,21 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     }
     FS_DECREF(st);
     return fs_call_orig(orig, args, kwargs);
+}
+
+PyObject *
+fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    PyObject *bound, *r2;
+
+    if (kwargs == NULL || PyDict_Size(kwargs) == 0) {
+        return fs_guard_wsgi(p, orig, args);        /* the usual call */
+    }
+    bound = fs_wsgi_args(args, kwargs);
+    if (bound == NULL) {
+        return fs_call_orig(orig, args, kwargs);
+    }
+    r2 = fs_guard_wsgi(p, orig, bound);
+    FS_DECREF(bound);
+    return r2;
 }

@@ -2,7 +2,8 @@
  * fs_guard.h -- the per-app checks, and the request guard that runs them.
  *
  * The decisive checks run at the WSGI entry of every Flask app
- * (Flask.__call__, DESIGN.md decision 6), for every request: debug off,
+ * (Flask.wsgi_app, which every way in reaches: DESIGN.md decision 6), for
+ * every request: debug off,
  * pinned config keys, body limits in the config, SECRET_KEY judged (again
  * whenever the key object changes).  In "enforce" mode the guard corrects
  * the config, answers 500 for a refused key and 413 for a declared body over
@@ -58,7 +59,8 @@ enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
  * or "config".  value: the config's DEBUG value when known, else NULL. */
 const char *fs_debug_source(PyObject *value);
 
-/* Flask.__call__(self, environ, start_response) */
+/* Flask.wsgi_app(self, environ, start_response), also when called with
+ * the arguments by name (an empty **kwargs is no kwargs). */
 PyObject *fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args,
                         PyObject *kwargs);
 

@@ -1,6 +1,6 @@
 /*
  * fs_patch_flask.c -- the patches of flask.app: the request guard on
- * Flask.__call__ and the checks of Flask.run.
+ * Flask.wsgi_app and the checks of Flask.run.
  *
  * Flask.run(host, port, debug, load_dotenv, **options) is the earliest
  * place a `python app.py` deployment can be corrected: debug=True (from the
@@ -131,8 +131,11 @@ fs_patch_flask_app(PyObject *module)
     if (cls == NULL) {
         return -1;
     }
-    rc = fs_patch_attr(cls, "__call__", fs_guard_call, "flask.app",
-                       "Flask.__call__");
+    /* wsgi_app, not __call__: every way in reaches it -- Flask.__call__,
+     * an SDK's wrapper of __call__, a subclass's own __call__, a server or
+     * middleware handed app.wsgi_app */
+    rc = fs_patch_attr(cls, "wsgi_app", fs_guard_call, "flask.app",
+                       "Flask.wsgi_app");
     if (rc == 0) {
         rc = fs_patch_attr(cls, "run", fs_flask_run, "flask.app",
                            "Flask.run");

@@ -25,7 +25,7 @@ import pytest
 
 import harness
 
-FLASK_TARGETS = {"Flask.__call__", "Flask.run"}
+FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run"}
 ENTRY_POINTS = {"Py_Initialize", "Py_InitializeEx", "Py_InitializeFromConfig",
                 "Py_Main", "Py_BytesMain"}
 
@@ -68,7 +68,7 @@ except ModuleNotFoundError:
 else:
     st = flaskshield.status()
     print(json.dumps({"flaskshield": st, "flask": flask.__file__,
-                      "call": type(flask.Flask.__dict__["__call__"]).__name__}))
+                      "call": type(flask.Flask.__dict__["wsgi_app"]).__name__}))
 """
 
 
@@ -106,7 +106,7 @@ DEV_VARIANTS = {
 
 DEV_CODE = """
 import sys, flask
-d = flask.Flask.__dict__["__call__"]
+d = flask.Flask.__dict__["wsgi_app"]
 print(type(d).__name__, "flaskshield" in sys.modules or
       __import__("importlib.util").util.find_spec("flaskshield") is not None)
 """
@@ -241,7 +241,7 @@ PYENV = "/root/.pyenv/versions/3.11.7"
 
 EMBED_CODE = ("import flask, flaskshield, sys; s = flaskshield.status(); "
               "print('ATTACH', s['attach'], s['hooks']['flask.app'], "
-              "type(flask.Flask.__dict__['__call__']).__name__, "
+              "type(flask.Flask.__dict__['wsgi_app']).__name__, "
               "len(sys.meta_path) > 0); sys.stdout.flush()")
 
 EMBED_LIB = r"""

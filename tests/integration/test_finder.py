@@ -7,7 +7,7 @@ entries of the registry: `_flaskshield_probe` and `_flaskshield_probe.sub`
 real files written into a tmp dir put on sys.path.  Each case is one small
 program that prints one JSON object on its last stdout line.
 
-Also: the Flask patches themselves (flask.Flask.__call__ / run are
+Also: the Flask patches themselves (flask.Flask.wsgi_app / run are
 `flaskshield.Patch` objects) and their idempotency.
 """
 
@@ -261,17 +261,17 @@ import flask, flaskshield
 F = flask.Flask
 d = F.__dict__
 out = {
-    "call_type": type(d["__call__"]).__name__,
-    "call_qual": type(d["__call__"]).__module__ + "." + type(d["__call__"]).__qualname__,
+    "call_type": type(d["wsgi_app"]).__name__,
+    "call_qual": type(d["wsgi_app"]).__module__ + "." + type(d["wsgi_app"]).__qualname__,
     "run_type": type(d["run"]).__name__,
-    "call_code": d["__call__"].__code__.co_name,
+    "call_code": d["wsgi_app"].__code__.co_name,
     "run_code": d["run"].__code__.co_name,
-    "call_file": d["__call__"].__code__.co_filename,
+    "call_file": d["wsgi_app"].__code__.co_filename,
 }
 st = flaskshield.status()
 out["patches"] = [(p["module"], p["target"]) for p in st["patches"]]
 out["hooks"] = st["hooks"]
-out["call_id"] = id(d["__call__"])
+out["call_id"] = id(d["wsgi_app"])
 # re-run the callback on the same module object: remove the mark and the
 # finder; the next watched import re-installs the finder, which runs it at
 # once
@@ -279,7 +279,7 @@ app_mod = sys.modules["flask.app"]
 del app_mod.__flaskshield__
 drop_finder()
 import werkzeug.debug
-out["same_patch_after_rerun"] = id(F.__dict__["__call__"]) == out["call_id"]
+out["same_patch_after_rerun"] = id(F.__dict__["wsgi_app"]) == out["call_id"]
 out["hooks_after_rerun"] = flaskshield.status()["hooks"]["flask.app"]
 out["rerun_marked"] = getattr(app_mod, "__flaskshield__", None)
 # a fresh flask.app module: a new Flask class, patched once
@@ -287,8 +287,8 @@ del sys.modules["flask.app"]
 import flask.app
 G = sys.modules["flask.app"].Flask
 out["new_class"] = G is not F
-out["new_call_type"] = type(G.__dict__["__call__"]).__name__
-out["new_call_code"] = G.__dict__["__call__"].__code__.co_name
+out["new_call_type"] = type(G.__dict__["wsgi_app"]).__name__
+out["new_call_code"] = G.__dict__["wsgi_app"].__code__.co_name
 out["new_run_type"] = type(G.__dict__["run"]).__name__
 st = flaskshield.status()
 out["patches_after"] = [(p["module"], p["target"]) for p in st["patches"]]
@@ -301,9 +301,9 @@ def test_flask_patched_once(stack, probes):
     r, cp = run_case(stack, probes, FLASK_PATCHES)
     assert r["call_type"] == "Patch" and r["run_type"] == "Patch", r
     assert r["call_qual"] == "flaskshield.Patch", r
-    assert r["call_code"] == "__call__" and r["run_code"] == "run"
+    assert r["call_code"] == "wsgi_app" and r["run_code"] == "run"
     assert r["call_file"].endswith("flask/app.py"), r
-    assert ["flask.app", "Flask.__call__"] in r["patches"]
+    assert ["flask.app", "Flask.wsgi_app"] in r["patches"]
     assert ["flask.app", "Flask.run"] in r["patches"]
     assert len(r["patches"]) == len(set(map(tuple, r["patches"]))), r["patches"]
     assert r["hooks"]["flask.app"] == 1
@@ -314,7 +314,7 @@ def test_flask_patched_once(stack, probes):
     # the re-executed module's new class is patched, once
     assert r["new_class"] is True
     assert r["new_call_type"] == "Patch" and r["new_run_type"] == "Patch"
-    assert r["new_call_code"] == "__call__"
+    assert r["new_call_code"] == "wsgi_app"
     assert r["hooks_after"] == 3
     assert len(r["patches_after"]) == len(set(map(tuple, r["patches_after"])))
     # the same patches, plus werkzeug.debug's (imported to bring the finder
@@ -330,7 +330,7 @@ def test_flask_unpatched_without_library(stack, probes):
     r, cp = run_case(stack, probes, """
         import flask
         d = flask.Flask.__dict__
-        print(json.dumps({"call": type(d["__call__"]).__name__,
+        print(json.dumps({"call": type(d["wsgi_app"]).__name__,
                           "run": type(d["run"]).__name__}))
         """, preload=False)
     assert r == {"call": "function", "run": "function"}

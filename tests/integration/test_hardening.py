@@ -86,7 +86,7 @@ body = b"".join(app(env, lambda s, h, e=None: out.append(s)))
 assert out == ["200 OK"], (out, body)
 
 objects = {
-    "Patch": flask.Flask.__dict__["__call__"],
+    "Patch": flask.Flask.__dict__["wsgi_app"],
     "Patch (DebuggedApplication)":
         werkzeug.debug.DebuggedApplication.__dict__["__call__"],
     "Finder": sys.meta_path[0],

@@ -113,7 +113,7 @@ def test_status_keys_and_no_secret(stack, tmp_path):
     assert isinstance(st["patches"], list) and st["patches"]
     for p in st["patches"]:
         assert set(p) == {"module", "target"}, p
-    assert {"module": "flask.app", "target": "Flask.__call__"} in st["patches"]
+    assert {"module": "flask.app", "target": "Flask.wsgi_app"} in st["patches"]
     assert isinstance(st["hooks"], dict) and st["hooks"]["flask.app"] == 1
     # the app's secrets were judged (the request went through the guard),
     # yet nothing of them appears in status() or in the log

@@ -2,7 +2,7 @@
 
 An in-process script (both stacks; under the sanitizer build too when
 FLASKSHIELD_BUILD names it) drives each object the library hands to Python
--- the patched Flask.__call__, Flask.run, run_simple and
+-- the patched Flask.wsgi_app, Flask.run, run_simple and
 DebuggedApplication.__call__, the Limit descriptors, the bounded input, the
 import finder, the app state, flaskshield.status() -- with wrong types,
 wrong arities, None, huge and negative numbers, lone surrogates and NUL
@@ -111,19 +111,19 @@ def environs():
         e[k] = v
         yield e
 
-# Flask.__call__ and app(...)
-call = flask.Flask.__dict__["__call__"]
+# Flask.wsgi_app (the guard) and app(...)
+call = flask.Flask.__dict__["wsgi_app"]
 for j in JUNK:
-    attempt("Flask.__call__(%r)" % type(j), call, j)
-    attempt("Flask.__call__(app, %r, sr)" % type(j), call, app, j, sr)
+    attempt("Flask.wsgi_app(%r)" % type(j), call, j)
+    attempt("Flask.wsgi_app(app, %r, sr)" % type(j), call, app, j, sr)
     attempt("app(%r, %r)" % (type(j), type(j)), app, j, j)
 for e in environs():
     attempt("app(environ)", lambda: b"".join(app(dict(e), sr)))
     attempt("app(environ=..)", lambda: b"".join(app(environ=dict(e), start_response=sr)))
     attempt("call(app, **kw)", lambda: b"".join(call(app, **{"environ": dict(e), "start_response": sr})))
-attempt("Flask.__call__()", call)
-attempt("Flask.__call__ extra", call, app, {}, sr, 1, 2)
-attempt("Flask.__call__ kw only", call, app, x=1)
+attempt("Flask.wsgi_app()", call)
+attempt("Flask.wsgi_app extra", call, app, {}, sr, 1, 2)
+attempt("Flask.wsgi_app kw only", call, app, x=1)
 attempt("descriptor", call.__get__, None, None)
 attempt("descriptor", call.__get__, 1)
 attempt("descriptor", call.__get__)
