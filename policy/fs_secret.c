@@ -114,6 +114,24 @@ static const struct fs_known_key fs_known_keys[] = {
     FS_KNOWN("dev_key"),
     FS_KNOWN("test"),
     FS_KNOWN("testing"),
+    /* Published defaults of Flask-based products (each of these has been
+     * found serving session cookies on the Internet). */
+    /* Apache Superset / Flask-AppBuilder before 1.4.1 and FAB's app
+     * skeleton: '\2\1thisismyscretkey\1\2\e\y\y\h' as Python reads it... */
+    FS_KNOWN("\x02\x01thisismyscretkey\x01\x02\\e\\y\\y\\h"),
+    /* ...and that source text pasted literally. */
+    FS_KNOWN("\\2\\1thisismyscretkey\\1\\2\\e\\y\\y\\h"),
+    /* Superset 1.4.1 and later, its deployment template, its
+     * documentation and test configuration (CVE-2023-27524). */
+    FS_KNOWN("CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"),
+    FS_KNOWN("thisISaSECRET_1234"),
+    FS_KNOWN("YOUR_OWN_RANDOM_GENERATED_SECRET_KEY"),
+    FS_KNOWN("TEST_NON_DEV_SECRET"),
+    /* Redash (REDASH_COOKIE_SECRET's default, also its SECRET_KEY). */
+    FS_KNOWN("c292a0a3aa32397cdb050e233733900f"),
+    /* Apache Airflow's webserver secret_key in its default configuration
+     * (1.10 and 2.0). */
+    FS_KNOWN("temporary_key"),
 };
 
 #undef FS_KNOWN
@@ -689,6 +707,55 @@ fs_secret_low_variety(const unsigned char *key, size_t len)
 /* The verdict                                                             */
 /* ---------------------------------------------------------------------- */
 
+static int
+fs_is_space(unsigned char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* A known value: the key itself, the key without surrounding white space
+ * (a trailing newline from a file or an environment variable), and a key
+ * of hex digits in any case (known hex keys are listed in lower case). */
+static int
+fs_secret_is_known(const unsigned char *key, size_t len,
+                   const struct fs_weak_list *wl)
+{
+    unsigned char low[128];
+    size_t i, hex = 0;
+
+    if (fs_secret_is_builtin(key, len)
+        || (wl != NULL && fs_weak_contains(wl, key, len))) {
+        return 1;
+    }
+    while (len > 0 && fs_is_space(key[0])) {
+        key++;
+        len--;
+    }
+    while (len > 0 && fs_is_space(key[len - 1])) {
+        len--;
+    }
+    if (len == 0) {
+        return 0;
+    }
+    if (fs_secret_is_builtin(key, len)
+        || (wl != NULL && fs_weak_contains(wl, key, len))) {
+        return 1;
+    }
+    for (i = 0; i < len && len <= sizeof(low); i++) {
+        unsigned char c = key[i];
+        if (c >= 'A' && c <= 'F') {
+            c = (unsigned char)(c - 'A' + 'a');
+        }
+        else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            break;
+        }
+        low[hex++] = c;
+    }
+    return hex == len
+           && (fs_secret_is_builtin(low, len)
+               || (wl != NULL && fs_weak_contains(wl, low, len)));
+}
+
 enum fs_secret_verdict
 fs_secret_check(const unsigned char *key, size_t len, size_t min_length,
                 const struct fs_weak_list *wl)
@@ -696,8 +763,7 @@ fs_secret_check(const unsigned char *key, size_t len, size_t min_length,
     if (key == NULL || len == 0) {
         return FS_SECRET_MISSING;
     }
-    if (fs_secret_is_builtin(key, len)
-        || (wl != NULL && fs_weak_contains(wl, key, len))) {
+    if (fs_secret_is_known(key, len, wl)) {
         return FS_SECRET_KNOWN;
     }
     if (fs_secret_low_variety(key, len)) {

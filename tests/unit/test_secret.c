@@ -186,9 +186,34 @@ test_builtin(void)
     CHECK(check_mem(quickstart, sizeof(quickstart), 64) == FS_SECRET_KNOWN);
     CHECK(check_mem(quickstart, sizeof(quickstart), 0) == FS_SECRET_KNOWN);
 
-    /* Exact, case-sensitive, whole-key comparison only. */
+    /* Whole-key comparison, case-sensitive except for hex keys, after
+     * trimming surrounding white space (issue 12). */
     CHECK(check_str("Dev", 0, NULL) == FS_SECRET_OK);
-    CHECK(check_str("dev ", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("dev ", 0, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str(" \tdev\r\n", 0, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("d ev", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("192b9bdd22ab9ed4d12e236c78afcb9a"
+                    "393ec15f71bbf5dc987d54727823bcbf\n", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("192B9BDD22AB9ED4D12E236C78AFCB9A"
+                    "393EC15F71BBF5DC987D54727823BCBF", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("5F352379324C22463451387A0AEC5D2F", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("5F352379324C22463451387A0AEC5D2E", 0, NULL)
+          == FS_SECRET_OK);
+    /* Published defaults of Flask-based products */
+    CHECK(check_str("\x02\x01thisismyscretkey\x01\x02\\e\\y\\y\\h", 64,
+                    NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("thisISaSECRET_1234", 64, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("YOUR_OWN_RANDOM_GENERATED_SECRET_KEY", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("TEST_NON_DEV_SECRET", 64, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("C292A0A3AA32397CDB050E233733900F\n", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("temporary_key", 64, NULL) == FS_SECRET_KNOWN);
     CHECK(check_str("de", 0, NULL) == FS_SECRET_OK);
     CHECK(check_str("Dev", MIN_LEN, NULL) == FS_SECRET_SHORT);
     CHECK(check_mem(quickstart, sizeof(quickstart) - 1, 0) == FS_SECRET_OK);
@@ -363,7 +388,8 @@ test_weak_list(void)
     CHECK(fs_weak_list_size(wl) == 6);
     CHECK(check_str("hunter2-flask-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
     CHECK(check_str("crlf-line-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
-    CHECK(check_str("crlf-line-key\r", MIN_LEN, wl) != FS_SECRET_KNOWN);
+    CHECK(check_str("crlf-line-key\r", MIN_LEN, wl) == FS_SECRET_KNOWN);
+    CHECK(check_str("crlf-line-keyX", MIN_LEN, wl) != FS_SECRET_KNOWN);
     CHECK(check_str("duplicate-key", MIN_LEN, wl) == FS_SECRET_KNOWN);
     CHECK(check_str("with space key", MIN_LEN, wl) == FS_SECRET_KNOWN);
     CHECK(check_mem("bin\x00key", 7, MIN_LEN) != FS_SECRET_KNOWN);
