@@ -23,6 +23,18 @@ import pytest
 
 import harness
 
+# An app whose one view reads the whole body, for the body cases.
+POST_APP = '''
+import io, flask
+from werkzeug.test import EnvironBuilder
+app = flask.Flask("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+@app.route("/", methods=["POST"])
+def index():
+    return str(len(flask.request.get_data()))
+'''
+
 SANITIZER_WORDS = ("AddressSanitizer", "UndefinedBehaviorSanitizer",
                    "runtime error:")
 
@@ -190,16 +202,7 @@ def test_body_size_near_llong_max_is_rejected_and_chunked_bodies_stay_bounded(
     assert cp.returncode == 1, cp.stdout + cp.stderr
     assert "%s:2: body.max_content_length: must be at most 1099511627776" % policy \
         in cp.stdout + cp.stderr
-    cp = _run(stack, tmp_path, '''
-import io, flask
-from werkzeug.test import EnvironBuilder
-app = flask.Flask("hardening")
-app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
-
-@app.route("/", methods=["POST"])
-def index():
-    return str(len(flask.request.get_data()))
-
+    cp = _run(stack, tmp_path, POST_APP + '''
 for size in (10, 17 << 20):
     env = EnvironBuilder(path="/", method="POST").get_environ()
     env.pop("CONTENT_LENGTH", None)
@@ -422,16 +425,7 @@ def test_content_length_only_trusted_when_plain(stack, tmp_path):
     guard passed the body on, and get_data() read all of it past the cap.
     Such a value is now unknown, and the body goes through the bounded
     stream: 413 at the cap (Werkzeug 3.1 itself reads such a header as 0)."""
-    cp = _run(stack, tmp_path, '''
-import io, flask
-from werkzeug.test import EnvironBuilder
-app = flask.Flask("hardening")
-app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
-
-@app.route("/", methods=["POST"])
-def index():
-    return str(len(flask.request.get_data()))
-
+    cp = _run(stack, tmp_path, POST_APP + '''
 size = 19999999
 for value in ("1_9999999", " 19999999", "19999999 ", "1_9_999_999"):
     env = EnvironBuilder(path="/", method="POST").get_environ()
