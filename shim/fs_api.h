@@ -104,7 +104,8 @@
     X(int, PyType_IsSubtype, (PyTypeObject *, PyTypeObject *))              \
     X(char *, PyByteArray_AsString, (PyObject *))                           \
     X(Py_ssize_t, PyByteArray_Size, (PyObject *))                           \
-    X(Py_ssize_t, PyDict_Size, (PyObject *))
+    X(Py_ssize_t, PyDict_Size, (PyObject *))                                \
+    X(int, PyDict_DelItem, (PyObject *, PyObject *))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -225,6 +226,7 @@ bool fs_api_full(void);
 #define PyByteArray_AsString (fs_api.PyByteArray_AsString)
 #define PyByteArray_Size (fs_api.PyByteArray_Size)
 #define PyDict_Size (fs_api.PyDict_Size)
+#define PyDict_DelItem (fs_api.PyDict_DelItem)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */

@@ -62,12 +62,39 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
     return cap;
 }
 
-/* What the attribute would say without us. */
+/* The request's own __dict__ (new reference), or NULL (none: cleared). */
+static PyObject *
+fs_limit_instance_dict(PyObject *obj)
+{
+    PyObject *d = PyObject_GetAttrString(obj, "__dict__");
+
+    if (d != NULL && !fs_is_dict(d)) {
+        FS_CLEAR(d);
+    }
+    if (d == NULL) {
+        fs_err_clear();
+    }
+    return d;
+}
+
+/* What the attribute would say without us: a value set on this request
+ * (where the original is a plain class attribute, Werkzeug before 3.1),
+ * else the original's. */
 static PyObject *
 fs_limit_orig_value(fs_limit *lim, PyObject *obj, PyObject *type)
 {
     descrgetfunc get = Py_TYPE(lim->orig)->tp_descr_get;
 
+    if (obj != NULL && Py_TYPE(lim->orig)->tp_descr_set == NULL) {
+        PyObject *d = fs_limit_instance_dict(obj);
+        PyObject *own = d != NULL ? PyDict_GetItem(d, lim->name) : NULL;
+
+        FS_XINCREF(own);
+        FS_XDECREF(d);
+        if (own != NULL) {
+            return own;
+        }
+    }
     if (get != NULL) {
         return get(lim->orig, obj, type);
     }
@@ -109,11 +136,26 @@ fs_limit_set(PyObject *self, PyObject *obj, PyObject *value)
     fs_limit *lim = (fs_limit *)self;
     descrsetfunc set = Py_TYPE(lim->orig)->tp_descr_set;
 
+    PyObject *d;
+    int rc;
+
     if (set != NULL) {
         return set(lim->orig, obj, value);
     }
-    PyErr_Format(FS_ExcAttributeError, "can't set attribute '%U'", lim->name);
-    return -1;
+    /* A plain class attribute (Werkzeug before 3.1): the value belongs to
+     * this request, as it would without the descriptor; reading it is
+     * still capped.  max_content_length stays read-only before Flask 3.1,
+     * as it is without the library (a property without a setter). */
+    d = fs_limit_instance_dict(obj);
+    if (d == NULL) {
+        PyErr_Format(FS_ExcAttributeError, "can't set attribute '%U'",
+                     lim->name);
+        return -1;
+    }
+    rc = value != NULL ? PyDict_SetItem(d, lim->name, value)
+                       : PyDict_DelItem(d, lim->name);
+    FS_DECREF(d);
+    return rc;
 }
 
 static PyType_Slot fs_limit_slots[] = {
