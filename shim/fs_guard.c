@@ -408,11 +408,24 @@ fs_config_set(fs_appstate *st, PyObject *config, PyObject *key,
     }
 }
 
+/* debug.forced_off, once per app: `value` is the debug value found. */
+static void
+fs_log_debug_forced(fs_appstate *st, PyObject *value)
+{
+    struct fs_logline l;
+
+    if (fs_app_once(st, FS_LOGGED_DEBUG)) {
+        fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
+        fs_log_str(&l, "source", fs_debug_source(value));
+        fs_log_bool(&l, "enforced", fs_enforcing(st));
+        fs_log_end(&l);
+    }
+}
+
 static void
 fs_guard_debug(fs_appstate *st, PyObject *config)
 {
     PyObject *v = PyDict_GetItem(config, st->keys[K_DEBUG]);
-    struct fs_logline l;
 
     if (!st->s->debug_force_off || v == NULL || v == FS_False) {
         return;
@@ -423,14 +436,95 @@ fs_guard_debug(fs_appstate *st, PyObject *config)
         FS_DECREF(v);
         return;
     }
-    if (fs_app_once(st, FS_LOGGED_DEBUG)) {
-        fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
-        fs_log_str(&l, "source", fs_debug_source(v));
-        fs_log_bool(&l, "enforced", fs_enforcing(st));
-        fs_log_end(&l);
-    }
+    fs_log_debug_forced(st, v);
     FS_DECREF(v);
     fs_config_set(st, config, st->keys[K_DEBUG], FS_False);
+}
+
+PyObject *
+fs_guard_debug_get(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    PyObject *r = PyObject_Call(orig, args, kwargs);
+    fs_appstate *st;
+    int on;
+
+    if (r == NULL || r == FS_False || kwargs != NULL
+        || PyTuple_Size(args) != 1) {
+        return r;
+    }
+    on = PyObject_IsTrue(r);
+    if (on <= 0) {
+        if (on < 0) {
+            FS_CLEAR(r);        /* the app's own __bool__ raised */
+        }
+        return r;
+    }
+    st = fs_app_state_at(PyTuple_GetItem(args, 0), p->names[FS_N_STATE]);
+    if (st == NULL) {
+        /* no policy: the app as it is; anything else propagates */
+        if (!PyErr_ExceptionMatches(FS_ExcRuntimeError)) {
+            FS_DECREF(r);
+            return NULL;
+        }
+        PyErr_Clear();
+        return r;
+    }
+    if (st->s->mode != FS_MODE_OFF && st->s->debug_force_off) {
+        fs_log_debug_forced(st, r);
+        if (fs_enforcing(st)) {
+            FS_XSETREF(r, fs_new_ref(FS_False));
+        }
+    }
+    FS_DECREF(st);
+    return r;
+}
+
+PyObject *
+fs_guard_debug_set(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    PyObject *value, *fixed, *r;
+    fs_appstate *st;
+    int on;
+
+    if (kwargs != NULL || PyTuple_Size(args) != 2) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    value = PyTuple_GetItem(args, 1);
+    on = PyObject_IsTrue(value);
+    if (on < 0) {
+        return NULL;
+    }
+    if (on == 0) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    st = fs_app_state_at(PyTuple_GetItem(args, 0), p->names[FS_N_STATE]);
+    if (st == NULL) {
+        if (!PyErr_ExceptionMatches(FS_ExcRuntimeError)) {
+            return NULL;
+        }
+        PyErr_Clear();
+        return PyObject_Call(orig, args, kwargs);
+    }
+    if (st->s->mode == FS_MODE_OFF || !st->s->debug_force_off) {
+        FS_DECREF(st);
+        return PyObject_Call(orig, args, kwargs);
+    }
+    fs_log_debug_forced(st, value);
+    if (!fs_enforcing(st)) {
+        FS_DECREF(st);
+        return PyObject_Call(orig, args, kwargs);
+    }
+    FS_DECREF(st);
+    /* the setter also sets template auto-reload from the value */
+    fixed = PyTuple_Pack(2, PyTuple_GetItem(args, 0), FS_False);
+    if (fixed == NULL) {
+        return NULL;
+    }
+    r = PyObject_Call(orig, fixed, NULL);
+    FS_DECREF(fixed);
+    return r;
 }
 
 /* body.capped: `key` went from cur (-1: no limit) to cap. */

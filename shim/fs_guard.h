@@ -59,6 +59,18 @@ enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
  * or "config".  value: the config's DEBUG value when known, else NULL. */
 const char *fs_debug_source(PyObject *value);
 
+/* The getter of the Flask.debug property: what the app, its extensions,
+ * the template loader and exception handling see.  False under
+ * debug.force_off in enforce mode (logged once as debug.forced_off),
+ * whatever the config class returns for DEBUG. */
+PyObject *fs_guard_debug_get(fs_patch *p, PyObject *orig, PyObject *args,
+                             PyObject *kwargs);
+
+/* Its setter (app.debug = True, as flask.cli does): stores False instead
+ * under the same conditions, so template auto-reload stays off too. */
+PyObject *fs_guard_debug_set(fs_patch *p, PyObject *orig, PyObject *args,
+                             PyObject *kwargs);
+
 /* Flask.wsgi_app(self, environ, start_response), also when called with
  * the arguments by name (an empty **kwargs is no kwargs). */
 PyObject *fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args,

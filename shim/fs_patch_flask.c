@@ -122,6 +122,63 @@ done:
     return r;
 }
 
+/* cls.name = property(Patch(fget, get), Patch(fset, set), fdel, doc): a
+ * property's getter and setter patched like methods (the Patches are made
+ * on a scratch module, then the property rebuilt around them). */
+static int
+fs_patch_property(PyObject *cls, const char *name, fs_patch_fn get,
+                  fs_patch_fn set, const char *target)
+{
+    PyObject *prop = PyObject_GetAttrString(cls, name);
+    PyObject *scratch = NULL, *fget = NULL, *fset = NULL, *fdel = NULL;
+    PyObject *doc = NULL, *np = NULL;
+    int rc = -1;
+
+    if (prop == NULL) {
+        return -1;
+    }
+    fget = PyObject_GetAttrString(prop, "fget");
+    if (fget == NULL) {
+        goto done;
+    }
+    if (fs_is_patch(fget)) {
+        rc = 0;                 /* patched already */
+        goto done;
+    }
+    fset = PyObject_GetAttrString(prop, "fset");
+    scratch = fset != NULL ? PyModule_New("flaskshield.property") : NULL;
+    if (scratch == NULL
+        || PyObject_SetAttrString(scratch, "fget", fget) < 0
+        || PyObject_SetAttrString(scratch, "fset", fset) < 0
+        || fs_patch_attr(scratch, "fget", get, "flask.app", target) < 0
+        || (fset != FS_None
+            && fs_patch_attr(scratch, "fset", set, "flask.app", target) < 0)) {
+        goto done;
+    }
+    FS_CLEAR(fget);
+    FS_CLEAR(fset);
+    fget = PyObject_GetAttrString(scratch, "fget");
+    fset = fget != NULL ? PyObject_GetAttrString(scratch, "fset") : NULL;
+    fdel = fset != NULL ? PyObject_GetAttrString(prop, "fdel") : NULL;
+    doc = fdel != NULL ? PyObject_GetAttrString(prop, "__doc__") : NULL;
+    np = doc != NULL
+         ? PyObject_CallFunctionObjArgs((PyObject *)Py_TYPE(prop), fget,
+                                        fset, fdel, doc, NULL)
+         : NULL;
+    if (np != NULL) {
+        rc = PyObject_SetAttrString(cls, name, np);
+    }
+done:
+    FS_XDECREF(np);
+    FS_XDECREF(doc);
+    FS_XDECREF(fdel);
+    FS_XDECREF(fset);
+    FS_XDECREF(fget);
+    FS_XDECREF(scratch);
+    FS_DECREF(prop);
+    return rc;
+}
+
 int
 fs_patch_flask_app(PyObject *module)
 {
@@ -139,6 +196,10 @@ fs_patch_flask_app(PyObject *module)
     if (rc == 0) {
         rc = fs_patch_attr(cls, "run", fs_flask_run, "flask.app",
                            "Flask.run");
+    }
+    if (rc == 0) {
+        rc = fs_patch_property(cls, "debug", fs_guard_debug_get,
+                               fs_guard_debug_set, "Flask.debug");
     }
     FS_DECREF(cls);
     return rc;
