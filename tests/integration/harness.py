@@ -334,6 +334,31 @@ def pyenv_server_path(root):
     return d
 
 
+def pyenv_package_env(stack, root, packages):
+    """Environment that makes Debian's pure-Python `packages` importable on
+    `stack` (a PYTHONPATH folder of symlinks next to pyenv-servers; on the
+    Debian stack they already are: {}).
+
+    Only the named packages are linked; their dependencies must already be
+    in pyenv's interpreter (sentry_sdk needs urllib3 and certifi, which
+    pyenv 3.11 has), so pyenv's own Flask/Werkzeug stay first.
+    """
+    if stack.name != "pyenv":
+        return {}
+    d = Path(root) / "pyenv-packages"
+    d.mkdir(parents=True, exist_ok=True)
+    for name in packages:
+        src = DIST_PACKAGES / name
+        if not src.is_dir():
+            pytest.fail("%s is missing (install the Debian package)" % src,
+                        pytrace=False)
+        dst = d / name
+        if not dst.exists():
+            dst.symlink_to(src)
+    os.chmod(d, 0o755)
+    return {"PYTHONPATH": "%s:%s" % (stack.env_extra["PYTHONPATH"], d)}
+
+
 def make_stack(name, tmp_root):
     if name == "debian":
         return Stack("debian", DEBIAN_PYTHON, {})

@@ -526,13 +526,16 @@ def test_run_simple_direct(stack, target, tmp_path, start_server):
     ev = one_event(srv, "debugger.blocked", source="argument", via="run_simple",
                    enforced=True, app=name)
     evs = srv.events("debug.forced_off")
-    assert any(e.get("via") == "run_simple" and e["source"] == "argument"
-               and e["enforced"] is True and e["app"] == name for e in evs), evs
     once_per_app(srv, "debug.forced_off")
     if target == "flask-app":
-        # app.debug = True before run_simple: corrected by the request guard
-        # (same app: still one line)
-        one_event(srv, "debug.forced_off")
+        # app.debug = True before run_simple: corrected by the property's
+        # setter, where it was set (same app: one line)
+        one_event(srv, "debug.forced_off", source="config", enforced=True,
+                  app=name)
+    else:
+        assert any(e.get("via") == "run_simple" and e["source"] == "argument"
+                   and e["enforced"] is True and e["app"] == name
+                   for e in evs), evs
     assert ev["pid"] == srv.process.pid
 
 
