@@ -316,13 +316,18 @@ def pyenv_server_path(root):
     it, and Debian's copy is linked only when the interpreter lacks one.
     """
     d = Path(root) / "pyenv-servers"
-    d.mkdir(parents=True, exist_ok=True)
     links = ["gunicorn", "waitress"]
     probe = subprocess.run([PYENV_PYTHON, "-c", "import pkg_resources"],
                            env=base_env(), capture_output=True, timeout=RUN_TIMEOUT)
     if probe.returncode != 0:
         links.append("pkg_resources")
-    for name in links:
+    return _link_packages(d, links)
+
+
+def _link_packages(d, names):
+    """Folder d with a symlink to each of Debian's packages `names`."""
+    d.mkdir(parents=True, exist_ok=True)
+    for name in names:
         src = DIST_PACKAGES / name
         if not src.is_dir():
             pytest.fail("%s is missing (install the Debian package)" % src,
@@ -345,17 +350,7 @@ def pyenv_package_env(stack, root, packages):
     """
     if stack.name != "pyenv":
         return {}
-    d = Path(root) / "pyenv-packages"
-    d.mkdir(parents=True, exist_ok=True)
-    for name in packages:
-        src = DIST_PACKAGES / name
-        if not src.is_dir():
-            pytest.fail("%s is missing (install the Debian package)" % src,
-                        pytrace=False)
-        dst = d / name
-        if not dst.exists():
-            dst.symlink_to(src)
-    os.chmod(d, 0o755)
+    d = _link_packages(Path(root) / "pyenv-packages", packages)
     return {"PYTHONPATH": "%s:%s" % (stack.env_extra["PYTHONPATH"], d)}
 
 

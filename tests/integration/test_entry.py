@@ -19,8 +19,6 @@ import pytest
 
 import harness
 
-DIST = "/usr/lib/python3/dist-packages"
-
 CASES = '''
 import io, sys, flask
 from werkzeug.test import EnvironBuilder
@@ -75,27 +73,16 @@ elif which == "wsgi_app":
 '''
 
 
-def _sentry_path(stack, tmp_path):
-    """pyenv has urllib3 and certifi; sentry_sdk itself comes from Debian."""
-    if stack.name == "debian":
-        return {}
-    d = tmp_path / "sentry-path"
-    d.mkdir(exist_ok=True)
-    link = d / "sentry_sdk"
-    if not link.exists():
-        link.symlink_to(DIST + "/sentry_sdk")
-    paths = [str(d)] + [p for p in [stack.env_extra.get("PYTHONPATH")] if p]
-    return {"PYTHONPATH": ":".join(paths)}
-
-
 @pytest.mark.parametrize("which", ["sentry", "kwargs", "subclass", "wsgi_app"])
 def test_every_entry_reaches_the_guard(stack, tmp_path, which):
-    env = _sentry_path(stack, tmp_path) if which == "sentry" else {}
+    env = harness.pyenv_package_env(stack, tmp_path, ["sentry_sdk"]) \
+        if which == "sentry" else {}
     key = secrets.token_hex(32)
     if which == "sentry" and stack.flask_major >= 3:
         # Debian's sentry-sdk 1.9.10 imports flask.Markup, gone since Flask
-        # 3.0: it cannot run on this stack, with or without the library
-        # (the "kwargs" case calls the original as Sentry does).
+        # 3.0: it cannot run on this stack as it is, with or without the
+        # library (test_extensions.py gives flask.Markup back to run it; the
+        # "kwargs" case here calls the original as Sentry does).
         cp = harness.run_python(stack, ["-c", CASES, which, key], env=env,
                                 preload=False, timeout=120)
         assert "cannot import name 'Markup'" in cp.stderr, cp.stderr[-2000:]

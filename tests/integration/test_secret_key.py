@@ -73,6 +73,8 @@ PUBLISHED = [
     # The issue: "str and bytes forms both".
     ("dev-bytes", b"dev"),
     ("quickstart-str", QUICKSTART_KEY.decode("latin-1")),
+    # Flask 3.1 sessions sign with a bytearray too (issue 13).
+    ("dev-bytearray", bytearray(b"dev")),
 ]
 
 # (id, key, reason in the log line)
@@ -94,6 +96,7 @@ STRONG_FORMS = {
     "token_hex32": lambda: secrets.token_hex(32),
     "token_urlsafe24": lambda: secrets.token_urlsafe(24),
     "urandom24": lambda: os.urandom(24),
+    "bytearray24": lambda: bytearray(os.urandom(24)),
 }
 SCRIPT_STRONG = ("token_hex16", "urandom24")
 
