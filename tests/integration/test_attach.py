@@ -25,7 +25,7 @@ import pytest
 
 import harness
 
-FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run"}
+FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run", "Flask.debug"}
 ENTRY_POINTS = {"Py_Initialize", "Py_InitializeEx", "Py_InitializeFromConfig",
                 "Py_Main", "Py_BytesMain"}
 
