@@ -807,10 +807,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
         }
         FS_XDECREF(wrapped);
     }
-    if (PyErr_Occurred() != NULL) {
-        return NULL;
-    }
-    FS_RETURN_NONE;
+    FS_RETURN_NONE;     /* an exception left set: fs_call_orig passes it on */
 }
 
 /* The secret is bad: what the policy says to do now. */
