@@ -192,8 +192,13 @@ fuzz: $(FUZZ_BIN)
 	    mkdir -p $(BUILD)/fuzz-$$name; \
 	    dict=; [ ! -f tests/fuzz/$$name.dict ] || dict=-dict=tests/fuzz/$$name.dict; \
 	    seeds=; [ ! -d $(BUILD)/fuzz-seeds-$$name ] || seeds=$(BUILD)/fuzz-seeds-$$name; \
-	    echo "== fuzz $$name ($(FUZZ_SECONDS) s)"; \
-	    $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    log=$(BUILD)/fuzz-$$name.log; \
+	    printf '== fuzz %s (%s s, log %s): ' $$name $(FUZZ_SECONDS) $$log; \
+	    if $$bin -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
 	        -artifact_prefix=$(BUILD)/fuzz-$$name- $$dict \
-	        $(BUILD)/fuzz-$$name $$seeds; \
+	        $(BUILD)/fuzz-$$name $$seeds >$$log 2>&1; then \
+	        grep '^Done ' $$log || tail -n 1 $$log; \
+	    else \
+	        echo FAILED; tail -n 60 $$log; exit 1; \
+	    fi; \
 	done
