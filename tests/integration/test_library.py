@@ -104,7 +104,8 @@ def test_status_keys_and_no_secret(stack, tmp_path):
     st = json.loads(lines["STATUS-JSON"])
     assert set(st) == STATUS_KEYS, sorted(st)
     assert isinstance(st["version"], str) and st["version"]
-    assert st["attach"] == "constructor"
+    # Debian's static python: the constructor; pyenv's: Py_BytesMain
+    assert st["attach"] == ("constructor" if stack.name == "debian" else "Py_BytesMain")
     assert st["python"].split()[0] == _python_version(stack)
     assert st["pid"] > 0 and st["activated"] is True
     assert set(st["policy"]) == {"path", "from_file", "mode"}, st["policy"]
