@@ -269,7 +269,7 @@ fs_preload_write(const char *cmd, const struct fs_preload *pf,
                 pf->path);
         return -1;
     }
-    fd = mkstemp(tmp);
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
         fprintf(stderr, "flaskshield %s: cannot create a file beside %s: %s\n",
                 cmd, pf->path, strerror(errno));

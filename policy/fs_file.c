@@ -59,7 +59,10 @@ fs_file_read(const char *path, char **data, size_t *len,
 
     *data = NULL;
     *len = 0;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    /* O_NONBLOCK: a FIFO must not hang open() (fstat then refuses it);
+     * O_NOCTTY: a terminal named as the file never becomes the process's
+     * controlling terminal. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) {
         int err = errno;
         char ebuf[128];

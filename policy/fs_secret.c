@@ -114,24 +114,44 @@ static const struct fs_known_key fs_known_keys[] = {
     FS_KNOWN("dev_key"),
     FS_KNOWN("test"),
     FS_KNOWN("testing"),
-    /* Published defaults of Flask-based products (each of these has been
-     * found serving session cookies on the Internet). */
-    /* Apache Superset / Flask-AppBuilder before 1.4.1 and FAB's app
-     * skeleton: '\2\1thisismyscretkey\1\2\e\y\y\h' as Python reads it... */
+    /* Published defaults of Flask-based products and their documentation
+     * placeholders (each of these has been found serving session cookies
+     * on the Internet).  The source of each group is named beside it. */
+    /* Apache Superset before 1.4.1 and Flask-AppBuilder's application
+     * skeleton (dpgaspar/Flask-AppBuilder-Skeleton config.py, and the
+     * config.py `flask fab create-app` writes):
+     * SECRET_KEY = "\2\1thisismyscretkey\1\2\e\y\y\h" as Python reads
+     * it... */
     FS_KNOWN("\x02\x01thisismyscretkey\x01\x02\\e\\y\\y\\h"),
     /* ...and that source text pasted literally. */
     FS_KNOWN("\\2\\1thisismyscretkey\\1\\2\\e\\y\\y\\h"),
-    /* Superset 1.4.1 and later, its deployment template, its
-     * documentation and test configuration (CVE-2023-27524). */
+    /* Superset 1.4.1 and later (apache/superset superset/config.py,
+     * CHANGE_ME_SECRET_KEY), its Helm chart and docker templates, its
+     * documentation ("YOUR_OWN_RANDOM_GENERATED_SECRET_KEY") and test
+     * configuration: the keys of CVE-2023-27524. */
     FS_KNOWN("CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET"),
     FS_KNOWN("thisISaSECRET_1234"),
     FS_KNOWN("YOUR_OWN_RANDOM_GENERATED_SECRET_KEY"),
     FS_KNOWN("TEST_NON_DEV_SECRET"),
-    /* Redash (REDASH_COOKIE_SECRET's default, also its SECRET_KEY). */
+    /* Redash (getredash/redash redash/settings/__init__.py: the default of
+     * REDASH_COOKIE_SECRET, also its SECRET_KEY). */
     FS_KNOWN("c292a0a3aa32397cdb050e233733900f"),
     /* Apache Airflow's webserver secret_key in its default configuration
-     * (1.10 and 2.0). */
+     * (apache/airflow airflow/config_templates/default_airflow.cfg, 1.10
+     * and 2.0). */
     FS_KNOWN("temporary_key"),
+    /* PowerDNS-Admin (PowerDNS-Admin/PowerDNS-Admin
+     * powerdnsadmin/default_config.py and configs/development.py). */
+    FS_KNOWN("e951e5a1f4b94151b360f47edf596dd2"),
+    /* Flask-Security-Too's quick start, copied into many applications as
+     * the fallback of os.environ.get("SECRET_KEY", ...)
+     * (pallets-eco/flask-security docs/quickstart.rst and examples/). */
+    FS_KNOWN("pf9Wkove4IKEAXvy-cQkeDPhv9Cb3Ag-wyJILbq_dFw"),
+    /* Flask-User's example applications and documentation
+     * (lingthio/Flask-User example_apps/quickstart_app.py and the others;
+     * the shorter form in releases before 1.0). */
+    FS_KNOWN("This is an INSECURE secret!! DO NOT use this in production!!"),
+    FS_KNOWN("THIS IS AN INSECURE SECRET"),
 };
 
 #undef FS_KNOWN

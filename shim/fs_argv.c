@@ -30,12 +30,18 @@
  * tests/integration/test_argv.py, which runs every interpreter of the
  * machine image over a matrix of command lines.
  *
+ * Py_Main() parses a wide-character argv: fs_argv_debug_allocator_wide()
+ * copies it to bytes, each character outside ASCII becoming the byte
+ * 0x80.  No option, '-', '=' or "dev" is spelled with such a character,
+ * and the copy keeps every character's position, so the parse is the same.
+ *
  * No Python here: the caller passes the environment look-up and whether
  * the interpreter is a debug build (tests/unit/test_argv.c,
  * tests/fuzz/fuzz_argv.c).
  */
 #include "fs_argv.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The union of CPython 3.8-3.13's SHORT_OPTS (Python/getopt.c). */
@@ -176,4 +182,39 @@ fs_argv_debug_allocator(int argc, char *const *argv, fs_getenv_fn getenv_fn,
         return true;
     }
     return debug_build;
+}
+
+int
+fs_argv_debug_allocator_wide(int argc, wchar_t *const *argv,
+                             fs_getenv_fn getenv_fn, bool debug_build)
+{
+    char **copy;
+    char *p;
+    size_t chars = 0;
+    int i, n = 0;
+    bool r;
+
+    while (argv != NULL && n < argc && argv[n] != NULL) {
+        chars += wcslen(argv[n]) + 1;
+        n++;
+    }
+    copy = malloc(sizeof(char *) * (size_t)(n + 1) + chars);
+    if (copy == NULL) {
+        return -1;
+    }
+    p = (char *)(copy + n + 1);
+    for (i = 0; i < n; i++) {
+        const wchar_t *w = argv[i];
+
+        copy[i] = p;
+        for (; *w != L'\0'; w++) {
+            *p++ = *w > 0 && *w < 0x80 ? (char)*w : '\x80';
+        }
+        *p++ = '\0';
+    }
+    copy[n] = NULL;
+    r = fs_argv_debug_allocator(n, argv != NULL ? copy : NULL, getenv_fn,
+                                debug_build);
+    free(copy);
+    return r;
 }

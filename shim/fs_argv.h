@@ -7,6 +7,7 @@
 #define FS_ARGV_H
 
 #include <stdbool.h>
+#include <wchar.h>
 
 /* getenv(), or a stand-in for tests. */
 typedef const char *(*fs_getenv_fn)(const char *name);
@@ -17,5 +18,10 @@ typedef const char *(*fs_getenv_fn)(const char *name);
  * default allocator is the debug one. */
 bool fs_argv_debug_allocator(int argc, char *const *argv,
                              fs_getenv_fn getenv_fn, bool debug_build);
+
+/* The same for the wide-character argv that Py_Main() parses: 1 or 0, or
+ * -1 when no memory was left for the copy (then there is no prediction). */
+int fs_argv_debug_allocator_wide(int argc, wchar_t *const *argv,
+                                 fs_getenv_fn getenv_fn, bool debug_build);
 
 #endif /* FS_ARGV_H */

@@ -17,17 +17,24 @@
  * per runtime.  The hook is the trigger for everything else: at the first
  * import in each interpreter it installs the import finder (fs_finder.c).
  * It is registered after initialization where the caller lets us, and
- * before it otherwise (constructor, Py_Main).  Registering before
+ * before it where the program is python itself (the constructor of a
+ * static python, Py_BytesMain, Py_Main).  Registering before
  * initialization needs care when the debug allocator will be switched on
  * (PYTHONMALLOC=debug, -X dev, PYTHONDEVMODE, a debug build): CPython
  * allocates the hook entry now, with the plain allocator, and frees it at
  * exit with the debug one, which aborts.  So when the debug allocator is
  * predicted, the entry is allocated with the debug hooks installed for the
  * duration of the call, which is exactly the block CPython's debug free
- * expects.  That needs an exact prediction, which only a command line that
- * CPython itself parses gives: Py_BytesMain, or the constructor in a static
- * python.  Other programs linked with libpython are left to their
- * interposed Py_Initialize*, after initialization.
+ * expects.  That needs an exact prediction (fs_argv.c), which only a
+ * command line that CPython itself parses gives: the argv of
+ * Py_BytesMain or Py_Main, or the process's argv in a static python (an
+ * executable that exports the C API is taken to be python, whose main()
+ * hands its argv to Py_BytesMain).  Nothing else is predicted: a program
+ * linked with libpython chooses its allocator in its own PyPreConfig or
+ * PyConfig (dev_mode, allocator, its own argv), so there the library
+ * waits for an interposed entry point -- Py_BytesMain/Py_Main before
+ * initialization, Py_Initialize* after it -- and never registers from the
+ * constructor.
  */
 #include "fs_api.h"
 #include "fs_argv.h"
@@ -49,8 +56,13 @@ static pthread_mutex_t fs_attach_lock = PTHREAD_MUTEX_INITIALIZER;
  * fs_attach_lock, but cleared by the hook at Py_Finalize, where taking the
  * lock could deadlock: atomic. */
 static atomic_bool fs_hooked;
-static int fs_argc;
-static char **fs_argv;
+
+/* The command line CPython will parse, bytes or wide (Py_Main). */
+struct fs_cmdline {
+    int argc;
+    char *const *argv;
+    wchar_t *const *wargv;
+};
 
 
 static int
@@ -73,21 +85,31 @@ fs_getenv(const char *name)
     return getenv(name);
 }
 
-/* Register the hook before initialization; see the top of this file. */
+/* Register the hook before initialization; see the top of this file.
+ * cmd: the command line CPython will parse, or NULL when there is none to
+ * predict from (then nothing is registered before initialization). */
 static bool
-fs_add_hook_preinit(bool argv_is_python)
+fs_add_hook_preinit(const struct fs_cmdline *cmd)
 {
     PyMemAllocatorEx raw, mem, obj;
-    int rc;
+    bool debug_build;
+    int debug, rc;
 
-    /* A Py_DEBUG build starts with the debug allocator by default. */
-    bool debug_build = fs_symbol_where("_Py_RefTotal") != FS_NOWHERE;
-
-    if (!fs_argv_debug_allocator(fs_argc, fs_argv, fs_getenv, debug_build)) {
-        return PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
-    }
-    if (!argv_is_python) {
+    if (cmd == NULL) {
         return false;           /* wait for an interposed Py_Initialize* */
+    }
+    /* A Py_DEBUG build starts with the debug allocator by default. */
+    debug_build = fs_symbol_where("_Py_RefTotal") != FS_NOWHERE;
+    debug = cmd->wargv != NULL
+            ? fs_argv_debug_allocator_wide(cmd->argc, cmd->wargv, fs_getenv,
+                                           debug_build)
+            : fs_argv_debug_allocator(cmd->argc, cmd->argv, fs_getenv,
+                                      debug_build);
+    if (debug < 0) {
+        return false;           /* no memory for a prediction: stay out */
+    }
+    if (!debug) {
+        return PySys_AddAuditHook(fs_audit_hook, NULL) == 0;
     }
     PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &raw);
     PyMem_GetAllocator(PYMEM_DOMAIN_MEM, &mem);
@@ -101,10 +123,10 @@ fs_add_hook_preinit(bool argv_is_python)
 }
 
 /* Register the audit hook once per runtime.  `handle` is where the C API
- * is looked up; `how` names the way in, for the activate log line;
- * argv_is_python says that fs_argv is what CPython will parse. */
+ * is looked up; `how` names the way in, for the activate log line; cmd is
+ * the command line CPython will parse, or NULL (see fs_add_hook_preinit). */
 static void
-fs_attach(void *handle, const char *how, bool argv_is_python)
+fs_attach(void *handle, const char *how, const struct fs_cmdline *cmd)
 {
     pthread_mutex_lock(&fs_attach_lock);
     if ((fs_api_ready() || fs_api_resolve(handle)) && !fs_hooked) {
@@ -119,7 +141,7 @@ fs_attach(void *handle, const char *how, bool argv_is_python)
             PyGILState_Release(g);
         }
         else {
-            fs_hooked = fs_add_hook_preinit(argv_is_python);
+            fs_hooked = fs_add_hook_preinit(cmd);
         }
         if (fs_hooked) {
             fs_state.attach = how;
@@ -131,16 +153,15 @@ fs_attach(void *handle, const char *how, bool argv_is_python)
 __attribute__((constructor)) static void
 fs_constructor(int argc, char **argv, char **envp)
 {
-    enum fs_where where;
+    struct fs_cmdline cmd = {argc, argv, NULL};
 
     (void)envp;
-    fs_argc = argc;
-    fs_argv = argv;
-    where = fs_symbol_where("PySys_AddAuditHook");
-    if (where != FS_NOWHERE) {
-        /* In the executable itself: a static python, whose argv CPython
-         * parses.  In a libpython: any program linked with it. */
-        fs_attach(RTLD_DEFAULT, "constructor", where == FS_IN_EXECUTABLE);
+    /* Only a static python, whose argv CPython parses.  When the C API is
+     * in a libpython instead, the program may be any embedder: its
+     * interposed Py_BytesMain, Py_Main or Py_Initialize* attaches (see the
+     * top of this file). */
+    if (fs_symbol_where("PySys_AddAuditHook") == FS_IN_EXECUTABLE) {
+        fs_attach(RTLD_DEFAULT, "constructor", &cmd);
     }
 }
 
@@ -184,7 +205,7 @@ Py_InitializeEx(int initsigs)
 
     if (real != NULL) {
         real(initsigs);
-        fs_attach(h, "Py_InitializeEx", false);
+        fs_attach(h, "Py_InitializeEx", NULL);
     }
 }
 
@@ -196,7 +217,7 @@ Py_Initialize(void)
 
     if (real != NULL) {
         real();
-        fs_attach(h, "Py_Initialize", false);
+        fs_attach(h, "Py_Initialize", NULL);
     }
 }
 
@@ -217,7 +238,7 @@ Py_InitializeFromConfig(const PyConfig *config)
     }
     st = real(config);
     if (st._type == 0) {        /* _PyStatus_TYPE_OK */
-        fs_attach(h, "Py_InitializeFromConfig", false);
+        fs_attach(h, "Py_InitializeFromConfig", NULL);
     }
     return st;
 }
@@ -228,11 +249,12 @@ Py_Main(int argc, wchar_t **argv)
     void *h;
     int (*real)(int, wchar_t **) =
         (int (*)(int, wchar_t **))fs_real("Py_Main", &h);
+    struct fs_cmdline cmd = {argc, NULL, argv};
 
     if (real == NULL) {
         return 1;
     }
-    fs_attach(h, "Py_Main", false);
+    fs_attach(h, "Py_Main", &cmd);
     return real(argc, argv);
 }
 
@@ -242,12 +264,11 @@ Py_BytesMain(int argc, char **argv)
     void *h;
     int (*real)(int, char **) = (int (*)(int, char **))fs_real("Py_BytesMain",
                                                                &h);
+    struct fs_cmdline cmd = {argc, argv, NULL};
 
     if (real == NULL) {
         return 1;
     }
-    fs_argc = argc;
-    fs_argv = argv;
-    fs_attach(h, "Py_BytesMain", true);
+    fs_attach(h, "Py_BytesMain", &cmd);
     return real(argc, argv);
 }

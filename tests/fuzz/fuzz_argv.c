@@ -6,11 +6,15 @@
  * argv[0]) and an environment: a word starting with '\x01' sets
  * PYTHONMALLOC to the rest, '\x02' sets PYTHONDEVMODE.  The prediction must
  * never read outside argv, and must be a pure function of its input
- * (asked twice, the same answer); ASan and UBSan watch the rest.
+ * (asked twice, the same answer); the wide-character entry (Py_Main's
+ * argv), given the same words a byte to a character, must answer the
+ * same; ASan and UBSan watch the rest.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <wchar.h>
 
 #include "fs_argv.h"
 
@@ -30,6 +34,38 @@ fs_fuzz_getenv(const char *name)
     return NULL;
 }
 
+/* The words as a wide argv, exactly argc long: the wide prediction (-1
+ * when out of memory, which is not a finding). */
+static int
+fs_fuzz_wide(char **words, int argc, bool debug_build)
+{
+    wchar_t **wargv = malloc(sizeof(wchar_t *) * (argc > 0 ? (size_t)argc : 1));
+    int i, made = 0, r = -1;
+
+    if (wargv == NULL) {
+        return -1;
+    }
+    for (; made < argc; made++) {
+        size_t n = strlen(words[made]), j;
+
+        if ((wargv[made] = malloc(sizeof(wchar_t) * (n + 1))) == NULL) {
+            break;
+        }
+        for (j = 0; j <= n; j++) {
+            wargv[made][j] = (wchar_t)(unsigned char)words[made][j];
+        }
+    }
+    if (made == argc) {
+        r = fs_argv_debug_allocator_wide(argc, wargv, fs_fuzz_getenv,
+                                         debug_build);
+    }
+    for (i = 0; i < made; i++) {
+        free(wargv[i]);
+    }
+    free(wargv);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -41,6 +77,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int argc = 0;
     size_t i = 0;
     bool a, b;
+    int wide;
 
     if (buf == NULL) {
         return 0;
@@ -73,6 +110,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
         }
         free(argv);
+        wide = fs_fuzz_wide(words, argc, size % 2);
+        if (wide >= 0 && wide != (int)a) {
+            abort();
+        }
     }
     free(buf);
     return 0;

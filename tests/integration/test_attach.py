@@ -1,16 +1,17 @@
 """test_attach.py -- the library finds every CPython and attaches once (issue 2).
 
 - `import flask` under the library in both interpreters, with no flags, -S,
-  -I and -E: one `activate` line (attach "constructor": both interpreters
-  have the C API mapped when the library's constructor runs), and the Flask
-  patches in flaskshield.status().
+  -I and -E: one `activate` line (attach "constructor" in Debian's static
+  python, whose argv the constructor may read; "Py_BytesMain" in pyenv's,
+  where the C API is in libpython and the program could be any embedder),
+  and the Flask patches in flaskshield.status().
 - Every server: gunicorn (2 workers, with and without --preload), waitress,
   uWSGI (--plugin python3, master + 2 workers), Apache mod_wsgi (per-app
   sub-interpreter and %{GLOBAL}), `flask run`.  Each logs `activate` (once
   per process) and flaskshield.status() returned by a request handler names
   the attach path and lists the flask.app patches.
 - Embedders (C programs built here): a program linked against libpython
-  (constructor), and a plugin that links libpython and is dlopen()ed late
+  (interposed Py_Initialize*), and a plugin that links libpython and is dlopen()ed late
   (interposed entry point), each initializing Python twice: the second
   runtime, after Py_FinalizeEx, is attached again.
 """
@@ -47,6 +48,13 @@ def facts(stack):
                             "print(os.path.dirname(os.path.dirname(flask.__file__)))")
         _facts[stack.name] = tuple(out.splitlines())
     return _facts[stack.name]
+
+
+def python_attach(stack):
+    """How the library attaches to the `python` command of a stack: from the
+    constructor when the executable itself exports the C API (Debian's
+    static python), else at the interposed Py_BytesMain (fs_attach.c)."""
+    return "constructor" if stack.name == "debian" else "Py_BytesMain"
 
 
 def flask_patches(status):
@@ -89,11 +97,11 @@ def test_import_flask_cli(stack, flags):
     assert st is not None
     act = harness.find_events(cp.events, "activate")
     assert len(act) == 1, cp.events
-    assert act[0]["attach"] == "constructor", act
+    assert act[0]["attach"] == python_attach(stack), act
     assert act[0]["python"] == version
     assert act[0]["pid"] == st["pid"]
     assert act[0]["version"] == st["version"]
-    assert st["attach"] == "constructor" and st["activated"] is True
+    assert st["attach"] == python_attach(stack) and st["activated"] is True
     assert flask_patches(st) == FLASK_TARGETS
     assert r["call"] == "Patch"
 
@@ -196,8 +204,8 @@ def test_server_attaches(stack, case, tmp_path, start_server):
     attach = attach.pop()
 
     if kind in ("gunicorn", "waitress", "flask-run"):
-        # the interpreter is the process itself: the constructor attaches
-        assert attach == "constructor", statuses[0]
+        # the interpreter is the process itself: python's own way in
+        assert attach == python_attach(stack), statuses[0]
     else:
         # uWSGI's plugin and mod_wsgi load libpython late and initialize it
         # through an interposed entry point
@@ -352,17 +360,22 @@ def _run_embedder(stack, argv):
 
 
 def test_embedder_linked(stack, embedders):
-    """A program linked against libpython: the constructor attaches the first
-    runtime; after Py_FinalizeEx the next Py_Initialize re-attaches."""
+    """A program linked against libpython: the interposed Py_Initialize*
+    attaches the first runtime (the constructor does not: the program's argv
+    is not the interpreter's, see test_embedder_debug_allocator); after
+    Py_FinalizeEx the next Py_Initialize re-attaches."""
     argv = [str(embedders / "linked"), EMBED_CODE]
     cp, rounds = _run_embedder(stack, argv)
-    assert rounds[0] == ["constructor", "1", "Patch", "True"], rounds
+    # Py_Initialize, or the Py_InitializeFromConfig that pyenv's libpython
+    # calls through its own PLT
+    assert rounds[0][0] in ("Py_Initialize", "Py_InitializeFromConfig"), rounds
+    assert rounds[0][1:] == ["1", "Patch", "True"], rounds
     # second runtime: attached again through an interposed entry point,
     # flask.app patched again (a new module object)
     assert rounds[1][0] in ENTRY_POINTS, rounds
     assert rounds[1][1:] == ["2", "Patch", "True"], rounds
     act = harness.find_events(cp.events, "activate")
-    assert len(act) == 1 and act[0]["attach"] == "constructor", cp.events
+    assert len(act) == 1 and act[0]["attach"] == rounds[0][0], cp.events
     assert harness.find_events(cp.events, "patch.failed") == []
 
 
@@ -390,3 +403,121 @@ def test_embedder_plugin_dlopened_late(stack, embedders, mode):
         assert len(act) == 1 and act[0]["attach"] == rounds[0][0], cp.events
     else:
         assert cp.events == []     # nothing watched was imported
+
+
+# Embedders that choose the debug allocator themselves (issue 13): their
+# process argv says nothing about it, so the library must not register its
+# hook before initialization from the constructor; it attaches through the
+# interposed entry point instead.  Before the fix each of these aborted at
+# Py_FinalizeEx (status 134).
+
+EMBED_DEV_CODE = ("import sys\n"
+                  "try:\n"
+                  "    import flaskshield\n"
+                  "    a = flaskshield.status()['attach']\n"
+                  "except ModuleNotFoundError:\n"
+                  "    a = None\n"
+                  "print('DEV', sys.flags.dev_mode, a)\n")
+
+EMBED_CONFIG = r"""
+#include <Python.h>
+/* embed-config dev|allocator CODE: the embedder's own PyConfig or
+   PyPreConfig switches the debug allocator on. */
+int
+main(int argc, char **argv)
+{
+    PyConfig config;
+    PyStatus st;
+
+    (void)argc;
+    if (strcmp(argv[1], "allocator") == 0) {
+        PyPreConfig pre;
+        PyPreConfig_InitPythonConfig(&pre);
+        pre.allocator = PYMEM_ALLOCATOR_DEBUG;
+        st = Py_PreInitialize(&pre);
+        if (PyStatus_Exception(st)) {
+            Py_ExitStatusException(st);
+        }
+    }
+    PyConfig_InitPythonConfig(&config);
+    config.parse_argv = 0;
+    config.dev_mode = strcmp(argv[1], "dev") == 0;
+    st = Py_InitializeFromConfig(&config);
+    PyConfig_Clear(&config);
+    if (PyStatus_Exception(st)) {
+        Py_ExitStatusException(st);
+    }
+    if (PyRun_SimpleString(argv[2]) != 0) {
+        return 10;
+    }
+    return Py_FinalizeEx() < 0 ? 120 : 0;
+}
+"""
+
+EMBED_PYMAIN = r"""
+#include <Python.h>
+/* embed-pymain ARG...: Py_Main() with a command line of its own, not the
+   process's ("python3" ARG...). */
+int
+main(int argc, char **argv)
+{
+    wchar_t **wargv = PyMem_RawCalloc((size_t)argc + 1, sizeof(wchar_t *));
+    int i;
+
+    wargv[0] = L"python3";
+    for (i = 1; i < argc; i++) {
+        wargv[i] = Py_DecodeLocale(argv[i], NULL);
+    }
+    return Py_Main(argc, wargv);
+}
+"""
+
+
+@pytest.fixture
+def dev_embedders(stack, tmp_path):
+    inc, lib = EMBED_STACKS[stack.name]
+    d = tmp_path / "embed-dev"
+    d.mkdir()
+    link = ["-I" + inc, "-L" + lib, "-lpython3.11", "-Wl,-rpath," + lib]
+    for name, src in (("config", EMBED_CONFIG), ("pymain", EMBED_PYMAIN)):
+        (d / (name + ".c")).write_text(src)
+        _gcc([str(d / (name + ".c")), "-o", str(d / name)] + link)
+    return d
+
+
+DEV_EMBED_CASES = {
+    # name: (argv after the program, dev_mode, attach path)
+    "config-dev_mode": (["config", "dev", EMBED_DEV_CODE], "True",
+                        "Py_InitializeFromConfig"),
+    "preconfig-allocator": (["config", "allocator", EMBED_DEV_CODE], "False",
+                            "Py_InitializeFromConfig"),
+    "config-plain": (["config", "plain", EMBED_DEV_CODE], "False",
+                     "Py_InitializeFromConfig"),
+    "Py_Main-X-dev": (["pymain", "-X", "dev", "-c", EMBED_DEV_CODE], "True",
+                      "Py_Main"),
+    "Py_Main-long-option": (["pymain", "--check-hash-based-pycs", "default",
+                             "-Xdev", "-c", EMBED_DEV_CODE], "True", "Py_Main"),
+    "Py_Main-plain": (["pymain", "-c", EMBED_DEV_CODE], "False", "Py_Main"),
+    "Py_Main-dash": (["pymain", "-c", EMBED_DEV_CODE, "-X", "dev"], "False",
+                     "Py_Main"),
+}
+
+
+@pytest.mark.parametrize("case", list(DEV_EMBED_CASES))
+def test_embedder_debug_allocator(stack, dev_embedders, case):
+    """An embedder linked with libpython whose own PyConfig/PyPreConfig or
+    Py_Main command line switches the debug allocator on: the same exit
+    status and output as without the library (no abort at exit), and the
+    library attached through the entry point the embedder called."""
+    args, dev, attach = DEV_EMBED_CASES[case]
+    argv = [str(dev_embedders / args[0])] + args[1:]
+    # the process's own argv has a debug trigger too, where it is not the
+    # embedded interpreter's: the library must not read it
+    if args[0] == "config":
+        argv.append("-Xdev")
+    without, with_lib = harness.run_both(argv, env=_embed_env(stack), text=True)
+    assert without.returncode == 0, without.stdout + without.stderr
+    assert without.stdout == "DEV %s None\n" % dev, without.stdout
+    assert with_lib.returncode == 0, with_lib.stdout + with_lib.stderr
+    assert with_lib.stdout == "DEV %s %s\n" % (dev, attach), with_lib.stdout
+    assert with_lib.stderr == without.stderr

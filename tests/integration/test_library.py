@@ -5,7 +5,9 @@
   entry points;
 - the `flaskshield` module exists only with the library: without it the
   import fails as usual on both stacks; with it, status() has the documented
-  keys and never carries the application's secret.
+  keys and never carries the application's secret;
+- its log lines are valid UTF-8 JSON whatever bytes a policy path holds and
+  however long an import name is.
 """
 
 import json
@@ -104,7 +106,8 @@ def test_status_keys_and_no_secret(stack, tmp_path):
     st = json.loads(lines["STATUS-JSON"])
     assert set(st) == STATUS_KEYS, sorted(st)
     assert isinstance(st["version"], str) and st["version"]
-    assert st["attach"] == "constructor"
+    # Debian's static python: the constructor; pyenv's: Py_BytesMain
+    assert st["attach"] == ("constructor" if stack.name == "debian" else "Py_BytesMain")
     assert st["python"].split()[0] == _python_version(stack)
     assert st["pid"] > 0 and st["activated"] is True
     assert set(st["policy"]) == {"path", "from_file", "mode"}, st["policy"]
@@ -130,3 +133,62 @@ def _python_version(stack):
                             preload=False)
     assert cp.returncode == 0, cp.stderr
     return cp.stdout.strip()
+
+
+# --------------------------------------------------------------------------
+# Log lines are valid UTF-8 JSON, whatever bytes the policy path, the
+# policy's strings or the app's import name hold, and however long they are
+# (issue 13: bytes that were not UTF-8 were written raw, and a field that did
+# not fit the 2 KiB line left `"new":}` behind).
+
+LOG_CODE = """
+import flask
+for n in %r:
+    app = flask.Flask("n" * n)
+    app.config["SECRET_KEY"] = "dev"
+    app.config["MAX_CONTENT_LENGTH"] = None
+    app.add_url_rule("/", "index", lambda: "ok")
+    print(app.test_client().get("/").status_code)
+"""
+# import names whose lines end just at, and just past, the line's end: one
+# of them leaves the room for a string field but not for the int after it
+LONG_NAMES = list(range(1850, 2010, 3))
+
+
+def _flaskshield_lines(stderr):
+    """Every line of ours from raw stderr bytes, each decoded strictly and
+    parsed as JSON (any failure fails the test)."""
+    lines = [l for l in stderr.split(b"\n") if b'"src":"flaskshield"' in l]
+    assert lines, stderr[-2000:]
+    assert all(len(l) < 2048 for l in lines), max(map(len, lines))
+    return [json.loads(l.decode("utf-8", "strict")) for l in lines]
+
+
+@pytest.mark.parametrize("case", ["path-not-utf8", "long-import-name",
+                                  "long-non-utf8-path"])
+def test_log_lines_are_utf8_json(stack, tmp_path, case):
+    d = tmp_path
+    if case != "long-import-name":
+        d = tmp_path / (b"\xff\xfe-\xc3(" if case == "path-not-utf8"
+                        else b"\xe9" * 200).decode("utf-8", "surrogateescape")
+        d.mkdir()
+    policy = harness.write_policy(d, 'version = 1;\nmode = "enforce";\n')
+    names = LONG_NAMES if case == "long-import-name" else [4]
+    env = dict(stack.env_extra)
+    env["FLASKSHIELD_POLICY"] = str(policy)
+    cp = harness.run_cmd([stack.python, "-c", LOG_CODE % (names,)], env=env,
+                         stack=stack)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert cp.stdout.split() == [b"500"] * len(names), cp.stdout
+    events = _flaskshield_lines(cp.stderr)
+    kinds = [e["event"] for e in events]
+    assert "activate" in kinds and "secret_key.rejected" in kinds, kinds
+    # a field that does not fit is left out whole, never half written
+    capped = [e for e in events if e["event"] == "body.capped"]
+    assert len(capped) >= len(names), names
+    assert all(isinstance(e.get("new", 0), int) for e in capped), capped
+    assert any("new" in e for e in capped), capped
+    if case != "long-import-name":
+        act = [e for e in events if e["event"] == "activate"][0]
+        if "policy" in act:
+            assert "\ufffd" in act["policy"], act

@@ -482,3 +482,48 @@ def test_policy_never_read_without_flask(stack, tmp_path, script):
     paths, text, cp = _strace([stack.python, "-c", "import flask"], tmp_path,
                               "policy-flask", True, env, trace)
     assert str(policy) in text
+
+
+# --------------------------------------------------------------------------
+# A process that imports Flask: the files the library opens there (the
+# policy, the weak list, the log file) never become its controlling
+# terminal.  Every harness child is a session leader without one, and a
+# session leader that opens a terminal without O_NOCTTY acquires it (the
+# policy file was opened so: a policy path naming a terminal gave a daemon
+# a controlling terminal, and with it SIGHUP when that terminal closes).
+
+TTY_CODE = """
+import os, flask
+try:
+    os.close(os.open("/dev/tty", os.O_RDWR))
+    print("controlling terminal")
+except OSError as e:
+    print("none", e.errno)
+"""
+
+
+@pytest.mark.parametrize("where", ["policy", "weak_list", "log_file"])
+def test_no_controlling_terminal_from_a_policy_path(stack, tmp_path, where):
+    master, slave = os.openpty()
+    try:
+        tty = os.ttyname(slave)
+        os.close(slave)         # the child opens it by name, or not at all
+        if where == "policy":
+            policy = tty
+        else:
+            policy = harness.write_policy(tmp_path, {
+                "weak_list": 'version = 1;\nsecret_key = { weak_list = "%s"; };\n',
+                "log_file": 'version = 1;\nlog = { target = "file"; file = "%s"; };\n',
+            }[where] % tty)
+        env = dict(stack.env_extra, FLASKSHIELD_POLICY=str(policy))
+        without = harness.run_python(stack, ["-c", TTY_CODE], env=env,
+                                     preload=False)
+        with_lib = harness.run_python(stack, ["-c", TTY_CODE], env=env)
+    finally:
+        os.close(master)
+    assert without.returncode == 0 and without.stdout.startswith("none"), without
+    assert with_lib.returncode == 0, with_lib.stderr
+    assert with_lib.stdout == without.stdout, (with_lib.stdout, with_lib.stderr)
+    # the library looked at the path, and refused it as a policy, weak list
+    # or log file
+    assert harness.find_events(with_lib.events, "policy.invalid"), with_lib.stderr

@@ -3,9 +3,12 @@
  * table row a command line: argv, environment, debug build, expected.
  * Each row's expectation is what CPython 3.8-3.13 do; the same kinds of
  * command line run against the real interpreters in
- * tests/integration/test_argv.py.
+ * tests/integration/test_argv.py.  Every row is also asked through the
+ * wide-character entry (Py_Main's argv), which must answer the same, and
+ * a few wide rows hold characters outside ASCII.
  */
 #include <string.h>
+#include <wchar.h>
 
 #include "fs_argv.h"
 #include "fs_test.h"
@@ -89,6 +92,44 @@ static const struct row rows[] = {
     {{NULL}, {NULL}, false, false},
 };
 
+/* Row i through the wide entry: each byte becomes one wide character. */
+static int
+fs_test_wide(const struct row *r, int argc)
+{
+    wchar_t words[8][64];
+    wchar_t *wargv[8];
+    int k;
+    size_t j;
+
+    for (k = 0; k < argc; k++) {
+        for (j = 0; r->argv[k][j] != '\0' && j < 63; j++) {
+            words[k][j] = (wchar_t)(unsigned char)r->argv[k][j];
+        }
+        words[k][j] = L'\0';
+        wargv[k] = words[k];
+    }
+    return fs_argv_debug_allocator_wide(argc, wargv, fs_test_getenv,
+                                        r->debug_build);
+}
+
+struct wrow {
+    const wchar_t *argv[6];
+    bool want;
+};
+
+/* Characters outside ASCII are options no CPython knows: skipped, and
+ * never mistaken for one (the low byte of U+0145 is that of 'E', of U+0158
+ * and U+1058 that of 'X': a plain (char) cast would misread them). */
+static const struct wrow wrows[] = {
+    {{L"python3", L"-\u00e9X", L"dev"}, true},
+    {{L"python3", L"-\u0145", L"-X", L"dev"}, true},
+    {{L"python3", L"-\u0158dev"}, false},
+    {{L"python3", L"-X", L"dev=\u00e9t\u00e9"}, true},
+    {{L"python3", L"-X", L"d\u00e9v"}, false},
+    {{L"python3", L"-\u1058", L"-c", L"pass"}, false},
+    {{L"python3", L"\u00e9.py", L"-X", L"dev"}, false},
+};
+
 int
 main(void)
 {
@@ -110,7 +151,26 @@ main(void)
                     argc > 1 ? rows[i].argv[1] : "", got);
         }
         CHECK(got == rows[i].want);
+        CHECK(fs_test_wide(&rows[i], argc) == (int)rows[i].want);
     }
+    fs_test_env = NULL;
+    for (i = 0; i < sizeof(wrows) / sizeof(wrows[0]); i++) {
+        int argc = 0;
+
+        while (argc < 6 && wrows[i].argv[argc] != NULL) {
+            argc++;
+        }
+        if (fs_argv_debug_allocator_wide(argc, (wchar_t *const *)wrows[i].argv,
+                                         fs_test_getenv, false)
+            != (int)wrows[i].want) {
+            fprintf(stderr, "wide row %zu: wrong\n", i);
+        }
+        CHECK(fs_argv_debug_allocator_wide(argc,
+                                           (wchar_t *const *)wrows[i].argv,
+                                           fs_test_getenv, false)
+              == (int)wrows[i].want);
+    }
+    CHECK(fs_argv_debug_allocator_wide(3, NULL, fs_test_getenv, false) == 0);
     /* argv itself NULL */
     fs_test_env = NULL;
     CHECK(!fs_argv_debug_allocator(3, NULL, fs_test_getenv, false));

@@ -214,6 +214,16 @@ test_builtin(void)
     CHECK(check_str("C292A0A3AA32397CDB050E233733900F\n", 64, NULL)
           == FS_SECRET_KNOWN);
     CHECK(check_str("temporary_key", 64, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("E951E5A1F4B94151B360F47EDF596DD2", 64, NULL)
+          == FS_SECRET_KNOWN);                  /* PowerDNS-Admin */
+    CHECK(check_str(" pf9Wkove4IKEAXvy-cQkeDPhv9Cb3Ag-wyJILbq_dFw\n", 64,
+                    NULL) == FS_SECRET_KNOWN);   /* Flask-Security-Too */
+    CHECK(check_str("pf9wkove4ikeaxvy-cqkedphv9cb3ag-wyjilbq_dfw", 0, NULL)
+          == FS_SECRET_OK);                     /* not hex: case counts */
+    CHECK(check_str("This is an INSECURE secret!! DO NOT use this in "
+                    "production!!", 64, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("THIS IS AN INSECURE SECRET", 64, NULL)
+          == FS_SECRET_KNOWN);                  /* Flask-User */
     CHECK(check_str("de", 0, NULL) == FS_SECRET_OK);
     CHECK(check_str("Dev", MIN_LEN, NULL) == FS_SECRET_SHORT);
     CHECK(check_mem(quickstart, sizeof(quickstart) - 1, 0) == FS_SECRET_OK);
