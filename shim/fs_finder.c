@@ -285,7 +285,8 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
     }
     hook = fs_registry_find(name, len);
     if (hook == NULL) {
-        if (strcmp(name, "flaskshield") == 0) {
+        /* by length: a name with a NUL byte in it is not ours */
+        if (len == 11 && memcmp(name, "flaskshield", 11) == 0) {
             return fs_builtin_spec(self, fullname);
         }
         FS_RETURN_NONE;

@@ -422,3 +422,19 @@ def test_finder_passes_on_what_importlib_would(stack, tmp_path):
     assert with_lib.returncode == without.returncode == 0, with_lib.stderr
     assert with_lib.stdout == without.stdout == (
         b"KeyboardInterrupt 1\nValueError 1\nSystemExit 1\n"), (with_lib.stdout, without.stdout)
+
+
+def test_flaskshield_module_only_under_its_own_name(stack):
+    """`flaskshield` with a NUL byte and more after it is no module (before:
+    the built-in module was served under that name)."""
+    code = textwrap.dedent('''
+        import flask, flaskshield
+        for n in ("flaskshield\\x00x", "flaskshield\\x00", "flaskshieldx"):
+            try:
+                print("imported", repr(__import__(n).__name__))
+            except ImportError as e:
+                print(type(e).__name__)
+        ''')
+    cp = harness.run_python(stack, ["-c", code])
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["ModuleNotFoundError"] * 3, cp.stdout
