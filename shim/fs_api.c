@@ -14,11 +14,14 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include "fs_elf.h"
+
 struct fs_api fs_api;
 static void *fs_api_handle;
 /* Set after their part of the table is stored (atomic: read without the
  * lock by every thread that asks whether the table is ready). */
 static atomic_bool fs_api_core_ok, fs_api_full_ok;
+static bool fs_api_gil_disabled;
 
 /* Functions an older CPython exports under another name, with the same
  * signature: 3.8 has _PyInterpreterState_Get, 3.9 on PyInterpreterState_Get
@@ -68,6 +71,10 @@ fs_api_resolve(void *handle)
     FS_API_CORE(FS_API_LOOKUP)
     FS_API_CORE(FS_API_PUBLISH)
     fs_api_handle = handle;
+    /* reference counting of a free-threaded build: the ELF probe, which
+     * costs a few dozen instructions per loaded object where dlsym() would
+     * fail expensively in every other Python process */
+    fs_api_gil_disabled = fs_symbol_where("_Py_DecRefShared") != FS_NOWHERE;
     fs_api_core_ok = true;
     return true;
 }
@@ -76,6 +83,12 @@ bool
 fs_api_ready(void)
 {
     return fs_api_core_ok;
+}
+
+bool
+fs_api_free_threaded(void)
+{
+    return fs_api_gil_disabled;
 }
 
 bool

@@ -145,6 +145,14 @@ bool fs_api_resolve(void *handle);
 /* True once fs_api_resolve() has succeeded. */
 bool fs_api_ready(void);
 
+/* Is the interpreter a free-threaded build (3.13t, Py_GIL_DISABLED)?  Its
+ * objects have another header than the one the library is built for
+ * (ob_type is not where Py_TYPE() reads it), so there the library touches
+ * no object and only says, once, that it cannot protect the process
+ * (fs_finder_on_import).  Decided by fs_api_resolve(), from a symbol only
+ * such a build defines. */
+bool fs_api_free_threaded(void);
+
 /* Fill the rest of the table (idempotent; under the GIL).  False when a
  * symbol is missing: the library then stays out of the way.  A function
  * that an older CPython spells differently is looked up under both names

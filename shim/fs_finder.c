@@ -428,6 +428,26 @@ fs_watched_loaded(void)
                || PyDict_GetItemString(modules, "werkzeug") != NULL);
 }
 
+/* The import event on a free-threaded build (fs_api_free_threaded): the
+ * module's name through API functions only, which know the object layout,
+ * and the notice at the first import of Flask. */
+static void
+fs_on_import_unprotected(PyObject *audit_args)
+{
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(
+        PyTuple_GetItem(audit_args, 0), &len);
+
+    if (name == NULL) {
+        PyErr_Clear();          /* our call's TypeError or UnicodeError */
+        return;
+    }
+    if ((len == 5 || (len > 5 && name[5] == '.'))
+        && memcmp(name, "flask", 5) == 0) {
+        fs_note_unsupported("free-threaded build (Py_GIL_DISABLED)");
+    }
+}
+
 int
 fs_finder_on_import(PyObject *audit_args)
 {
@@ -437,6 +457,10 @@ fs_finder_on_import(PyObject *audit_args)
     int rc = 0;
 
     if (busy || !Py_IsInitialized() || PyTuple_Size(audit_args) < 4) {
+        return 0;
+    }
+    if (fs_api_free_threaded()) {
+        fs_on_import_unprotected(audit_args);
         return 0;
     }
     /* Most imports stop here, with nothing but the core table used.  Once

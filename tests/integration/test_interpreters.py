@@ -193,3 +193,35 @@ def test_interpreters_without_audit_hooks_are_left_alone(version, tmp_path):
             env={"PYTHONPATH": str(tmp_path / "stub"), "PYTHONDONTWRITEBYTECODE": "1"})
         assert with_lib.returncode == without.returncode == 0, with_lib.stderr
         assert (with_lib.stdout, with_lib.stderr) == (without.stdout, without.stderr)
+
+
+def test_free_threaded_build_is_named_once_and_left_alone(stack, tmp_path):
+    """A free-threaded CPython (3.13t) lays objects out differently, so the
+    library must not touch them (before: it read every import's module name
+    through Py_TYPE(), which such a build does not have there).  There is no
+    free-threaded interpreter on the image: a stand-in shared object that
+    defines the one symbol the library takes as the sign of such a build
+    (_Py_DecRefShared), preloaded after the library into each stack's
+    interpreter, makes the library treat it as one.  Then nothing is
+    patched, `python -c pass` and a Werkzeug import print nothing, and the
+    first Flask import writes one python.unsupported line."""
+    src = harness.write_file(tmp_path, "ft.c", "void _Py_DecRefShared(void *o) { (void)o; }\n")
+    fake = tmp_path / "libft.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(fake), str(src)], check=True)
+    env = {"LD_PRELOAD": harness.preload_value() + " " + str(fake)}
+    policy = harness.write_policy(tmp_path, "version = 1;\n")
+    patched = "print(type(flask.Flask.__dict__['wsgi_app']).__name__)"
+    for code, out, notices in (
+            ("pass", "", 0),
+            ("import werkzeug.serving", "", 0),
+            ("import flask, flask.app; import werkzeug.debug; " + patched, "function\n", 1)):
+        cp = harness.run_python(stack, ["-c", code], env=env, policy=policy)
+        assert cp.returncode == 0, cp.stderr
+        assert cp.stdout == out, cp.stdout
+        assert len(cp.events) == notices, cp.stderr
+        if notices:
+            assert harness.find_events(
+                cp.events, "python.unsupported",
+                reason="free-threaded build (Py_GIL_DISABLED)"), cp.stderr
+        else:
+            assert "flaskshield" not in cp.stderr, cp.stderr
