@@ -32,7 +32,6 @@
 #include "fs_interp.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define FS_INTERP_KEY "flaskshield.interp"
 #define FS_MAX_SLOTS 32
@@ -168,10 +167,10 @@ fs_interp_dict(void)
     return is != NULL ? PyInterpreterState_GetDict(is) : NULL;
 }
 
-struct fs_interp *
-fs_interp_find(void)
+/* The state in `dict` (borrowed), or NULL. */
+static struct fs_interp *
+fs_interp_in(PyObject *dict)
 {
-    PyObject *dict = fs_interp_dict();
     PyObject *s = dict != NULL ? PyDict_GetItemString(dict, FS_INTERP_KEY)
                                : NULL;
 
@@ -183,10 +182,16 @@ fs_interp_find(void)
 }
 
 struct fs_interp *
+fs_interp_find(void)
+{
+    return fs_interp_in(fs_interp_dict());
+}
+
+struct fs_interp *
 fs_interp_get(void)
 {
     PyObject *dict = fs_interp_dict();
-    struct fs_interp *s = fs_interp_find();
+    struct fs_interp *s = fs_interp_in(dict);
     int rc;
 
     if (s != NULL) {
