@@ -105,7 +105,10 @@
     X(char *, PyByteArray_AsString, (PyObject *))                           \
     X(Py_ssize_t, PyByteArray_Size, (PyObject *))                           \
     X(Py_ssize_t, PyDict_Size, (PyObject *))                                \
-    X(int, PyDict_DelItem, (PyObject *, PyObject *))
+    X(int, PyDict_DelItem, (PyObject *, PyObject *))                       \
+    X(PyInterpreterState *, PyInterpreterState_Get, (void))                 \
+    X(PyObject *, PyInterpreterState_GetDict, (PyInterpreterState *))       \
+    X(PyObject *, PyType_GenericAlloc, (PyTypeObject *, Py_ssize_t))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -142,8 +145,18 @@ bool fs_api_resolve(void *handle);
 /* True once fs_api_resolve() has succeeded. */
 bool fs_api_ready(void);
 
+/* Is the interpreter a free-threaded build (3.13t, Py_GIL_DISABLED)?  Its
+ * objects have another header than the one the library is built for
+ * (ob_type is not where Py_TYPE() reads it), so there the library touches
+ * no object and only says, once, that it cannot protect the process
+ * (fs_finder_on_import).  Decided by fs_api_resolve(), from a symbol only
+ * such a build defines. */
+bool fs_api_free_threaded(void);
+
 /* Fill the rest of the table (idempotent; under the GIL).  False when a
- * symbol is missing: the library then stays out of the way. */
+ * symbol is missing: the library then stays out of the way.  A function
+ * that an older CPython spells differently is looked up under both names
+ * (fs_api.c, fs_api_aliases). */
 bool fs_api_full(void);
 
 /* Route C-API calls through the table.  Keep in step with FS_API_FUNCS: a
@@ -227,6 +240,9 @@ bool fs_api_full(void);
 #define PyByteArray_Size (fs_api.PyByteArray_Size)
 #define PyDict_Size (fs_api.PyDict_Size)
 #define PyDict_DelItem (fs_api.PyDict_DelItem)
+#define PyInterpreterState_Get (fs_api.PyInterpreterState_Get)
+#define PyInterpreterState_GetDict (fs_api.PyInterpreterState_GetDict)
+#define PyType_GenericAlloc (fs_api.PyType_GenericAlloc)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */
@@ -313,7 +329,8 @@ fs_is_tuple(PyObject *o)
 }
 
 /* tp_getattro of a wrapper: its own attribute, else the wrapped object's
- * (so that it looks like what it wraps to introspection). */
+ * (so that it looks like what it wraps to introspection).  `inner` may be
+ * NULL: then only its own. */
 PyObject *fs_getattr_or(PyObject *self, PyObject *name, PyObject *inner);
 
 /* Free an instance of one of our heap types (no GC) and drop the type's
@@ -328,15 +345,29 @@ void fs_object_free(PyObject *self);
  * exception is pending afterwards. */
 bool fs_err_clear(void);
 
-/* A new, zero-filled instance of one of our heap types, made with the
- * type's tp_alloc: the library's own way to make its objects, since their
- * tp_new (fs_object_refuse_new) refuses Python callers.  New reference, or
- * NULL with an exception set. */
+/* Is the pending exception one that fs_err_clear() would clear? */
+bool fs_err_ordinary(void);
+
+/* Python's hasattr(): 1 or 0, or -1 with the exception set when getting
+ * the attribute raised anything but AttributeError (PyObject_HasAttrString
+ * would swallow a KeyboardInterrupt). */
+int fs_hasattr(PyObject *o, const char *name);
+
+/* A new, zero-filled instance of one of our heap types: the library's own
+ * way to make its objects.  New reference, or NULL with an exception set. */
 PyObject *fs_object_new(PyObject *type);
 
-/* tp_new of every library type: Python code cannot make instances (their
- * fields would be NULL); raises TypeError, as a type with
- * Py_TPFLAGS_DISALLOW_INSTANTIATION does on 3.10+. */
+/* tp_alloc of every library type (fs_interp.c adds it to each spec): it
+ * allocates only for fs_object_new(), which passes a `nitems` no CPython
+ * caller passes, and raises TypeError for everybody else.  So no Python
+ * code makes an instance whose fields are NULL, on any version, even after
+ * giving the type a `__new__` of its own (3.8 and 3.9 cannot make a heap
+ * type immutable). */
+PyObject *fs_object_alloc(PyTypeObject *type, Py_ssize_t nitems);
+
+/* tp_new of every library type where CPython has no
+ * Py_TPFLAGS_DISALLOW_INSTANTIATION (before 3.10): raises TypeError, as a
+ * type with that flag does. */
 PyObject *fs_object_refuse_new(PyTypeObject *type, PyObject *args,
                                PyObject *kwargs);
 

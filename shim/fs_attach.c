@@ -70,7 +70,7 @@ fs_audit_hook(const char *event, PyObject *args, void *data)
 {
     (void)data;
     if (event[0] == 'i' && strcmp(event, "import") == 0) {
-        fs_finder_on_import(args);
+        return fs_finder_on_import(args);
     }
     else if (event[0] == 'c'
              && strcmp(event, "cpython._PySys_ClearAuditHooks") == 0) {

@@ -9,27 +9,30 @@
  * library) and runs the module's callback.  For every other name find_spec
  * returns None after a one-byte test and a short table scan.
  *
- * The finder is a heap type made per interpreter from a PyType_Spec, and
- * owns that interpreter's other types (fs_types.h).  Callbacks never raise into the import:
- * a failure is logged once as `patch.failed` and cleared.  A module whose
- * callback ran carries `__flaskshield__ = True`, so a finder installed
- * again (after someone removed it from sys.meta_path) does not re-run it.
+ * The finder and the loader are of the interpreter's types (fs_types.h);
+ * the finder holds the interpreter's state (fs_interp.h).  Callbacks never
+ * raise an ordinary exception into the import: a failure is logged once as
+ * `patch.failed` and cleared.  What the library must not swallow
+ * (fs_err_clear: KeyboardInterrupt, SystemExit, MemoryError), raised by
+ * the application's code that a look-up runs, reaches the import as it
+ * would without the library.  A module whose callback ran carries
+ * `__flaskshield__ = True`, so a finder installed again (after someone
+ * removed it from sys.meta_path) does not re-run it.
  */
 #include "fs_finder.h"
 
 #include <string.h>
 
+#include "fs_interp.h"
 #include "fs_log.h"
 #include "fs_module.h"
 #include "fs_registry.h"
 #include "fs_state.h"
 #include "fs_types.h"
 
-#define FS_FINDER_NAME "flaskshield.Finder"
-
 typedef struct {
     PyObject_HEAD
-    PyObject *types[FS_T_COUNT];    /* this interpreter's types */
+    struct fs_interp *interp;       /* this interpreter's state (strong) */
 } fs_finder;
 
 typedef struct {
@@ -38,22 +41,27 @@ typedef struct {
     const struct fs_hook *hook;
 } fs_loader;
 
-/* Run a module's callback, log and clear a failure. */
-static void
+/* Run a module's callback, log and clear an ordinary failure.  Returns -1
+ * with the exception set when it is one to pass on (fs_err_clear). */
+static int
 fs_run_hook(const struct fs_hook *hook, PyObject *module)
 {
     PyObject *t, *v, *tb;
 
     fs_activate();
-    if (PyObject_SetAttrString(module, "__flaskshield__", FS_True) < 0) {
-        PyErr_Clear();
+    if (PyObject_SetAttrString(module, "__flaskshield__", FS_True) < 0
+        && !fs_err_clear()) {
+        return -1;
     }
     if (hook->patch == NULL) {
-        return;
+        return 0;
     }
     fs_registry_runs[hook - fs_registry]++;
     if (hook->patch(module) == 0) {
-        return;
+        return 0;
+    }
+    if (!fs_err_ordinary()) {
+        return -1;
     }
     PyErr_Fetch(&t, &v, &tb);
     {
@@ -61,8 +69,12 @@ fs_run_hook(const struct fs_hook *hook, PyObject *module)
         PyObject *s = v != NULL ? PyObject_Str(v) : NULL;
         const char *msg = s != NULL ? PyUnicode_AsUTF8AndSize(s, NULL) : NULL;
 
-        if (msg == NULL) {
-            PyErr_Clear();
+        if (msg == NULL && !fs_err_clear()) {
+            FS_XDECREF(s);
+            FS_XDECREF(t);
+            FS_XDECREF(v);
+            FS_XDECREF(tb);
+            return -1;
         }
         fs_log_begin(&l, FS_ERROR, "patch.failed", NULL, fs_global_mode());
         fs_log_str(&l, "module", hook->module);
@@ -74,6 +86,7 @@ fs_run_hook(const struct fs_hook *hook, PyObject *module)
     FS_XDECREF(t);
     FS_XDECREF(v);
     FS_XDECREF(tb);
+    return 0;
 }
 
 /* ---- flaskshield.Loader ------------------------------------------------ */
@@ -81,8 +94,22 @@ fs_run_hook(const struct fs_hook *hook, PyObject *module)
 static void
 fs_loader_dealloc(PyObject *self)
 {
-    FS_XDECREF(((fs_loader *)self)->orig);
+    FS_CLEAR(((fs_loader *)self)->orig);
     fs_object_free(self);
+}
+
+/* The real loader, or NULL with TypeError for a Loader without one (the
+ * library never makes such a Loader). */
+static PyObject *
+fs_loader_orig(PyObject *self)
+{
+    fs_loader *l = (fs_loader *)self;
+
+    if (l->orig == NULL || l->hook == NULL) {
+        PyErr_SetString(FS_ExcTypeError, "flaskshield.Loader without target");
+        return NULL;
+    }
+    return l->orig;
 }
 
 static PyObject *
@@ -94,43 +121,51 @@ fs_loader_getattro(PyObject *self, PyObject *name)
 static PyObject *
 fs_loader_create_module(PyObject *self, PyObject *spec)
 {
-    PyObject *orig = ((fs_loader *)self)->orig;
+    PyObject *orig = fs_loader_orig(self);
+    int has = orig != NULL ? fs_hasattr(orig, "create_module") : -1;
 
-    if (!PyObject_HasAttrString(orig, "create_module")) {
-        FS_RETURN_NONE;
+    if (has <= 0) {
+        return has < 0 ? NULL : fs_new_ref(FS_None);
     }
     return PyObject_CallMethod(orig, "create_module", "O", spec);
 }
 
-/* Put the real loader back where importlib left the wrapper. */
-static void
-fs_loader_restore(PyObject *self, PyObject *module)
+/* Put the real loader back where importlib left the wrapper.  -1 with an
+ * exception to pass on. */
+static int
+fs_loader_restore(PyObject *orig, PyObject *module)
 {
-    PyObject *orig = ((fs_loader *)self)->orig;
     PyObject *spec;
 
-    if (PyObject_SetAttrString(module, "__loader__", orig) < 0) {
-        PyErr_Clear();
+    if (PyObject_SetAttrString(module, "__loader__", orig) < 0
+        && !fs_err_clear()) {
+        return -1;
     }
     spec = PyObject_GetAttrString(module, "__spec__");
-    if (spec == NULL || PyObject_SetAttrString(spec, "loader", orig) < 0) {
-        PyErr_Clear();
+    if ((spec == NULL || PyObject_SetAttrString(spec, "loader", orig) < 0)
+        && !fs_err_clear()) {
+        FS_XDECREF(spec);
+        return -1;
     }
     FS_XDECREF(spec);
+    return 0;
 }
 
 static PyObject *
 fs_loader_exec_module(PyObject *self, PyObject *module)
 {
-    PyObject *r = PyObject_CallMethod(((fs_loader *)self)->orig,
-                                      "exec_module", "O", module);
+    PyObject *orig = fs_loader_orig(self);
+    PyObject *r = orig != NULL
+        ? PyObject_CallMethod(orig, "exec_module", "O", module) : NULL;
 
     if (r == NULL) {
         return NULL;            /* the module's own error, as without us */
     }
     FS_DECREF(r);
-    fs_loader_restore(self, module);
-    fs_run_hook(((fs_loader *)self)->hook, module);
+    if (fs_loader_restore(orig, module) < 0
+        || fs_run_hook(((fs_loader *)self)->hook, module) < 0) {
+        return NULL;
+    }
     FS_RETURN_NONE;
 }
 
@@ -142,7 +177,6 @@ static PyMethodDef fs_loader_methods[] = {
 
 static PyType_Slot fs_loader_slots[] = {
     {Py_tp_dealloc, (void *)fs_loader_dealloc},
-    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_getattro, (void *)fs_loader_getattro},
     {Py_tp_methods, fs_loader_methods},
     {0, NULL},
@@ -158,34 +192,8 @@ PyType_Spec fs_loader_spec = {
 static void
 fs_finder_dealloc(PyObject *self)
 {
-    int i;
-
-    for (i = 0; i < FS_T_COUNT; i++) {
-        FS_XDECREF(((fs_finder *)self)->types[i]);
-    }
+    FS_CLEAR(((fs_finder *)self)->interp);
     fs_object_free(self);
-}
-
-static bool
-fs_is_finder(PyObject *o)
-{
-    return Py_TYPE(o)->tp_dealloc == fs_finder_dealloc;
-}
-
-PyObject *
-fs_type(enum fs_type_id id)
-{
-    PyObject *meta_path = PySys_GetObject("meta_path");
-    Py_ssize_t i;
-
-    for (i = 0; meta_path != NULL && i < PyList_Size(meta_path); i++) {
-        PyObject *f = PyList_GetItem(meta_path, i);
-        if (f != NULL && fs_is_finder(f)) {
-            return ((fs_finder *)f)->types[id];
-        }
-    }
-    PyErr_SetString(FS_ExcRuntimeError, "flaskshield finder not installed");
-    return NULL;
 }
 
 /* The spec the rest of sys.meta_path gives for `name`, or None. */
@@ -209,6 +217,10 @@ fs_find_real_spec(PyObject *self, PyObject *args)
         find = PyObject_GetAttrString(f, "find_spec");
         FS_DECREF(f);
         if (find == NULL) {
+            /* importlib skips a finder without find_spec, and only that */
+            if (!PyErr_ExceptionMatches(FS_ExcAttributeError)) {
+                return NULL;
+            }
             PyErr_Clear();
             continue;
         }
@@ -246,11 +258,17 @@ fs_builtin_spec(PyObject *self, PyObject *name)
 static PyObject *
 fs_finder_find_spec(PyObject *self, PyObject *args)
 {
+    struct fs_interp *interp = ((fs_finder *)self)->interp;
     PyObject *fullname, *spec, *loader, *wrapper;
     const struct fs_hook *hook;
     const char *name;
     Py_ssize_t len;
+    int has;
 
+    if (interp == NULL) {
+        PyErr_SetString(FS_ExcTypeError, "flaskshield.Finder without state");
+        return NULL;
+    }
     if (PyTuple_Size(args) < 1) {
         PyErr_SetString(FS_ExcTypeError, "find_spec() needs a name");
         return NULL;
@@ -259,12 +277,16 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
     name = fs_is_str(fullname) ? PyUnicode_AsUTF8AndSize(fullname, &len)
                                : NULL;
     if (name == NULL) {
-        PyErr_Clear();
+        /* not a str, or one with a lone surrogate: none of ours */
+        if (!fs_err_clear()) {
+            return NULL;
+        }
         FS_RETURN_NONE;
     }
     hook = fs_registry_find(name, len);
     if (hook == NULL) {
-        if (strcmp(name, "flaskshield") == 0) {
+        /* by length: a name with a NUL byte in it is not ours */
+        if (len == 11 && memcmp(name, "flaskshield", 11) == 0) {
             return fs_builtin_spec(self, fullname);
         }
         FS_RETURN_NONE;
@@ -274,24 +296,27 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
         return spec;
     }
     loader = PyObject_GetAttrString(spec, "loader");
-    if (loader == NULL) {
-        PyErr_Clear();
-        return spec;
+    has = loader == NULL ? -1
+          : loader == FS_None ? 0 : fs_hasattr(loader, "exec_module");
+    if (has <= 0) {
+        FS_XDECREF(loader);
+        if (fs_err_clear()) {
+            return spec;        /* nothing we can wrap: leave it alone */
+        }
+        FS_DECREF(spec);
+        return NULL;
     }
-    if (loader == FS_None || !PyObject_HasAttrString(loader, "exec_module")) {
-        FS_DECREF(loader);
-        return spec;            /* nothing we can wrap: leave it alone */
-    }
-    wrapper = fs_object_new(((fs_finder *)self)->types[FS_T_LOADER]);
+    wrapper = fs_object_new(interp->types[FS_T_LOADER]);
     if (wrapper == NULL) {
-        PyErr_Clear();
         FS_DECREF(loader);
-        return spec;
+        FS_DECREF(spec);
+        return NULL;            /* out of memory */
     }
     ((fs_loader *)wrapper)->orig = loader;          /* steals */
     ((fs_loader *)wrapper)->hook = hook;
-    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0) {
-        PyErr_Clear();
+    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0
+        && !fs_err_clear()) {
+        FS_CLEAR(spec);
     }
     FS_DECREF(wrapper);
     return spec;
@@ -323,74 +348,73 @@ static PyMethodDef fs_finder_methods[] = {
 
 static PyType_Slot fs_finder_slots[] = {
     {Py_tp_dealloc, (void *)fs_finder_dealloc},
-    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_methods, fs_finder_methods},
     {0, NULL},
 };
 
-static PyType_Spec fs_finder_spec = {
-    FS_FINDER_NAME, sizeof(fs_finder), 0, Py_TPFLAGS_DEFAULT,
+PyType_Spec fs_finder_spec = {
+    "flaskshield.Finder", sizeof(fs_finder), 0, Py_TPFLAGS_DEFAULT,
     fs_finder_slots,
 };
 
 static PyObject *
-fs_finder_new(void)
+fs_finder_new(struct fs_interp *interp)
 {
-    static PyType_Spec *const specs[FS_T_COUNT] = {
-        [FS_T_LOADER] = &fs_loader_spec,
-        [FS_T_PATCH] = &fs_patch_spec,
-        [FS_T_APPSTATE] = &fs_appstate_spec,
-        [FS_T_INPUT] = &fs_input_spec,
-        [FS_T_LIMIT] = &fs_limit_spec,
-    };
-    PyObject *finder_type, *finder;
-    int i;
+    PyObject *finder = fs_object_new(interp->types[FS_T_FINDER]);
 
-    finder_type = PyType_FromSpec(&fs_finder_spec);
-    if (finder_type == NULL) {
-        return NULL;
-    }
-    finder = fs_object_new(finder_type);
-    FS_DECREF(finder_type);
-    if (finder == NULL) {
-        return NULL;
-    }
-    for (i = 0; i < FS_T_COUNT; i++) {
-        ((fs_finder *)finder)->types[i] = PyType_FromSpec(specs[i]);
-        if (((fs_finder *)finder)->types[i] == NULL) {
-            FS_DECREF(finder);
-            return NULL;
-        }
+    if (finder != NULL) {
+        ((fs_finder *)finder)->interp =
+            (struct fs_interp *)fs_new_ref((PyObject *)interp);
     }
     return finder;
 }
 
-/* Callbacks for watched modules imported before the finder arrived. */
-static void
+/* Callbacks for watched modules imported before the finder arrived.  -1
+ * with an exception to pass on. */
+static int
 fs_run_hooks_for_loaded(void)
 {
     PyObject *modules = PySys_GetObject("modules");
     size_t i;
+    int rc = 0;
 
     if (modules == NULL || !fs_is_dict(modules)) {
-        return;
+        return 0;
     }
-    for (i = 0; i < fs_registry_count; i++) {
+    for (i = 0; rc == 0 && i < fs_registry_count; i++) {
         PyObject *m = PyDict_GetItemString(modules, fs_registry[i].module);
-        PyObject *mark;
+        int marked;
 
         if (m == NULL) {
             continue;
         }
         FS_INCREF(m);
-        mark = PyObject_GetAttrString(m, "__flaskshield__");
-        if (mark == NULL) {
-            PyErr_Clear();
-            fs_run_hook(&fs_registry[i], m);
+        marked = fs_hasattr(m, "__flaskshield__");
+        if (marked == 0) {
+            rc = fs_run_hook(&fs_registry[i], m);
         }
-        FS_XDECREF(mark);
+        else if (marked < 0 && !fs_err_clear()) {
+            rc = -1;
+        }
         FS_DECREF(m);
     }
+    return rc;
+}
+
+/* Is the interpreter's finder in sys.meta_path? */
+static bool
+fs_finder_installed(struct fs_interp *interp, PyObject *meta_path)
+{
+    PyTypeObject *finder_type = (PyTypeObject *)interp->types[FS_T_FINDER];
+    Py_ssize_t i, n = PyList_Size(meta_path);
+
+    for (i = 0; i < n; i++) {
+        PyObject *f = PyList_GetItem(meta_path, i);
+        if (f != NULL && Py_TYPE(f) == finder_type) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* Were Flask or Werkzeug imported before the library attached? */
@@ -404,15 +428,40 @@ fs_watched_loaded(void)
                || PyDict_GetItemString(modules, "werkzeug") != NULL);
 }
 
-void
+/* The import event on a free-threaded build (fs_api_free_threaded): the
+ * module's name through API functions only, which know the object layout,
+ * and the notice at the first import of Flask. */
+static void
+fs_on_import_unprotected(PyObject *audit_args)
+{
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(
+        PyTuple_GetItem(audit_args, 0), &len);
+
+    if (name == NULL) {
+        PyErr_Clear();          /* our call's TypeError or UnicodeError */
+        return;
+    }
+    if ((len == 5 || (len > 5 && name[5] == '.'))
+        && memcmp(name, "flask", 5) == 0) {
+        fs_note_unsupported("free-threaded build (Py_GIL_DISABLED)");
+    }
+}
+
+int
 fs_finder_on_import(PyObject *audit_args)
 {
     static bool busy, scanned;
+    struct fs_interp *interp;
     PyObject *meta_path, *finder, *t, *v, *tb;
-    Py_ssize_t i, n;
+    int rc = 0;
 
     if (busy || !Py_IsInitialized() || PyTuple_Size(audit_args) < 4) {
-        return;
+        return 0;
+    }
+    if (fs_api_free_threaded()) {
+        fs_on_import_unprotected(audit_args);
+        return 0;
     }
     /* Most imports stop here, with nothing but the core table used.  Once
      * per process, sys.modules is looked at too, for a Flask that came
@@ -420,31 +469,36 @@ fs_finder_on_import(PyObject *audit_args)
     if (!fs_registry_watches(PyTuple_GetItem(audit_args, 0))
         && (scanned || !fs_watched_loaded())) {
         scanned = true;
-        return;
+        return 0;
     }
     scanned = true;
     if (!fs_api_full()) {
-        return;
+        return 0;
     }
     meta_path = PyTuple_GetItem(audit_args, 3);
     if (meta_path == NULL || !fs_is_list(meta_path)) {
-        PyErr_Clear();
-        return;
-    }
-    n = PyList_Size(meta_path);
-    for (i = 0; i < n; i++) {
-        if (fs_is_finder(PyList_GetItem(meta_path, i))) {
-            return;
-        }
+        return 0;
     }
     busy = true;
     PyErr_Fetch(&t, &v, &tb);
-    finder = fs_finder_new();
-    if (finder != NULL && PyList_Insert(meta_path, 0, finder) == 0) {
-        fs_run_hooks_for_loaded();
+    interp = fs_interp_get();
+    if (interp != NULL && !fs_finder_installed(interp, meta_path)) {
+        finder = fs_finder_new(interp);
+        if (finder != NULL && PyList_Insert(meta_path, 0, finder) == 0) {
+            rc = fs_run_hooks_for_loaded();
+        }
+        FS_XDECREF(finder);
     }
-    FS_XDECREF(finder);
-    PyErr_Clear();
-    PyErr_Restore(t, v, tb);
     busy = false;
+    /* An ordinary failure of ours leaves the import alone; the rest
+     * (KeyboardInterrupt from the app's code, out of memory) fails it, as
+     * it would without the library. */
+    if (rc < 0 || !fs_err_clear()) {
+        FS_XDECREF(t);
+        FS_XDECREF(v);
+        FS_XDECREF(tb);
+        return -1;
+    }
+    PyErr_Restore(t, v, tb);
+    return 0;
 }

@@ -7,7 +7,8 @@
  * flaskshield, ...) in an interpreter (sub-interpreters included) puts a
  * `flaskshield.Finder` at the head of sys.meta_path and runs the callbacks
  * of watched modules already in sys.modules; later ones only check that the
- * finder is still there.  Other imports cost a name comparison.  The finder
+ * finder is still there (by the type pointer of the interpreter's state,
+ * fs_interp.h).  Other imports cost a name comparison.  The finder
  * also serves the built-in `flaskshield` module.
  */
 #ifndef FS_FINDER_H
@@ -15,6 +16,8 @@
 
 #include "fs_api.h"
 
-void fs_finder_on_import(PyObject *audit_args);
+/* 0, or -1 with an exception that the import must fail with (see
+ * fs_err_clear): the audit hook's return value. */
+int fs_finder_on_import(PyObject *audit_args);
 
 #endif /* FS_FINDER_H */

@@ -1,15 +1,15 @@
 /*
  * fs_patch.c -- the `flaskshield.Patch` type (see fs_patch.h).
+ *
+ * A Patch is made only by fs_patch_attr(), with every field set; its slots
+ * still check them, so that no object of this type, however it came to
+ * be, can make the library dereference NULL.
  */
 #include "fs_patch.h"
 
-#include <string.h>
-
+#include "fs_interp.h"
 #include "fs_limits.h"
 #include "fs_state.h"
-#include "fs_types.h"
-
-#define FS_PATCH_NAME "flaskshield.Patch"
 
 const char *const fs_names[FS_N_COUNT] = {
     [FS_N_STATE] = "_flaskshield",
@@ -25,13 +25,9 @@ static void
 fs_patch_dealloc(PyObject *self)
 {
     fs_patch *p = (fs_patch *)self;
-    int i;
 
-    FS_XDECREF(p->orig);
-    FS_XDECREF(p->input_type);
-    for (i = 0; i < FS_N_COUNT; i++) {
-        FS_XDECREF(p->names[i]);
-    }
+    FS_CLEAR(p->orig);
+    FS_CLEAR(p->interp);
     fs_object_free(self);
 }
 
@@ -41,7 +37,7 @@ fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
     fs_patch *p = (fs_patch *)self;
     PyObject *r;
 
-    if (p->fn == NULL || p->orig == NULL) {
+    if (p->fn == NULL || p->orig == NULL || p->interp == NULL) {
         PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
         return NULL;
     }
@@ -74,7 +70,6 @@ fs_patch_getattro(PyObject *self, PyObject *name)
 
 static PyType_Slot fs_patch_slots[] = {
     {Py_tp_dealloc, (void *)fs_patch_dealloc},
-    {Py_tp_new, (void *)fs_object_refuse_new},
     {Py_tp_call, (void *)fs_patch_tp_call},
     {Py_tp_descr_get, (void *)fs_patch_descr_get},
     {Py_tp_getattro, (void *)fs_patch_getattro},
@@ -82,51 +77,49 @@ static PyType_Slot fs_patch_slots[] = {
 };
 
 PyType_Spec fs_patch_spec = {
-    FS_PATCH_NAME, sizeof(fs_patch), 0, Py_TPFLAGS_DEFAULT, fs_patch_slots,
+    "flaskshield.Patch", sizeof(fs_patch), 0, Py_TPFLAGS_DEFAULT,
+    fs_patch_slots,
 };
 
 bool
 fs_is_patch(PyObject *o)
 {
-    return Py_TYPE(o)->tp_dealloc == fs_patch_dealloc;
+    return fs_is_type(o, FS_T_PATCH);
 }
 
 int
 fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
               const char *module, const char *target)
 {
-    PyObject *type = fs_type(FS_T_PATCH);
-    PyObject *input_type = fs_type(FS_T_INPUT);
+    struct fs_interp *s = fs_interp_get();
     PyObject *orig, *patch;
-    int i, rc;
+    fs_patch *p;
+    int rc;
 
-    if (type == NULL || input_type == NULL) {
+    if (s == NULL) {
         return -1;
     }
     orig = PyObject_GetAttrString(owner, name);
     if (orig == NULL) {
         return -1;
     }
-    if (fs_is_patch(orig)) {
+    if (Py_TYPE(orig) == (PyTypeObject *)s->types[FS_T_PATCH]) {
         FS_DECREF(orig);
         fs_note_patch(module, target);
         return 0;
     }
-    patch = fs_object_new(type);
+    patch = fs_object_new(s->types[FS_T_PATCH]);
     if (patch == NULL) {
         FS_DECREF(orig);
         return -1;
     }
-    ((fs_patch *)patch)->orig = orig;           /* steals */
-    ((fs_patch *)patch)->fn = fn;
-    ((fs_patch *)patch)->input_type = fs_new_ref(input_type);
-    for (i = 0, rc = 0; i < FS_N_COUNT && rc == 0; i++) {
-        ((fs_patch *)patch)->names[i] = PyUnicode_InternFromString(fs_names[i]);
-        rc = ((fs_patch *)patch)->names[i] != NULL ? 0 : -1;
-    }
-    if (rc == 0) {
-        rc = PyObject_SetAttrString(owner, name, patch);
-    }
+    p = (fs_patch *)patch;
+    p->orig = orig;                             /* steals */
+    p->fn = fn;
+    p->interp = (struct fs_interp *)fs_new_ref((PyObject *)s);
+    p->input_type = s->types[FS_T_INPUT];
+    p->names = s->names;
+    rc = PyObject_SetAttrString(owner, name, patch);
     FS_DECREF(patch);
     if (rc == 0) {
         fs_note_patch(module, target);

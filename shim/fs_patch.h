@@ -21,8 +21,9 @@ typedef struct fs_patch fs_patch;
 typedef PyObject *(*fs_patch_fn)(fs_patch *self, PyObject *orig,
                                  PyObject *args, PyObject *kwargs);
 
-/* Names the patched callables look up on every call, made once (per
- * interpreter) instead of from a C string each time. */
+/* Names the patched callables look up on every call, made once per
+ * interpreter (by its state, fs_interp.h) instead of from a C string each
+ * time.  Add a name here and its text in fs_names (fs_patch.c). */
 enum fs_name {
     FS_N_STATE,             /* "_flaskshield": the app's fs_appstate */
     FS_N_CONFIG,            /* "config" */
@@ -35,12 +36,16 @@ enum fs_name {
 };
 extern const char *const fs_names[FS_N_COUNT];
 
+struct fs_interp;
+
 struct fs_patch {
     PyObject_HEAD
     PyObject *orig;
     fs_patch_fn fn;
-    PyObject *input_type;   /* the interpreter's Input type, for the guard */
-    PyObject *names[FS_N_COUNT];    /* interned fs_names */
+    struct fs_interp *interp;       /* its interpreter's state (strong) */
+    /* Borrowed from `interp`, for the patched callables: */
+    PyObject *input_type;           /* the Input type, for the guard */
+    PyObject *const *names;         /* interned fs_names: names[FS_N_...] */
 };
 
 /* owner.name = Patch(owner.name, fn).  Returns 0 (also when already
@@ -67,8 +72,7 @@ fs_call_orig(PyObject *orig, PyObject *args, PyObject *kwargs)
 /* kw[name] is present and true. */
 bool fs_kw_true(PyObject *kw, const char *name);
 
-/* Is `o` one of our Patch objects (of any interpreter)?  Compared by its
- * tp_dealloc, which no Python-made object can have. */
+/* Is `o` a Patch of the current interpreter (by type pointer)? */
 bool fs_is_patch(PyObject *o);
 
 #endif /* FS_PATCH_H */

@@ -4,6 +4,7 @@
  */
 #include "fs_state.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #include "fs_api.h"
@@ -16,6 +17,21 @@ fs_global_mode(void)
 {
     return fs_state.policy != NULL
            ? fs_mode_name(fs_state.policy->global.mode) : NULL;
+}
+
+void
+fs_note_unsupported(const char *reason)
+{
+    static atomic_flag said = ATOMIC_FLAG_INIT;
+    struct fs_logline l;
+
+    if (atomic_flag_test_and_set(&said)) {
+        return;
+    }
+    fs_log_begin(&l, FS_WARN, "python.unsupported", NULL, NULL);
+    fs_log_str(&l, "reason", reason);
+    fs_log_str(&l, "effect", "nothing is enforced in this process");
+    fs_log_end(&l);
 }
 
 void

@@ -41,6 +41,11 @@ extern struct fs_state fs_state;
  * callers then leave the application alone. */
 void fs_activate(void);
 
+/* Say once, at the first Flask import, that the interpreter cannot be
+ * protected (`python.unsupported`, to stderr in the default format: no
+ * policy is read for a process the library stays out of). */
+void fs_note_unsupported(const char *reason);
+
 /* Record that a patch was applied (listed by flaskshield.status()). */
 void fs_note_patch(const char *module, const char *target);
 

@@ -2,11 +2,15 @@
  * fs_types.h -- the library's Python types, one set per interpreter.
  *
  * Every object the library hands to Python is an instance of a heap type
- * made from a PyType_Spec (DESIGN.md decision 10).  The set is created with
- * the interpreter's import finder and owned by it, so each sub-interpreter
- * has its own.  fs_type() finds the current interpreter's set through
- * sys.meta_path: meant for import-time work (patching), not for the request
- * path, which keeps what it needs in its own objects.
+ * made from one of the PyType_Specs below (DESIGN.md decision 10).  Each
+ * interpreter has its own set, owned by its state (fs_interp.h), made the
+ * first time the library works in it.  No type can be instantiated from
+ * Python, and each spec gets the library's tp_alloc (fs_interp.c), so a
+ * spec lists only the type's own slots.
+ *
+ * fs_type() and fs_is_type() find the current interpreter's state with one
+ * dict look-up: meant for import-time work (patching), not for the request
+ * path, whose objects keep a reference to their state.
  */
 #ifndef FS_TYPES_H
 #define FS_TYPES_H
@@ -19,14 +23,20 @@ enum fs_type_id {
     FS_T_APPSTATE,      /* fs_guard.c: per-Flask-app bookkeeping */
     FS_T_INPUT,         /* fs_input.c: the bounded wsgi.input */
     FS_T_LIMIT,         /* fs_limits.c: a capped Request attribute */
+    FS_T_FINDER,        /* fs_finder.c: the import finder */
     FS_T_COUNT
 };
 
 extern PyType_Spec fs_loader_spec, fs_patch_spec, fs_appstate_spec,
-    fs_input_spec, fs_limit_spec;
+    fs_input_spec, fs_limit_spec, fs_finder_spec;
 
-/* Borrowed reference to the current interpreter's type, or NULL (with an
- * exception set) when the finder is not installed. */
+/* Borrowed reference to the current interpreter's type (its state is made
+ * on first use), or NULL with an exception set. */
 PyObject *fs_type(enum fs_type_id id);
+
+/* Is `o` an instance of the current interpreter's type `id`?  Compared by
+ * type pointer; false when the interpreter has no state yet (then it has
+ * no object of the library either).  Sets no exception. */
+bool fs_is_type(PyObject *o, enum fs_type_id id);
 
 #endif /* FS_TYPES_H */

@@ -229,3 +229,212 @@ def test_library_objects_survive_misuse_and_hold_no_references(stack, tmp_path):
     # of the test client), not by a per-request leak (>= 2,000).
     assert objs1 - objs0 < 200, cp.stdout
     assert harness.find_events(cp.events, "activate"), cp.stderr
+
+
+# Every library type, reached from Python, and every way Python has to make
+# an instance of it: calling the type, object.__new__, copy, and a __new__
+# of its own (which 3.8 and 3.9 let any code set on a heap type).  Runs on
+# every interpreter of the image (test_interpreters.py imports it).
+TYPES_SCRIPT = r'''
+import copy, io, sys
+import flask
+from werkzeug.test import EnvironBuilder
+
+app = flask.Flask("types")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+seen = {}
+
+@app.route("/", methods=["POST"])
+def index():
+    seen["input"] = flask.request.environ["wsgi.input"]
+    return "ok"
+
+e = EnvironBuilder(path="/", method="POST").get_environ()
+e.pop("CONTENT_LENGTH", None)
+e["HTTP_TRANSFER_ENCODING"] = "chunked"
+e["wsgi.input"] = io.BytesIO(b"x" * 10)
+b"".join(app(e, lambda status, headers, exc_info=None: None))
+
+objs = {
+    "Patch": flask.Flask.__dict__["wsgi_app"],
+    "Finder": sys.meta_path[0],
+    "Loader": sys.meta_path[0].find_spec("flask.app", flask.__path__).loader,
+    "AppState": app.__dict__["_flaskshield"],
+    "Input": seen["input"],
+    "Limit": flask.Request.__dict__["max_content_length"],
+}
+
+def exercise(o):
+    """What an instance with NULL fields would crash on."""
+    for f in (lambda: o(), lambda: o(1, 2, 3), lambda: o.x, lambda: o.read(),
+              lambda: o.find_spec("flask.app", None), lambda: o.exec_module(sys),
+              lambda: o.__get__(app, type(app)), lambda: list(o)):
+        try:
+            f()
+        except Exception:
+            pass
+
+immutable = sys.version_info >= (3, 10)
+for name, o in sorted(objs.items()):
+    t = type(o)
+    assert (t.__module__, t.__name__) == ("flaskshield", name), (name, t)
+    made = []
+    for how, make in (("call", lambda: t()), ("args", lambda: t(1, x=2)),
+                      ("object.__new__", lambda: object.__new__(t)),
+                      ("copy", lambda: copy.copy(o))):
+        try:
+            made.append((how, make()))
+        except TypeError:
+            pass
+    try:
+        t.__new__ = staticmethod(lambda cls, *a, **k: object.__new__(cls))
+        assert not immutable, "%s: __new__ set on 3.10+" % name
+        how = "own __new__"
+    except TypeError:
+        assert immutable, "%s: immutable before 3.10?" % name
+        how = None
+    if how is not None:
+        try:
+            made.append((how, t()))
+        except TypeError:
+            pass
+    for how, m in made:
+        exercise(m)
+    assert not made, (name, [how for how, m in made])
+    print("refused", name)
+'''
+
+
+def test_library_types_cannot_be_made_from_python_in_any_way(stack):
+    cp = harness.run_python(stack, ["-c", TYPES_SCRIPT])
+    for word in ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime error:"):
+        assert word not in cp.stderr, cp.stderr[-3000:]
+    assert cp.returncode == 0, (cp.stdout, cp.stderr[-3000:])
+    assert sorted(cp.stdout.split()[1::2]) == [
+        "AppState", "Finder", "Input", "Limit", "Loader", "Patch"], cp.stdout
+
+
+def test_types_come_from_the_interpreter_not_from_sys_meta_path(stack):
+    """The library's types belong to the interpreter's state, not to the
+    import finder: an app (or a tool) that takes the finder out of
+    sys.meta_path once everything is imported still gets its new request
+    class capped (before: the Limit type was looked up through
+    sys.meta_path, the look-up failed and a 600 kB form passed a 500 kB
+    cap)."""
+    code = textwrap.dedent('''
+        import sys, flask
+        app = flask.Flask("x")
+        app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+        @app.route("/", methods=["POST"])
+        def index():
+            return str(len(flask.request.form.get("f", "")))
+
+        c = app.test_client()
+        assert c.post("/", data={"f": "x"}).status_code == 200
+        sys.meta_path[:] = [f for f in sys.meta_path
+                            if type(f).__module__ != "flaskshield"]
+
+        class R(flask.Request):
+            max_form_memory_size = 10**9
+
+        app.request_class = R
+        r = c.post("/", data={"f": "x" * 600000})
+        print(r.status_code, type(R.__dict__["max_form_memory_size"]).__name__)
+        ''')
+    cp = harness.run_python(stack, ["-c", code])
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["413", "Limit"], cp.stdout
+
+
+def test_sub_interpreters_each_get_their_own_state(stack):
+    """Sub-interpreters (as mod_wsgi and uWSGI make them), created and
+    destroyed in turn: each has its own types, each app is guarded, and the
+    main interpreter's keeps working after they are gone."""
+    code = textwrap.dedent('''
+        import _xxsubinterpreters as si, flask
+        SUB = """
+        import flask
+        app = flask.Flask("sub")
+        app.config["SECRET_KEY"] = "dev"
+        app.route("/")(lambda: "ok")
+        print("sub", app.test_client().get("/").status_code,
+              id(type(flask.Flask.__dict__["wsgi_app"])), flush=True)
+        """
+        app = flask.Flask("main")
+        app.config["SECRET_KEY"] = "dev"
+        app.route("/")(lambda: "ok")
+        print("main", app.test_client().get("/").status_code,
+              id(type(flask.Flask.__dict__["wsgi_app"])), flush=True)
+        for n in range(3):
+            iid = si.create()
+            si.run_string(iid, SUB)
+            si.destroy(iid)
+        print("main", app.test_client().get("/").status_code,
+              id(type(flask.Flask.__dict__["wsgi_app"])), flush=True)
+        ''')
+    cp = harness.run_python(stack, ["-c", code])
+    for word in ("AddressSanitizer", "UndefinedBehaviorSanitizer", "runtime error:"):
+        assert word not in cp.stderr, cp.stderr[-3000:]
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    rows = [line.split() for line in cp.stdout.splitlines()]
+    assert [r[:2] for r in rows] == [["main", "500"]] + [["sub", "500"]] * 3 + [
+        ["main", "500"]], cp.stdout
+    assert rows[0][2] == rows[-1][2], rows
+    # each sub-interpreter's Patch type is its own (ids may be reused once
+    # a destroyed interpreter's memory is freed, but never the main one's)
+    assert all(r[2] != rows[0][2] for r in rows[1:4]), rows
+    assert len(harness.find_events(cp.events, "secret_key.rejected")) == 4, cp.stderr
+
+
+def test_finder_passes_on_what_importlib_would(stack, tmp_path):
+    """A finder later in sys.meta_path whose find_spec raises: the import
+    ends with that exception, and the attribute is read as often as without
+    the library (before: the library read it, swallowed a KeyboardInterrupt
+    or ValueError, and importlib read it again)."""
+    code = textwrap.dedent('''
+        import sys
+        try:
+            import flask    # the library's finder, where flask exists
+        except ImportError:
+            pass
+
+        class Trap:
+            def __init__(self, exc):
+                self.exc, self.hits = exc, 0
+            @property
+            def find_spec(self):
+                self.hits += 1
+                raise self.exc
+
+        for exc in (KeyboardInterrupt(), ValueError("v"), SystemExit(3)):
+            trap = Trap(exc)
+            sys.meta_path.append(trap)
+            try:
+                import _flaskshield_probe
+                print("imported")
+            except BaseException as e:
+                print(type(e).__name__, trap.hits)
+            sys.meta_path.remove(trap)
+        ''')
+    without, with_lib = harness.run_both([stack.python, "-c", code], stack=stack,
+                                         env={"PYTHONPATH": stack.env_extra.get("PYTHONPATH")})
+    assert with_lib.returncode == without.returncode == 0, with_lib.stderr
+    assert with_lib.stdout == without.stdout == (
+        b"KeyboardInterrupt 1\nValueError 1\nSystemExit 1\n"), (with_lib.stdout, without.stdout)
+
+
+def test_flaskshield_module_only_under_its_own_name(stack):
+    """`flaskshield` with a NUL byte and more after it is no module (before:
+    the built-in module was served under that name)."""
+    code = textwrap.dedent('''
+        import flask, flaskshield
+        for n in ("flaskshield\\x00x", "flaskshield\\x00", "flaskshieldx"):
+            try:
+                print("imported", repr(__import__(n).__name__))
+            except ImportError as e:
+                print(type(e).__name__)
+        ''')
+    cp = harness.run_python(stack, ["-c", code])
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["ModuleNotFoundError"] * 3, cp.stdout
