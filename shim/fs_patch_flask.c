@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_app_debug.h"
+#include "fs_app_key.h"
 #include "fs_guard.h"
 #include "fs_limits.h"
 #include "fs_patch.h"
@@ -151,7 +153,7 @@ fs_patch_property(PyObject *cls, const char *name, fs_patch_fn get,
         || PyObject_SetAttrString(scratch, "fget", fget) < 0
         || PyObject_SetAttrString(scratch, "fset", fset) < 0
         || fs_patch_attr(scratch, "fget", get, "flask.app", target) < 0
-        || (fset != FS_None
+        || (fset != FS_None && set != NULL
             && fs_patch_attr(scratch, "fset", set, "flask.app", target) < 0)) {
         goto done;
     }
@@ -179,6 +181,47 @@ done:
     return rc;
 }
 
+/* cls.name, a descriptor with __get__ and __set__ of its own (Flask's
+ * ConfigAttribute: `testing`), made a property of the two so that
+ * fs_patch_property can patch it.  A property is left as it is. */
+static int
+fs_propertize(PyObject *cls, const char *name)
+{
+    PyObject *attr = PyObject_GetAttrString(cls, name);
+    PyObject *builtins = NULL, *property = NULL;
+    PyObject *get = NULL, *set = NULL, *doc = NULL, *prop = NULL;
+    int rc = -1;
+
+    if (attr == NULL) {
+        return -1;
+    }
+    if (PyObject_HasAttrString(attr, "fget")) {
+        FS_DECREF(attr);
+        return 0;
+    }
+    builtins = PyImport_ImportModule("builtins");
+    property = builtins != NULL
+               ? PyObject_GetAttrString(builtins, "property") : NULL;
+    get = property != NULL ? PyObject_GetAttrString(attr, "__get__") : NULL;
+    set = get != NULL ? PyObject_GetAttrString(attr, "__set__") : NULL;
+    doc = set != NULL ? PyObject_GetAttrString(attr, "__doc__") : NULL;
+    prop = doc != NULL
+           ? PyObject_CallFunctionObjArgs(property, get, set, FS_None, doc,
+                                          NULL)
+           : NULL;
+    if (prop != NULL) {
+        rc = PyObject_SetAttrString(cls, name, prop);
+    }
+    FS_XDECREF(prop);
+    FS_XDECREF(doc);
+    FS_XDECREF(set);
+    FS_XDECREF(get);
+    FS_XDECREF(property);
+    FS_XDECREF(builtins);
+    FS_DECREF(attr);
+    return rc;
+}
+
 int
 fs_patch_flask_app(PyObject *module)
 {
@@ -201,6 +244,40 @@ fs_patch_flask_app(PyObject *module)
         rc = fs_patch_property(cls, "debug", fs_guard_debug_get,
                                fs_guard_debug_set, "Flask.debug");
     }
+    if (rc == 0) {
+        rc = fs_propertize(cls, "testing");
+    }
+    if (rc == 0) {
+        rc = fs_patch_property(cls, "testing", fs_guard_testing_get,
+                               fs_guard_testing_set, "Flask.testing");
+    }
+    if (rc == 0) {
+        rc = fs_patch_attr(cls, "handle_exception", fs_guard_handle_exception,
+                           "flask.app", "Flask.handle_exception");
+    }
+    /* Flask 2.2 decides propagation in a property of its own */
+    if (rc == 0 && PyObject_HasAttrString(cls, "propagate_exceptions")) {
+        rc = fs_patch_property(cls, "propagate_exceptions",
+                               fs_guard_propagate_get, NULL,
+                               "Flask.propagate_exceptions");
+    }
+    FS_DECREF(cls);
+    return rc;
+}
+
+int
+fs_patch_flask_sessions(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module,
+                                           "SecureCookieSessionInterface");
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, "get_signing_serializer",
+                       fs_guard_session_serializer, "flask.sessions",
+                       "SecureCookieSessionInterface.get_signing_serializer");
     FS_DECREF(cls);
     return rc;
 }

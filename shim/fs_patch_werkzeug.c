@@ -18,6 +18,8 @@
 
 #include <string.h>
 
+#include "fs_app_debug.h"
+#include "fs_app_key.h"
 #include "fs_guard.h"
 #include "fs_patch.h"
 #include "fs_state.h"

@@ -20,7 +20,7 @@
 enum fs_type_id {
     FS_T_LOADER,        /* fs_finder.c: the loader wrapper */
     FS_T_PATCH,         /* fs_patch.c: a patched callable */
-    FS_T_APPSTATE,      /* fs_guard.c: per-Flask-app bookkeeping */
+    FS_T_APPSTATE,      /* fs_app.c: per-Flask-app bookkeeping */
     FS_T_INPUT,         /* fs_input.c: the bounded wsgi.input */
     FS_T_LIMIT,         /* fs_limits.c: a capped Request attribute */
     FS_T_FINDER,        /* fs_finder.c: the import finder */

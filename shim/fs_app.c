@@ -1,0 +1,202 @@
+/*
+ * fs_app.c -- the per-app state (see fs_app.h): made from the policy entry
+ * that matches the app's import_name, found again on the app by type
+ * pointer, freed with the app.
+ */
+#include "fs_app.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "fs_patch.h"
+#include "fs_state.h"
+#include "fs_types.h"
+
+const char *const fs_key_names[FS_K_COUNT] = {
+    "DEBUG", "TESTING", "PROPAGATE_EXCEPTIONS", "SECRET_KEY",
+    "SECRET_KEY_FALLBACKS", "MAX_CONTENT_LENGTH", "MAX_FORM_MEMORY_SIZE",
+    "MAX_FORM_PARTS",
+};
+
+static const char *
+fs_enforce_word(const fs_appstate *st)
+{
+    return fs_mode_name(st->s->mode);
+}
+
+static void
+fs_appstate_dealloc(PyObject *self)
+{
+    fs_appstate *st = (fs_appstate *)self;
+    int i;
+
+    for (i = 0; i < FS_K_COUNT; i++) {
+        FS_XDECREF(st->keys[i]);
+    }
+    FS_XDECREF(st->pin_keys);
+    FS_XDECREF(st->pin_values);
+    FS_XDECREF(st->limits);
+    FS_XDECREF(st->key);
+    FS_XDECREF(st->request_class);
+    FS_XDECREF(st->config_type);
+    free(st->name);
+    fs_object_free(self);
+}
+
+static PyType_Slot fs_appstate_slots[] = {
+    {Py_tp_dealloc, (void *)fs_appstate_dealloc},
+    {Py_tp_new, (void *)fs_object_refuse_new},
+    {0, NULL},
+};
+
+PyType_Spec fs_appstate_spec = {
+    "flaskshield.AppState", sizeof(fs_appstate), 0, Py_TPFLAGS_DEFAULT,
+    fs_appstate_slots,
+};
+
+const struct fs_app_settings *
+fs_app_settings(const fs_appstate *st)
+{
+    return st->s;
+}
+
+const char *
+fs_app_name(const fs_appstate *st)
+{
+    return st->name;
+}
+
+static PyObject *
+fs_pin_value(const struct fs_pin *pin)
+{
+    switch (pin->type) {
+    case FS_PIN_BOOL:
+        return PyBool_FromLong(pin->b);
+    case FS_PIN_INT:
+        return PyLong_FromLongLong(pin->i);
+    default:
+        return PyUnicode_FromString(pin->s);
+    }
+}
+
+static int
+fs_appstate_init(fs_appstate *st, PyObject *app)
+{
+    const struct fs_app_settings *s;
+    PyObject *name = PyObject_GetAttrString(app, "import_name");
+    const char *cname = NULL;
+    size_t i, npins;
+
+    if (name != NULL && fs_is_str(name)) {
+        cname = PyUnicode_AsUTF8AndSize(name, NULL);    /* NULL: surrogates */
+    }
+    if (cname == NULL && !fs_err_clear()) {
+        FS_XDECREF(name);
+        return -1;
+    }
+    st->name = strdup(cname != NULL ? cname : "?");
+    FS_XDECREF(name);
+    if (st->name == NULL) {
+        PyErr_SetString(FS_ExcRuntimeError, "out of memory");
+        return -1;
+    }
+    fs_activate();
+    if (fs_state.policy == NULL) {
+        PyErr_SetString(FS_ExcRuntimeError, "flaskshield: no policy");
+        return -1;
+    }
+    st->s = s = fs_policy_for_app(fs_state.policy, st->name);
+    for (i = 0; i < FS_K_COUNT; i++) {
+        st->keys[i] = PyUnicode_InternFromString(fs_key_names[i]);
+        if (st->keys[i] == NULL) {
+            return -1;
+        }
+    }
+    npins = s->npins;
+    st->pin_keys = PyTuple_New((Py_ssize_t)npins);
+    st->pin_values = PyTuple_New((Py_ssize_t)npins);
+    if (st->pin_keys == NULL || st->pin_values == NULL) {
+        return -1;
+    }
+    for (i = 0; i < npins; i++) {
+        PyObject *k = PyUnicode_InternFromString(s->pins[i].key);
+        PyObject *v = fs_pin_value(&s->pins[i]);
+        if (k == NULL || v == NULL) {
+            FS_XDECREF(k);
+            FS_XDECREF(v);
+            return -1;
+        }
+        /* PyTuple_SetItem steals its item, on failure too */
+        if (PyTuple_SetItem(st->pin_keys, (Py_ssize_t)i, k) < 0) {
+            FS_DECREF(v);
+            return -1;
+        }
+        if (PyTuple_SetItem(st->pin_values, (Py_ssize_t)i, v) < 0) {
+            return -1;
+        }
+    }
+    st->limit = -1;
+    return 0;
+}
+
+fs_appstate *
+fs_app_state_at(PyObject *app, PyObject *attr)
+{
+    PyObject *st = PyObject_GetAttr(app, attr);
+    PyObject *type;
+
+    if (st != NULL) {
+        if (Py_TYPE(st)->tp_dealloc == fs_appstate_dealloc) {     /* ours */
+            return (fs_appstate *)st;
+        }
+        FS_DECREF(st);
+    }
+    fs_err_clear();
+    type = fs_type(FS_T_APPSTATE);
+    st = type != NULL ? fs_object_new(type) : NULL;
+    if (st == NULL) {
+        return NULL;
+    }
+    if (fs_appstate_init((fs_appstate *)st, app) < 0
+        || PyObject_SetAttr(app, attr, st) < 0) {
+        FS_DECREF(st);
+        return NULL;
+    }
+    return (fs_appstate *)st;
+}
+
+fs_appstate *
+fs_app_state(PyObject *app)
+{
+    PyObject *attr = PyUnicode_FromString(fs_names[FS_N_STATE]);
+    fs_appstate *st = attr != NULL ? fs_app_state_at(app, attr) : NULL;
+
+    FS_XDECREF(attr);
+    return st;
+}
+
+bool
+fs_app_once(fs_appstate *st, unsigned long long bit)
+{
+    if (st->logged & bit) {
+        return false;
+    }
+    st->logged |= bit;
+    return true;
+}
+
+void
+fs_app_log_begin(struct fs_logline *l, enum fs_level level,
+                 const char *event, const fs_appstate *st)
+{
+    fs_log_begin(l, level, event, st->name, fs_enforce_word(st));
+}
+
+void
+fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
+                  PyObject *value)
+{
+    if (fs_app_enforcing(st) && PyDict_SetItem(config, key, value) < 0) {
+        fs_err_clear();
+    }
+}

@@ -1,0 +1,94 @@
+/*
+ * fs_app.h -- the per-app state every check of a Flask app works on.
+ *
+ * `flaskshield.AppState` lives on the app object as `_flaskshield`, made
+ * on first use by whichever patch meets the app first (the request guard,
+ * Flask.run, run_simple, the Flask.debug property).  It holds the app's
+ * settings from the policy, what was already logged for it, the config
+ * key names made once, and what the request path keeps between requests
+ * (the limits handed to the request, the last key judged and its
+ * verdict).  The concerns that use it live in their own files:
+ * fs_app_debug.c (the debug-class settings), fs_app_key.c (SECRET_KEY),
+ * fs_guard.c (the request path), fs_respond.c (the guard's own answers).
+ */
+#ifndef FS_APP_H
+#define FS_APP_H
+
+#include "fs_api.h"
+#include "fs_log.h"
+#include "fs_policy.h"
+#include "fs_secret.h"
+
+/* Config keys read by the checks, made once per app state. */
+enum {
+    FS_K_DEBUG, FS_K_TESTING, FS_K_PROPAGATE, FS_K_SECRET_KEY,
+    FS_K_FALLBACKS, FS_K_MCL, FS_K_FMS, FS_K_FP, FS_K_COUNT
+};
+extern const char *const fs_key_names[FS_K_COUNT];
+
+typedef struct fs_appstate fs_appstate;
+
+struct fs_appstate {
+    PyObject_HEAD
+    const struct fs_app_settings *s;
+    char *name;                 /* the app's import_name */
+    unsigned long long logged;
+    PyObject *keys[FS_K_COUNT];
+    PyObject *pin_keys;         /* tuple of str, or NULL */
+    PyObject *pin_values;       /* tuple, same length */
+    PyObject *limits;           /* (max_content_length, max_form_memory_size,
+                                 *  max_form_parts): set in environ */
+    long long limit;            /* effective max_content_length */
+    long long limit_fms, limit_fp;  /* and form limits, in `limits` */
+    PyObject *key;              /* last SECRET_KEY judged (strong ref) */
+    PyObject *request_class;    /* last app.request_class seen (strong) */
+    enum fs_secret_verdict verdict;
+    enum fs_secret_verdict logged_verdict;
+    PyObject *config_type;      /* last type of app.config seen (strong) */
+    bool config_plain;          /* ... reads its items from the dict */
+};
+
+/* The app's state under attribute `attr` (an interned "_flaskshield"),
+ * made on first use (new reference), or NULL with an exception set
+ * (RuntimeError: no policy could be had). */
+fs_appstate *fs_app_state_at(PyObject *app, PyObject *attr);
+
+/* The same, making the attribute name itself. */
+fs_appstate *fs_app_state(PyObject *app);
+
+const struct fs_app_settings *fs_app_settings(const fs_appstate *st);
+const char *fs_app_name(const fs_appstate *st);
+
+/* What has been logged for an app: fs_app_once() is true the first time a
+ * bit is asked for.  Pins use the bits from FS_LOGGED_PIN0 up. */
+enum {
+    FS_LOGGED_DEBUG = 1u << 0,
+    FS_LOGGED_MCL = 1u << 1,
+    FS_LOGGED_FMS = 1u << 2,
+    FS_LOGGED_FP = 1u << 3,
+    FS_LOGGED_FORM_CLASS = 1u << 4,     /* and 1u << 5 */
+    FS_LOGGED_DEBUGGER = 1u << 6,
+    FS_LOGGED_DEV_SERVER = 1u << 7,
+    FS_LOGGED_TESTING = 1u << 8,
+    FS_LOGGED_PROPAGATE = 1u << 9,
+    FS_LOGGED_SESSION = 1u << 10,
+    FS_LOGGED_PIN0 = 11,
+};
+bool fs_app_once(fs_appstate *st, unsigned long long bit);
+
+/* Start a log line for this app (its name and mode). */
+void fs_app_log_begin(struct fs_logline *l, enum fs_level level,
+                      const char *event, const fs_appstate *st);
+
+/* Does the policy change this app (mode "enforce")? */
+static inline bool
+fs_app_enforcing(const fs_appstate *st)
+{
+    return st->s->mode == FS_MODE_ENFORCE;
+}
+
+/* config[key] = value in the config dict itself, in enforce mode only. */
+void fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
+                       PyObject *value);
+
+#endif /* FS_APP_H */

@@ -1,0 +1,311 @@
+/*
+ * fs_app_debug.c -- the debug-class settings of an app, DEBUG, TESTING and
+ * PROPAGATE_EXCEPTIONS, where Flask reads them.
+ *
+ * Under debug.force_off, in enforce mode, each reads false from Flask() on:
+ * - Flask.debug and Flask.testing are properties whose getters give False
+ *   whatever the config class returns for the key (Dynaconf's keeps its
+ *   values outside the dict), and whose setters store False (the debug
+ *   setter also sets template auto-reload from the value);
+ * - Flask.handle_exception, the one place that decides whether an
+ *   exception goes on to the server (PROPAGATE_EXCEPTIONS, else testing or
+ *   debug; Flask 2.2 asks its propagate_exceptions property, patched too),
+ *   finds PROPAGATE_EXCEPTIONS false: stored through the config's own
+ *   __setitem__ and read back, and the event says whether Flask sees it;
+ * - the request guard corrects the config dict at the entry of every
+ *   request too, for extensions that read app.config themselves.
+ * A true TESTING or PROPAGATE_EXCEPTIONS lets an exception reach the
+ * server, which shows it when told to (waitress --expose-tracebacks): so
+ * they are debug-class settings, under the same switch and per-app
+ * override.  Each key is logged once per app, as debug.forced_off with
+ * "key"; in report mode the app keeps its values and the events say
+ * "enforced": false.
+ */
+#include "fs_app_debug.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Does the environment turn debug on, as this Flask version reads it
+ * (FLASK_DEBUG; FLASK_ENV=development before 2.3)?  Asks Flask's own
+ * flask.helpers.get_debug_flag(). */
+static bool
+fs_env_debug(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *helpers = modules != NULL
+        ? PyDict_GetItemString(modules, "flask.helpers") : NULL;
+    PyObject *r = helpers != NULL
+        ? PyObject_CallMethod(helpers, "get_debug_flag", NULL) : NULL;
+    int on = r != NULL ? PyObject_IsTrue(r) : 0;
+
+    FS_XDECREF(r);
+    fs_err_clear();
+    return on > 0;
+}
+
+/* Is value the string FLASK_DEBUG holds (Config.from_prefixed_env keeps
+ * what is not JSON as a string: FLASK_DEBUG=False gives 'False')? */
+static bool
+fs_is_flask_debug_text(PyObject *value)
+{
+    const char *env = getenv("FLASK_DEBUG");
+    const char *s;
+
+    if (value == NULL || env == NULL || !fs_is_str(value)) {
+        return false;
+    }
+    s = PyUnicode_AsUTF8AndSize(value, NULL);
+    fs_err_clear();
+    return s != NULL && strcmp(s, env) == 0;
+}
+
+const char *
+fs_debug_source(PyObject *value)
+{
+    const char *cli = getenv("FLASK_RUN_FROM_CLI");
+
+    if (cli != NULL && strcmp(cli, "true") == 0) {
+        return "cli";
+    }
+    return fs_env_debug() || fs_is_flask_debug_text(value)
+           ? "environment" : "config";
+}
+
+static unsigned long long
+fs_flag_bit(int k)
+{
+    return k == FS_K_DEBUG ? FS_LOGGED_DEBUG
+           : k == FS_K_TESTING ? FS_LOGGED_TESTING : FS_LOGGED_PROPAGATE;
+}
+
+/* debug.forced_off for key k, once per app and key: `value` is the value
+ * found. */
+static void
+fs_log_forced(fs_appstate *st, int k, PyObject *value, bool enforced)
+{
+    struct fs_logline l;
+
+    if (fs_app_once(st, fs_flag_bit(k))) {
+        fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
+        fs_log_str(&l, "key", fs_key_names[k]);
+        fs_log_str(&l, "source", k == FS_K_DEBUG ? fs_debug_source(value)
+                                                 : "config");
+        fs_log_bool(&l, "enforced", enforced);
+        fs_log_end(&l);
+    }
+}
+
+/* Is `v` (borrowed, may be NULL) a true value?  Its __bool__ may be
+ * anybody's code: an error is "no". */
+static bool
+fs_truthy(PyObject *v)
+{
+    int on;
+
+    if (v == NULL || v == FS_False || v == FS_None) {
+        return false;
+    }
+    FS_INCREF(v);
+    on = PyObject_IsTrue(v);
+    FS_DECREF(v);
+    if (on < 0) {
+        fs_err_clear();
+    }
+    return on > 0;
+}
+
+/* PROPAGATE_EXCEPTIONS made false as the config class reads it: stored
+ * through its own __setitem__, read back. */
+static void
+fs_propagate_off(fs_appstate *st, PyObject *config)
+{
+    PyObject *key = st->keys[FS_K_PROPAGATE];
+    PyObject *v = PyObject_GetItem(config, key), *after;
+    bool enforced = false;
+
+    if (v == NULL || !fs_truthy(v)) {
+        fs_err_clear();     /* absent or None: Flask asks testing or debug */
+        FS_XDECREF(v);
+        return;
+    }
+    if (fs_app_enforcing(st) && PyObject_SetItem(config, key, FS_False) == 0) {
+        after = PyObject_GetItem(config, key);
+        enforced = after != NULL && !fs_truthy(after);
+        FS_XDECREF(after);
+    }
+    fs_err_clear();
+    fs_log_forced(st, FS_K_PROPAGATE, v, enforced);
+    FS_DECREF(v);
+}
+
+void
+fs_app_debug_entry(fs_appstate *st, PyObject *config)
+{
+    int k;
+
+    if (!st->s->debug_force_off) {
+        return;
+    }
+    for (k = FS_K_DEBUG; k <= FS_K_TESTING; k++) {
+        PyObject *v = PyDict_GetItem(config, st->keys[k]);
+        if (fs_truthy(v)) {
+            fs_log_forced(st, k, v, fs_app_enforcing(st));
+            fs_app_config_set(st, config, st->keys[k], FS_False);
+        }
+    }
+    if (fs_truthy(PyDict_GetItem(config, st->keys[FS_K_PROPAGATE]))) {
+        fs_propagate_off(st, config);
+    }
+}
+
+/* The app's state when the policy has a say on its debug-class settings
+ * (new reference); NULL with no exception when it has not, or with one
+ * that must go on. */
+static fs_appstate *
+fs_flag_state(fs_patch *p, PyObject *app)
+{
+    fs_appstate *st = fs_app_state_at(app, p->names[FS_N_STATE]);
+
+    if (st == NULL) {
+        /* no policy: the app as it is; anything else propagates */
+        if (PyErr_ExceptionMatches(FS_ExcRuntimeError)) {
+            PyErr_Clear();
+        }
+        return NULL;
+    }
+    if (st->s->mode == FS_MODE_OFF || !st->s->debug_force_off) {
+        FS_DECREF(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* A property getter of key k: False when the policy forces it off. */
+static PyObject *
+fs_flag_get(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
+            int k)
+{
+    PyObject *r = PyObject_Call(orig, args, kwargs);
+    fs_appstate *st;
+    int on;
+
+    if (r == NULL || r == FS_False || kwargs != NULL
+        || PyTuple_Size(args) != 1) {
+        return r;
+    }
+    on = PyObject_IsTrue(r);
+    if (on <= 0) {
+        if (on < 0) {
+            FS_CLEAR(r);        /* the app's own __bool__ raised */
+        }
+        return r;
+    }
+    st = fs_flag_state(p, PyTuple_GetItem(args, 0));
+    if (st == NULL) {
+        if (PyErr_Occurred()) {
+            FS_CLEAR(r);
+        }
+        return r;
+    }
+    fs_log_forced(st, k, r, fs_app_enforcing(st));
+    if (fs_app_enforcing(st)) {
+        FS_XSETREF(r, fs_new_ref(FS_False));
+    }
+    FS_DECREF(st);
+    return r;
+}
+
+/* A property setter of key k: stores False when the policy forces it
+ * off. */
+static PyObject *
+fs_flag_set(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
+            int k)
+{
+    PyObject *value, *fixed, *r;
+    fs_appstate *st;
+    bool enforce;
+    int on;
+
+    if (kwargs != NULL || PyTuple_Size(args) != 2) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    value = PyTuple_GetItem(args, 1);
+    on = PyObject_IsTrue(value);
+    if (on < 0) {
+        return NULL;
+    }
+    st = on > 0 ? fs_flag_state(p, PyTuple_GetItem(args, 0)) : NULL;
+    if (st == NULL) {
+        return PyErr_Occurred() ? NULL : PyObject_Call(orig, args, kwargs);
+    }
+    enforce = fs_app_enforcing(st);
+    fs_log_forced(st, k, value, enforce);
+    FS_DECREF(st);
+    if (!enforce) {
+        return PyObject_Call(orig, args, kwargs);
+    }
+    fixed = PyTuple_Pack(2, PyTuple_GetItem(args, 0), FS_False);
+    if (fixed == NULL) {
+        return NULL;
+    }
+    r = PyObject_Call(orig, fixed, NULL);
+    FS_DECREF(fixed);
+    return r;
+}
+
+PyObject *
+fs_guard_debug_get(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    return fs_flag_get(p, orig, args, kwargs, FS_K_DEBUG);
+}
+
+PyObject *
+fs_guard_debug_set(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    return fs_flag_set(p, orig, args, kwargs, FS_K_DEBUG);
+}
+
+PyObject *
+fs_guard_testing_get(fs_patch *p, PyObject *orig, PyObject *args,
+                     PyObject *kwargs)
+{
+    return fs_flag_get(p, orig, args, kwargs, FS_K_TESTING);
+}
+
+PyObject *
+fs_guard_testing_set(fs_patch *p, PyObject *orig, PyObject *args,
+                     PyObject *kwargs)
+{
+    return fs_flag_set(p, orig, args, kwargs, FS_K_TESTING);
+}
+
+PyObject *
+fs_guard_propagate_get(fs_patch *p, PyObject *orig, PyObject *args,
+                       PyObject *kwargs)
+{
+    return fs_flag_get(p, orig, args, kwargs, FS_K_PROPAGATE);
+}
+
+PyObject *
+fs_guard_handle_exception(fs_patch *p, PyObject *orig, PyObject *args,
+                          PyObject *kwargs)
+{
+    fs_appstate *st = PyTuple_Size(args) >= 1
+        ? fs_flag_state(p, PyTuple_GetItem(args, 0)) : NULL;
+    PyObject *config;
+
+    if (st != NULL) {
+        config = PyObject_GetAttr(PyTuple_GetItem(args, 0),
+                                  p->names[FS_N_CONFIG]);
+        if (config != NULL) {
+            fs_propagate_off(st, config);
+            FS_DECREF(config);
+        }
+        fs_err_clear();
+        FS_DECREF(st);
+    }
+    return fs_call_orig(orig, args, kwargs);
+}

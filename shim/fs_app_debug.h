@@ -1,0 +1,38 @@
+/*
+ * fs_app_debug.h -- DEBUG, TESTING and PROPAGATE_EXCEPTIONS where Flask
+ * reads them (see fs_app_debug.c).
+ */
+#ifndef FS_APP_DEBUG_H
+#define FS_APP_DEBUG_H
+
+#include "fs_app.h"
+#include "fs_patch.h"
+
+/* Where debug mode was switched on, for log lines: "cli", "environment"
+ * or "config".  value: the config's DEBUG value when known, else NULL. */
+const char *fs_debug_source(PyObject *value);
+
+/* At the entry of a request: the debug-class keys of the config dict
+ * made False (logged once per key). */
+void fs_app_debug_entry(fs_appstate *st, PyObject *config);
+
+/* Getters and setters of the Flask.debug and Flask.testing properties,
+ * and Flask 2.2's propagate_exceptions getter: False under
+ * debug.force_off in enforce mode (logged once as debug.forced_off). */
+PyObject *fs_guard_debug_get(fs_patch *p, PyObject *orig, PyObject *args,
+                             PyObject *kwargs);
+PyObject *fs_guard_debug_set(fs_patch *p, PyObject *orig, PyObject *args,
+                             PyObject *kwargs);
+PyObject *fs_guard_testing_get(fs_patch *p, PyObject *orig, PyObject *args,
+                               PyObject *kwargs);
+PyObject *fs_guard_testing_set(fs_patch *p, PyObject *orig, PyObject *args,
+                               PyObject *kwargs);
+PyObject *fs_guard_propagate_get(fs_patch *p, PyObject *orig,
+                                 PyObject *args, PyObject *kwargs);
+
+/* Flask.handle_exception(self, e): PROPAGATE_EXCEPTIONS false as the
+ * config class reads it, before Flask decides. */
+PyObject *fs_guard_handle_exception(fs_patch *p, PyObject *orig,
+                                    PyObject *args, PyObject *kwargs);
+
+#endif /* FS_APP_DEBUG_H */

@@ -1,0 +1,244 @@
+/*
+ * fs_app_key.c -- the SECRET_KEY (and Flask 3.1's SECRET_KEY_FALLBACKS) of
+ * an app, judged by the policy's rules (policy/fs_secret.c) where it is
+ * used.
+ *
+ * At the entry of every request the key in the config dict is judged
+ * again whenever its object changes (a bytearray, which can change in
+ * place, every time); a refused key answers the request with a 500 page
+ * (fs_guard.c).  Where Flask signs and opens the session cookie,
+ * SecureCookieSessionInterface.get_signing_serializer, the key it is about
+ * to use is judged as Flask reads it: a key made weak during a request (in
+ * a before_request function, by a config class of its own) never signs or
+ * opens a cookie; the request ends in Flask's own 500 and the reason is in
+ * the app's error log.  Each rejection is logged once per verdict.
+ */
+#include "fs_app_key.h"
+
+#include "fs_state.h"
+
+static enum fs_secret_verdict
+fs_judge_key(const fs_appstate *st, PyObject *key)
+{
+    const char *data = NULL;
+    Py_ssize_t len = 0;
+
+    if (key == NULL || key == FS_None) {
+        return fs_secret_check(NULL, 0, 0, NULL);
+    }
+    if (fs_is_str(key)) {
+        data = PyUnicode_AsUTF8AndSize(key, &len);
+    }
+    else if (fs_is_bytes(key)) {
+        char *b;
+        if (PyBytes_AsStringAndSize(key, &b, &len) == 0) {
+            data = b;
+        }
+    }
+    else if (fs_is_bytearray(key)) {        /* Flask 3.1 signs with one */
+        data = PyByteArray_AsString(key);
+        len = PyByteArray_Size(key);
+    }
+    if (data == NULL) {
+        fs_err_clear();
+        return FS_SECRET_MISSING;   /* not a key Flask can sign with */
+    }
+    return fs_secret_check((const unsigned char *)data, (size_t)len,
+                           (size_t)st->s->sk_min_length, fs_state.weak);
+}
+
+/* No fallback keys to judge: absent, None, or an empty list or tuple. */
+static bool
+fs_no_fallbacks(PyObject *fallbacks)
+{
+    return fallbacks == NULL || fallbacks == FS_None
+           || (fs_is_list(fallbacks) && PyList_Size(fallbacks) == 0)
+           || (fs_is_tuple(fallbacks) && PyTuple_Size(fallbacks) == 0);
+}
+
+static void
+fs_log_secret(fs_appstate *st, enum fs_secret_verdict v, const char *which)
+{
+    static const char *const action[] = {"refuse", "exit", "warn"};
+    struct fs_logline l;
+
+    fs_app_log_begin(&l, FS_ERROR, "secret_key.rejected", st);
+    fs_log_str(&l, "key", which);
+    fs_log_str(&l, "reason", fs_secret_verdict_name(v));
+    fs_log_int(&l, "min_length", st->s->sk_min_length);
+    fs_log_str(&l, "action", action[st->s->sk_on_violation]);
+    fs_log_bool(&l, "enforced", st->s->mode == FS_MODE_ENFORCE);
+    fs_log_end(&l);
+}
+
+/* The judgement itself, of a key and its fallbacks (borrowed; either
+ * NULL when absent). */
+static enum fs_secret_verdict
+fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
+{
+    enum fs_secret_verdict v;
+    const char *which = "SECRET_KEY";
+
+    /* The same immutable key object: the same verdict.  A key of any
+     * other type (a bytearray) can change in place: judged every time. */
+    if (key == st->key && key != NULL && (fs_is_str(key) || fs_is_bytes(key))
+        && fs_no_fallbacks(fallbacks)) {
+        return st->verdict;
+    }
+    /* Own both: iterating the fallbacks may run code that edits config. */
+    FS_XINCREF(key);
+    FS_XINCREF(fallbacks);
+    v = fs_judge_key(st, key);
+    if (v == FS_SECRET_MISSING && !st->s->sk_require) {
+        v = FS_SECRET_OK;
+    }
+    if (v == FS_SECRET_OK && !fs_no_fallbacks(fallbacks)) {
+        /* Flask extends its key list with any iterable: judge each */
+        PyObject *it = PyObject_GetIter(fallbacks), *item;
+        while (it != NULL && v == FS_SECRET_OK
+               && (item = PyIter_Next(it)) != NULL) {
+            v = fs_judge_key(st, item);
+            which = "SECRET_KEY_FALLBACKS";
+            FS_DECREF(item);
+        }
+        FS_XDECREF(it);
+        fs_err_clear();
+    }
+    FS_XDECREF(fallbacks);
+    FS_XSETREF(st->key, key);                   /* keeps the reference */
+    st->verdict = v;
+    if (v != FS_SECRET_OK && v != st->logged_verdict) {
+        fs_log_secret(st, v, which);
+    }
+    st->logged_verdict = v;
+    return v;
+}
+
+enum fs_secret_verdict
+fs_app_check_secret_in(fs_appstate *st, PyObject *config)
+{
+    return fs_check_key(st, PyDict_GetItem(config, st->keys[FS_K_SECRET_KEY]),
+                        PyDict_GetItem(config, st->keys[FS_K_FALLBACKS]));
+}
+
+enum fs_secret_verdict
+fs_app_check_secret(fs_appstate *st, PyObject *app)
+{
+    PyObject *config = PyObject_GetAttrString(app, "config");
+    enum fs_secret_verdict v = FS_SECRET_OK;
+
+    if (config != NULL && fs_is_dict(config)) {
+        v = fs_app_check_secret_in(st, config);
+    }
+    else {
+        fs_err_clear();          /* not a Flask config: nothing to judge */
+    }
+    FS_XDECREF(config);
+    return v;
+}
+
+/* Does `config` read its items as a dict does (flask.Config), so that the
+ * dict holds what Flask gets?  Asked once per config class. */
+static bool
+fs_config_plain(fs_appstate *st, PyObject *config)
+{
+    PyObject *type = (PyObject *)Py_TYPE(config);
+    PyObject *d, *mine, *dicts;
+
+    if (type == st->config_type) {
+        return st->config_plain;
+    }
+    d = PyDict_New();
+    mine = PyObject_GetAttrString(type, "__getitem__");
+    dicts = d != NULL ? PyObject_GetAttrString((PyObject *)Py_TYPE(d),
+                                               "__getitem__") : NULL;
+    st->config_plain = mine != NULL && mine == dicts;
+    fs_err_clear();
+    FS_XDECREF(dicts);
+    FS_XDECREF(mine);
+    FS_XDECREF(d);
+    FS_XSETREF(st->config_type, fs_new_ref(type));
+    return st->config_plain;
+}
+
+/* The key and fallbacks SecureCookieSessionInterface will sign with, read
+ * as it reads them (app.secret_key, config["SECRET_KEY_FALLBACKS"]): from
+ * the dict when the config class reads the dict, else through its own
+ * methods.  Judged (the verdict is kept while the key object stays). */
+static enum fs_secret_verdict
+fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
+{
+    PyObject *config = PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
+    PyObject *key = NULL, *fallbacks = NULL;
+    enum fs_secret_verdict v = FS_SECRET_OK;
+
+    if (config != NULL && fs_is_dict(config) && fs_config_plain(st, config)) {
+        v = fs_app_check_secret_in(st, config);
+        FS_DECREF(config);
+        return v;
+    }
+    if (config != NULL) {
+        key = PyObject_GetAttrString(app, "secret_key");
+        fs_err_clear();         /* absent: judged as absent */
+        if (fs_is_dict(config)
+            && PyDict_GetItem(config, st->keys[FS_K_FALLBACKS]) != NULL) {
+            fallbacks = PyObject_GetItem(config, st->keys[FS_K_FALLBACKS]);
+        }
+    }
+    fs_err_clear();
+    v = fs_check_key(st, key, fallbacks);
+    FS_XDECREF(fallbacks);
+    FS_XDECREF(key);
+    FS_XDECREF(config);
+    return v;
+}
+
+static const char *const fs_serializer_params[] = {"app"};
+
+PyObject *
+fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
+                            PyObject *kwargs)
+{
+    PyObject *pos = NULL, *kw, *app;
+    fs_appstate *st = NULL;
+    enum fs_secret_verdict v = FS_SECRET_OK;
+
+    if ((kwargs == NULL || PyDict_Size(kwargs) == 0)
+        && PyTuple_Size(args) == 2) {
+        app = PyTuple_GetItem(args, 1);         /* Flask's own call */
+        kw = NULL;
+    }
+    else {
+        kw = fs_args_by_name(args, kwargs, 1, fs_serializer_params, 1, &pos);
+        app = kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 1
+              ? PyDict_GetItemString(kw, "app") : NULL;
+    }
+    if (app != NULL) {
+        st = fs_app_state_at(app, p->names[FS_N_STATE]);
+    }
+    fs_err_clear();
+    if (st != NULL && fs_app_enforcing(st)
+        && st->s->sk_on_violation != FS_VIOLATION_WARN) {
+        v = fs_check_signing_key(p, st, app);
+    }
+    FS_XDECREF(kw);
+    FS_XDECREF(pos);
+    /* A missing key: Flask makes no serializer and signs nothing. */
+    if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {
+        if (fs_app_once(st, FS_LOGGED_SESSION)) {
+            struct fs_logline l;
+            fs_app_log_begin(&l, FS_ERROR, "session.refused", st);
+            fs_log_str(&l, "reason", fs_secret_verdict_name(v));
+            fs_log_bool(&l, "enforced", true);
+            fs_log_end(&l);
+        }
+        PyErr_Format(FS_ExcRuntimeError,
+                     "flaskshield: the SECRET_KEY is refused by the policy "
+                     "(%s): no session cookie is signed or opened with it",
+                     fs_secret_verdict_name(v));
+        FS_DECREF(st);
+        return NULL;
+    }
+    FS_XDECREF(st);
+    return fs_call_orig(orig, args, kwargs);
+}

@@ -1,0 +1,25 @@
+/*
+ * fs_app_key.h -- an app's SECRET_KEY judged (see fs_app_key.c).
+ */
+#ifndef FS_APP_KEY_H
+#define FS_APP_KEY_H
+
+#include "fs_app.h"
+#include "fs_patch.h"
+
+/* Judge the key (and fallbacks) as held in the config dict now; log a
+ * rejection once per verdict.  Returns the verdict (FS_SECRET_OK when the
+ * policy accepts the key, or accepts no key). */
+enum fs_secret_verdict fs_app_check_secret_in(fs_appstate *st,
+                                              PyObject *config);
+
+/* The same, from app.config (FS_SECRET_OK when it is not a dict). */
+enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
+
+/* SecureCookieSessionInterface.get_signing_serializer(self, app): raises
+ * RuntimeError instead of making a serializer from a refused key, in
+ * enforce mode unless secret_key.on_violation is "warn". */
+PyObject *fs_guard_session_serializer(fs_patch *p, PyObject *orig,
+                                      PyObject *args, PyObject *kwargs);
+
+#endif /* FS_APP_KEY_H */
