@@ -18,7 +18,6 @@
 
 #include "fs_app_debug.h"
 #include "fs_app_key.h"
-#include "fs_clen.h"
 #include "fs_input.h"
 #include "fs_limits.h"
 #include "fs_respond.h"
@@ -194,29 +193,6 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
     }
 }
 
-/* CONTENT_LENGTH as the guard may trust it (fs_clen.c); *len set for a
- * plain value. */
-static enum fs_clen
-fs_content_length(fs_patch *p, PyObject *environ, long long *len)
-{
-    PyObject *v = PyDict_GetItem(environ, p->names[FS_N_CONTENT_LENGTH]);
-    const char *s;
-    Py_ssize_t n;
-
-    *len = -1;
-    if (v == NULL) {
-        return FS_CLEN_ABSENT;
-    }
-    if (!fs_is_str(v)) {
-        return FS_CLEN_UNKNOWN;
-    }
-    s = PyUnicode_AsUTF8AndSize(v, &n);
-    if (s == NULL) {
-        return fs_err_clear() ? FS_CLEN_UNKNOWN : FS_CLEN_ABSENT;
-    }
-    return fs_clen_parse(s, (size_t)n, len);
-}
-
 /* Bound the body: refuse a declared length over the limit, and read every
  * body whose length is not a plain number -- none with Transfer-Encoding
  * (chunked, with or without a Content-Length beside it), or a
@@ -228,7 +204,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
                PyObject *start_response)
 {
     long long len;
-    enum fs_clen kind = fs_content_length(p, environ, &len);
+    enum fs_clen kind = fs_input_length(p, environ, &len);
 
     if (st->limits != NULL
         && PyDict_SetItem(environ, p->names[FS_N_LIMITS], st->limits) < 0) {
@@ -237,8 +213,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
     if (kind == FS_CLEN_VALUE && len > st->limit) {
         return fs_respond_413(start_response);
     }
-    if (kind == FS_CLEN_UNKNOWN
-        || PyDict_GetItem(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
+    if (kind == FS_CLEN_UNKNOWN) {
         PyObject *in = PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT]);
         PyObject *wrapped;
 

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fs_patch.h"
 #include "fs_types.h"
 
 typedef struct {
@@ -22,9 +23,8 @@ fs_input_dealloc(PyObject *self)
     fs_object_free(self);
 }
 
-/* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask). */
-static PyObject *
-fs_too_large(void)
+PyObject *
+fs_input_too_large(void)
 {
     PyObject *modules = PySys_GetObject("modules");
     PyObject *exc_mod = modules != NULL
@@ -68,7 +68,7 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     if ((long long)len > room) {
         FS_DECREF(data);
         in->pos = in->limit < LLONG_MAX ? in->limit + 1 : LLONG_MAX;
-        return fs_too_large();
+        return fs_input_too_large();
     }
     in->pos += len;
     return data;
@@ -207,4 +207,28 @@ fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
     ((fs_input *)self)->inner = fs_new_ref(inner);
     ((fs_input *)self)->limit = limit;
     return self;
+}
+
+enum fs_clen
+fs_input_length(fs_patch *p, PyObject *environ, long long *len)
+{
+    PyObject *v = PyDict_GetItem(environ, p->names[FS_N_CONTENT_LENGTH]);
+    const char *s;
+    Py_ssize_t n;
+
+    *len = -1;
+    if (PyDict_GetItem(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
+        return FS_CLEN_UNKNOWN;     /* chunked, a length beside it or not */
+    }
+    if (v == NULL) {
+        return FS_CLEN_ABSENT;
+    }
+    if (!fs_is_str(v)) {
+        return FS_CLEN_UNKNOWN;
+    }
+    s = PyUnicode_AsUTF8AndSize(v, &n);
+    if (s == NULL) {
+        return fs_err_clear() ? FS_CLEN_UNKNOWN : FS_CLEN_ABSENT;
+    }
+    return fs_clen_parse(s, (size_t)n, len);
 }

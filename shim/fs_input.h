@@ -16,8 +16,21 @@
 #define FS_INPUT_H
 
 #include "fs_api.h"
+#include "fs_clen.h"
+#include "fs_patch.h"
 
+/* A flaskshield.Input over `inner` delivering at most `limit` bytes (new
+ * reference), or NULL with an exception set. */
 PyObject *fs_input_new(PyObject *input_type, PyObject *inner,
                        long long limit);
+
+/* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
+ * returns NULL. */
+PyObject *fs_input_too_large(void);
+
+/* The request's body length as the library trusts it (fs_clen.c): a plain
+ * CONTENT_LENGTH with no Transfer-Encoding is FS_CLEN_VALUE (*len set);
+ * any Transfer-Encoding, or a length of another form, FS_CLEN_UNKNOWN. */
+enum fs_clen fs_input_length(fs_patch *p, PyObject *environ, long long *len);
 
 #endif /* FS_INPUT_H */

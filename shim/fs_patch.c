@@ -19,6 +19,8 @@ const char *const fs_names[FS_N_COUNT] = {
     [FS_N_WSGI_INPUT] = "wsgi.input",
     [FS_N_TRANSFER_ENCODING] = "HTTP_TRANSFER_ENCODING",
     [FS_N_LIMITS] = FS_LIMITS_KEY,
+    [FS_N_INPUT_TERMINATED] = "wsgi.input_terminated",
+    [FS_N_MAX_CONTENT_LENGTH] = "max_content_length",
 };
 
 static void

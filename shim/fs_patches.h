@@ -14,12 +14,14 @@ int fs_patch_flask_sessions(PyObject *module);      /* fs_patch_flask.c */
 int fs_patch_flask_wrappers(PyObject *module);      /* fs_limits.c */
 int fs_patch_werkzeug_serving(PyObject *module);    /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_debug(PyObject *module);      /* fs_patch_werkzeug.c */
+int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
 
 #define FS_PATCH_HOOKS                                                      \
     {"flask.app", fs_patch_flask_app},                                      \
     {"flask.sessions", fs_patch_flask_sessions},                            \
     {"flask.wrappers", fs_patch_flask_wrappers},                            \
     {"werkzeug.serving", fs_patch_werkzeug_serving},                        \
-    {"werkzeug.debug", fs_patch_werkzeug_debug},
+    {"werkzeug.debug", fs_patch_werkzeug_debug},                            \
+    {"werkzeug.wrappers.request", fs_patch_werkzeug_request},
 
 #endif /* FS_PATCHES_H */

@@ -1,0 +1,119 @@
+/*
+ * fs_patch_request.c -- body limits where the request makes its stream.
+ *
+ * Whatever reads a Flask request's body -- get_data(), data, get_json(),
+ * stream, form, files -- reads Werkzeug's Request.stream, which Werkzeug
+ * (2.2 and 3.1 alike) makes once per request, when the body is first
+ * read, by calling get_input_stream under its name in
+ * werkzeug.wrappers.request.  That name becomes a Patch, so the bound is
+ * decided on the environ the request itself sees: after any middleware
+ * inside app.wsgi_app that replaced the body or changed CONTENT_LENGTH
+ * (an inflating one), not only at the WSGI entry.  A request that never
+ * reads its body never comes here.
+ *
+ * The cap is the request's: the max_content_length of the limits the
+ * entry guard put in environ (the app's, under the policy), lowered by the
+ * max_content_length Werkzeug 3.1 passes (the request's own, capped by
+ * fs_limits.c).  Without those limits (report or off mode) Werkzeug is
+ * left alone.  Then:
+ *   - a trusted declared length (fs_input_length) over the cap raises
+ *     RequestEntityTooLarge (a 413); within it, Werkzeug's own stream is
+ *     handed through untouched;
+ *   - a body of unknown length is read through a flaskshield.Input with
+ *     the cap: a 413, never a body cut at the cap and a 200.  Over a
+ *     stream the server ends itself (wsgi.input_terminated) the Input
+ *     wraps environ["wsgi.input"] (or is the one the guard put there);
+ *     otherwise it wraps what Werkzeug made of it.
+ */
+#include "fs_patches.h"
+
+#include "fs_input.h"
+#include "fs_patch.h"
+#include "fs_types.h"
+
+/* The request's cap: -1 when the guard set no limits (nothing to do). */
+static long long
+fs_request_cap(fs_patch *p, PyObject *environ, PyObject *kwargs)
+{
+    PyObject *limits = PyDict_GetItem(environ, p->names[FS_N_LIMITS]);
+    PyObject *own = kwargs != NULL
+        ? PyDict_GetItem(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
+    long long cap, n;
+
+    if (limits == NULL || !fs_is_tuple(limits) || PyTuple_Size(limits) < 1
+        || !fs_is_int(PyTuple_GetItem(limits, 0))) {
+        return -1;
+    }
+    cap = PyLong_AsLongLong(PyTuple_GetItem(limits, 0));
+    if (cap < 0) {
+        fs_err_clear();
+        return -1;
+    }
+    if (own != NULL && fs_is_int(own)) {
+        n = PyLong_AsLongLong(own);
+        fs_err_clear();         /* too large for a long long: over any cap */
+        if (n >= 0 && n < cap) {
+            cap = n;
+        }
+    }
+    return cap;
+}
+
+/* get_input_stream(environ, safe_fallback=True, max_content_length=None) */
+static PyObject *
+fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
+                  PyObject *kwargs)
+{
+    PyObject *environ, *base, *r;
+    long long cap, len;
+    enum fs_clen kind;
+    int terminated = 0;
+
+    environ = PyTuple_Size(args) >= 1 ? PyTuple_GetItem(args, 0) : NULL;
+    if (environ == NULL || !fs_is_dict(environ)
+        || (kwargs != NULL && !fs_is_dict(kwargs))) {
+        return fs_call_orig(orig, args, kwargs);
+    }
+    cap = fs_request_cap(p, environ, kwargs);
+    if (cap < 0) {
+        return fs_call_orig(orig, args, kwargs);
+    }
+    kind = fs_input_length(p, environ, &len);
+    if (kind == FS_CLEN_VALUE) {
+        return len > cap ? fs_input_too_large()
+                         : fs_call_orig(orig, args, kwargs);
+    }
+    base = PyDict_GetItem(environ, p->names[FS_N_INPUT_TERMINATED]);
+    if (base != NULL) {
+        FS_INCREF(base);
+        terminated = PyObject_IsTrue(base);
+        FS_DECREF(base);
+        if (terminated < 0) {
+            return NULL;
+        }
+    }
+    base = terminated ? PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT])
+                      : NULL;
+    if (base != NULL) {
+        FS_INCREF(base);
+    }
+    else {
+        base = fs_call_orig(orig, args, kwargs);
+        if (base == NULL) {
+            return NULL;
+        }
+    }
+    if (fs_is_type(base, FS_T_INPUT)) {
+        return base;            /* the guard's, with the same cap */
+    }
+    r = fs_input_new(p->input_type, base, cap);
+    FS_DECREF(base);
+    return r;
+}
+
+int
+fs_patch_werkzeug_request(PyObject *module)
+{
+    return fs_patch_attr(module, "get_input_stream", fs_request_stream,
+                         "werkzeug.wrappers.request", "get_input_stream");
+}
