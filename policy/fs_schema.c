@@ -69,7 +69,9 @@ const struct fs_setting fs_schema[] = {
      "Flask debug mode and the Werkzeug debugger."},
     {"debug.force_off", FS_ST_BOOL, A(debug_force_off), true, 1, NULL, 0,
      0, NULL, 0,
-     "Keep DEBUG false whatever the app, its environment or flask run say."},
+     "Keep DEBUG, TESTING and PROPAGATE_EXCEPTIONS false whatever the\n"
+     "app, its environment or flask run say (either of the last two lets\n"
+     "an exception reach the server, which may show it)."},
     {"debug.debugger", FS_ST_ENUM, A(debugger), true, FS_DEBUGGER_BLOCK,
      NULL, 0, 0, fs_debugger_words, 0,
      "\"block\": the interactive Werkzeug debugger can never be reached.\n"

@@ -31,6 +31,9 @@ PINNED = {
     "EXPLAIN_TEMPLATE_LOADING": False,
     "TEMPLATES_AUTO_RELOAD": False,
 }
+# Debug-class keys: debug.force_off (on by default) makes them false before
+# any pin is looked at, and logs debug.forced_off instead of config.pinned.
+DEBUG_CLASS = {"TESTING", "PROPAGATE_EXCEPTIONS"}
 # What the app sets them to.
 APP_VALUES = {
     "SESSION_COOKIE_SECURE": False,
@@ -170,14 +173,17 @@ def test_strict_pins_hold_in_every_request(stack, shield, tmp_path, app_path,
     by_app = collections.defaultdict(dict)
     for e in ev:
         by_app[e["app"]][e["key"]] = e
-    # shop: every key the app had changed, enforced
-    assert set(by_app["shop"]) == set(PINNED)
+    # shop: every key the app had changed, enforced (the debug-class ones
+    # by debug.force_off)
+    assert set(by_app["shop"]) == set(PINNED) - DEBUG_CLASS
+    forced = srv.events("debug.forced_off", app="shop", enforced=True)
+    assert {e["key"] for e in forced} == DEBUG_CLASS, forced
     for key, e in by_app["shop"].items():
         assert e["value"] == PINNED[key] and e["enforced"] is True
         assert e["mode"] == "enforce" and e["level"] == "info"
     # internal.admin: SECURE pinned to false equals the app's value: no event
-    assert set(by_app["internal.admin"]) == set(PINNED) - {"SESSION_COOKIE_SECURE"} \
-        | {"SESSION_COOKIE_NAME"}
+    assert set(by_app["internal.admin"]) == set(PINNED) - DEBUG_CLASS \
+        - {"SESSION_COOKIE_SECURE"} | {"SESSION_COOKIE_NAME"}
     assert by_app["internal.admin"]["SESSION_COOKIE_NAME"]["value"] == "internal"
     assert all(e["enforced"] is True for e in by_app["internal.admin"].values())
     # legacy: the same events, not enforced
@@ -207,12 +213,13 @@ def test_report_mode_policy_leaves_pins_alone(stack, shield, tmp_path, app_path,
 
 def test_no_pins_without_config_setting(stack, shield, tmp_path, app_path,
                                         start_server):
-    """The shipped default policy pins nothing: the app's values stand and
+    """The shipped default policy pins nothing: the app's values stand
+    (but for the debug-class keys, which debug.force_off makes false) and
     no config.pinned is logged."""
     policy = harness.write_policy(tmp_path, (REPO / "policy/policy.conf").read_text())
     srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
     got = srv.get("/config").json()
     for key, value in APP_VALUES.items():
-        assert got[key] == value, key
+        assert got[key] == (False if key in DEBUG_CLASS else value), key
     assert srv.events("activate")
     assert pinned_events(srv) == []
