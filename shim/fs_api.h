@@ -80,6 +80,7 @@
     X(PyObject *, PyBytes_FromStringAndSize, (const char *, Py_ssize_t))    \
     X(int, PyList_SetItem, (PyObject *, Py_ssize_t, PyObject *))            \
     X(PyObject *, PyDict_GetItem, (PyObject *, PyObject *))                 \
+    X(PyObject *, PyDict_GetItemWithError, (PyObject *, PyObject *))        \
     X(PyObject *, PyObject_GetIter, (PyObject *))                           \
     X(PyObject *, PyIter_Next, (PyObject *))                                \
     X(void, PyErr_SetObject, (PyObject *, PyObject *))                      \
@@ -211,6 +212,7 @@ bool fs_api_full(void);
 #define PyBytes_FromStringAndSize (fs_api.PyBytes_FromStringAndSize)
 #define PyList_SetItem (fs_api.PyList_SetItem)
 #define PyDict_GetItem (fs_api.PyDict_GetItem)
+#define PyDict_GetItemWithError (fs_api.PyDict_GetItemWithError)
 #define PyObject_GetIter (fs_api.PyObject_GetIter)
 #define PyIter_Next (fs_api.PyIter_Next)
 #define PyErr_SetObject (fs_api.PyErr_SetObject)
@@ -349,6 +351,21 @@ bool fs_err_clear(void);
 
 /* Is the pending exception one that fs_err_clear() would clear? */
 bool fs_err_ordinary(void);
+
+/* d[k] (borrowed) or NULL, for the per-request paths, where no exception
+ * is pending: PyDict_GetItem without its save and restore of the pending
+ * exception around every look-up.  A look-up error (a key's own __eq__)
+ * is a miss, as with PyDict_GetItem, unless fs_err_clear() keeps it. */
+static inline PyObject *
+fs_dict_get(PyObject *d, PyObject *k)
+{
+    PyObject *v = PyDict_GetItemWithError(d, k);
+
+    if (v == NULL && PyErr_Occurred() != NULL) {
+        fs_err_clear();
+    }
+    return v;
+}
 
 /* Python's hasattr(): 1 or 0, or -1 with the exception set when getting
  * the attribute raised anything but AttributeError (PyObject_HasAttrString

@@ -117,8 +117,8 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
 enum fs_secret_verdict
 fs_app_check_secret_in(fs_appstate *st, PyObject *config)
 {
-    return fs_check_key(st, PyDict_GetItem(config, st->keys[FS_K_SECRET_KEY]),
-                        PyDict_GetItem(config, st->keys[FS_K_FALLBACKS]));
+    return fs_check_key(st, fs_dict_get(config, st->keys[FS_K_SECRET_KEY]),
+                        fs_dict_get(config, st->keys[FS_K_FALLBACKS]));
 }
 
 enum fs_secret_verdict
@@ -181,7 +181,7 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
         key = PyObject_GetAttrString(app, "secret_key");
         fs_err_clear();         /* absent: judged as absent */
         if (fs_is_dict(config)
-            && PyDict_GetItem(config, st->keys[FS_K_FALLBACKS]) != NULL) {
+            && fs_dict_get(config, st->keys[FS_K_FALLBACKS]) != NULL) {
             fallbacks = PyObject_GetItem(config, st->keys[FS_K_FALLBACKS]);
         }
     }

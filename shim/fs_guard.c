@@ -51,7 +51,7 @@ static long long
 fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
              unsigned long long bit)
 {
-    PyObject *v = PyDict_GetItem(config, st->keys[k]);
+    PyObject *v = fs_dict_get(config, st->keys[k]);
     long long cur = -1;
     PyObject *n;
 
@@ -126,7 +126,7 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
 {
     long long mcl, fms, fp;
 
-    bool in_config = PyDict_GetItem(config, st->keys[FS_K_FMS]) != NULL;
+    bool in_config = fs_dict_get(config, st->keys[FS_K_FMS]) != NULL;
 
     mcl = fs_guard_cap(st, config, FS_K_MCL, st->s->max_content_length,
                        FS_LOGGED_MCL);
@@ -157,7 +157,7 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
     for (i = 0; i < n; i++) {
         PyObject *k = PyTuple_GetItem(st->pin_keys, i);
         PyObject *want = PyTuple_GetItem(st->pin_values, i);
-        PyObject *cur = PyDict_GetItem(config, k);
+        PyObject *cur = fs_dict_get(config, k);
         struct fs_logline l;
         int same;
 
@@ -214,7 +214,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
         return fs_respond_413(start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
-        PyObject *in = PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT]);
+        PyObject *in = fs_dict_get(environ, p->names[FS_N_WSGI_INPUT]);
         PyObject *wrapped;
 
         if (in == NULL) {

@@ -35,9 +35,9 @@
 static long long
 fs_request_cap(fs_patch *p, PyObject *environ, PyObject *kwargs)
 {
-    PyObject *limits = PyDict_GetItem(environ, p->names[FS_N_LIMITS]);
+    PyObject *limits = fs_dict_get(environ, p->names[FS_N_LIMITS]);
     PyObject *own = kwargs != NULL
-        ? PyDict_GetItem(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
+        ? fs_dict_get(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
 
     if (limits == NULL || !fs_is_tuple(limits) || PyTuple_Size(limits) < 1
@@ -83,7 +83,7 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
         return len > cap ? fs_input_too_large()
                          : fs_call_orig(orig, args, kwargs);
     }
-    base = PyDict_GetItem(environ, p->names[FS_N_INPUT_TERMINATED]);
+    base = fs_dict_get(environ, p->names[FS_N_INPUT_TERMINATED]);
     if (base != NULL) {
         FS_INCREF(base);
         terminated = PyObject_IsTrue(base);
@@ -92,7 +92,7 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
             return NULL;
         }
     }
-    base = terminated ? PyDict_GetItem(environ, p->names[FS_N_WSGI_INPUT])
+    base = terminated ? fs_dict_get(environ, p->names[FS_N_WSGI_INPUT])
                       : NULL;
     if (base != NULL) {
         FS_INCREF(base);

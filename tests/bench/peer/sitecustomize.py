@@ -5,10 +5,12 @@ folder on PYTHONPATH (no LD_PRELOAD) and `site` imports it at start-up.  It
 adds a meta-path finder that, once flask.app has executed, wraps
 Flask.wsgi_app (the entry every path reaches) with the checks the library
 makes with the shipped policy (policy/policy.conf): debug forced off, the body
-limits capped in the config, SECRET_KEY judged (again whenever the key object
-changes: length, a weak list, distinct bytes), a declared Content-Length over
-the cap answered 413, and a body without a trusted length read through a
-bounded stream that answers 413 past the cap.
+limits capped in the config, TESTING and PROPAGATE_EXCEPTIONS forced off,
+SECRET_KEY judged (again whenever the key object changes: length, a weak
+list, distinct bytes), a declared Content-Length over the cap answered 413,
+and a body without a trusted length read through a bounded stream that
+answers 413 past the cap; and, where the session cookie is signed
+(SecureCookieSessionInterface.get_signing_serializer), the key judged again.
 
 It is a benchmark peer, not a second implementation: it holds the checks, not
 the logging, report mode, per-app rules or the dev-server and debugger
@@ -83,22 +85,27 @@ def _respond(start_response, status):
     return [body]
 
 
-def _guard(orig):
-    judged = {}     # id(app) -> (key object, verdict)
+_JUDGED = {}     # id(app) -> (key object, verdict)
 
+
+def _key_ok(app, key):
+    seen = _JUDGED.get(id(app))
+    if seen is None or seen[0] is not key:
+        seen = _JUDGED[id(app)] = (key, _judge(key))
+    return seen[1]
+
+
+def _guard(orig):
     def wsgi_app(self, environ, start_response):
         config = self.config
-        if config.get("DEBUG"):
-            config["DEBUG"] = False
+        for name in ("DEBUG", "TESTING", "PROPAGATE_EXCEPTIONS"):
+            if config.get(name):
+                config[name] = False
         for name, cap in _CAPS:
             cur = config.get(name)
             if cur is None or cur > cap:
                 config[name] = cap
-        key = config.get("SECRET_KEY")
-        seen = judged.get(id(self))
-        if seen is None or seen[0] is not key:
-            seen = judged[id(self)] = (key, _judge(key))
-        if not seen[1]:
+        if not _key_ok(self, config.get("SECRET_KEY")):
             return _respond(start_response, "500 Internal Server Error")
         length = environ.get("CONTENT_LENGTH")
         limit = config["MAX_CONTENT_LENGTH"]
@@ -110,6 +117,15 @@ def _guard(orig):
         return orig(self, environ, start_response)
 
     return wsgi_app
+
+
+def _session_guard(orig):
+    def get_signing_serializer(self, app):
+        if not _key_ok(app, app.secret_key):
+            raise RuntimeError("SECRET_KEY refused: no session is signed")
+        return orig(self, app)
+
+    return get_signing_serializer
 
 
 class _Loader:
@@ -124,6 +140,9 @@ class _Loader:
         self._loader.exec_module(module)
         from werkzeug.exceptions import RequestEntityTooLarge as TooLarge
         module.Flask.wsgi_app = _guard(module.Flask.wsgi_app)
+        from flask.sessions import SecureCookieSessionInterface as sessions
+        sessions.get_signing_serializer = _session_guard(
+            sessions.get_signing_serializer)
 
 
 class _Finder:
