@@ -1,17 +1,25 @@
 /*
- * fs_patch_werkzeug.c -- the patches of werkzeug.serving and werkzeug.debug.
+ * fs_patch_werkzeug.c -- the patches of werkzeug.serving, werkzeug._reloader
+ * and werkzeug.debug.
  *
  * run_simple() is where Flask.run, `flask run` and direct callers all end,
  * so the development server is decided here (policy `dev_server`): run as
  * asked, warn, refuse (status 78, no traceback) or serve the same app with
  * waitress on the same host and port.  Its use_debugger/use_evalex and
- * use_reloader arguments are switched off first.
+ * use_reloader arguments are switched off first.  make_server(), which
+ * run_simple calls and which a program can call itself before
+ * serve_forever(), takes the same decision (one implementation,
+ * fs_dev_server); waitress cannot stand in where the caller drives the
+ * server object itself, nor for TLS (ssl_context) or static_files: there
+ * "waitress" refuses and says why.  run_with_reloader(), the reloader
+ * started without run_simple (Flask-SocketIO with eventlet or gevent), runs
+ * its function once without the reloader under debug.force_off.
  *
  * DebuggedApplication.__call__ passes every request straight to the wrapped
  * application when the debugger is blocked, so a hand-wrapped debugger is
  * unreachable under any server: /console and tracebacks never answer.
  *
- * Both log once: per app when the application is a Flask app (or a bound
+ * Each logs once: per app when the application is a Flask app (or a bound
  * wsgi_app of one), else once per process.
  */
 #include "fs_patches.h"
@@ -168,33 +176,62 @@ fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
     return r;
 }
 
-/* Apply dev_server; returns the result of serving, or NULL. */
+/* Why waitress cannot stand in for this server faithfully, or NULL.
+ * `via`: the Werkzeug function that was to start the server. */
+static const char *
+fs_waitress_unfaithful(PyObject *kw, const char *via)
+{
+    PyObject *v;
+
+    if (strcmp(via, "run_simple") != 0) {
+        return "the caller drives the server object itself (make_server)";
+    }
+    v = PyDict_GetItemString(kw, "ssl_context");
+    if (v != NULL && v != FS_None) {
+        return "ssl_context: waitress would serve plain HTTP";
+    }
+    v = PyDict_GetItemString(kw, "static_files");
+    if (v != NULL && v != FS_None) {
+        return "static_files: waitress serves no static files";
+    }
+    return NULL;
+}
+
+/* Apply dev_server to a development server about to start through `via`
+ * (run_simple or make_server, with its arguments by name in kw); returns
+ * the result of serving, or NULL. */
 static PyObject *
 fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
-              PyObject *kw)
+              PyObject *kw, const char *via)
 {
     enum fs_dev_server d = sub->s->dev_server;
     bool enforce = sub->s->mode == FS_MODE_ENFORCE;
+    const char *reason = NULL;
     struct fs_logline l;
     PyObject *r;
 
     if (d == FS_DEV_WARN && fs_subject_once(sub, FS_LOGGED_DEV_SERVER)) {
         fs_subject_log(sub, &l, FS_WARN, "dev_server.used");
+        fs_log_str(&l, "via", via);
         fs_log_str(&l, "advice", fs_advice);
         fs_log_end(&l);
     }
-    if (d == FS_DEV_WAITRESS && enforce) {
-        r = fs_serve_waitress(sub, kw);
-        if (r != NULL || PyErr_Occurred()) {
-            return r;
+    if (d == FS_DEV_WAITRESS) {
+        reason = fs_waitress_unfaithful(kw, via);
+        if (reason == NULL && enforce) {
+            r = fs_serve_waitress(sub, kw);
+            if (r != NULL || PyErr_Occurred()) {
+                return r;
+            }
+            reason = "waitress is not importable";
         }
-        d = FS_DEV_REFUSE;      /* waitress is not importable */
     }
     if (d == FS_DEV_REFUSE || d == FS_DEV_WAITRESS) {
         fs_subject_log(sub, &l, FS_ERROR, "dev_server.refused");
+        fs_log_str(&l, "via", via);
         fs_log_str(&l, "advice", fs_advice);
-        if (d == FS_DEV_REFUSE && sub->s->dev_server == FS_DEV_WAITRESS) {
-            fs_log_str(&l, "reason", "waitress is not importable");
+        if (reason != NULL) {
+            fs_log_str(&l, "reason", reason);
         }
         fs_log_bool(&l, "enforced", enforce);
         fs_log_end(&l);
@@ -278,8 +315,98 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
             goto done;
         }
     }
-    r = fs_dev_server(&sub, orig, pos, kw);
+    r = fs_dev_server(&sub, orig, pos, kw, "run_simple");
 done:
+    fs_subject_done(&sub);
+    FS_XDECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+static const char *const fs_make_server_params[] = {
+    "host", "port", "app", "threaded", "processes", "request_handler",
+    "passthrough_errors", "ssl_context", "fd",
+};
+
+/* make_server(host, port, app, ...): a development server started without
+ * run_simple (its caller then calls serve_forever), under dev_server as
+ * run_simple's is; run_simple itself ends here too, its decision already
+ * taken and logged. */
+static PyObject *
+fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    struct fs_subject sub;
+    PyObject *pos = NULL, *kw, *r;
+
+    (void)p;
+    kw = fs_args_by_name(args, kwargs, 0, fs_make_server_params, 9, &pos);
+    if (kw == NULL || PyTuple_Size(pos) != 0
+        || PyDict_GetItemString(kw, "host") == NULL
+        || PyDict_GetItemString(kw, "port") == NULL
+        || PyDict_GetItemString(kw, "app") == NULL) {
+        FS_XDECREF(kw);
+        FS_XDECREF(pos);
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);
+    }
+    if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "app"))
+        || sub.s->mode == FS_MODE_OFF) {
+        r = fs_call_orig(orig, pos, kw);
+    }
+    else {
+        r = fs_dev_server(&sub, orig, pos, kw, "make_server");
+    }
+    fs_subject_done(&sub);
+    FS_XDECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+static const char *const fs_reloader_params[] = {
+    "main_func", "extra_files", "exclude_patterns", "interval",
+    "reloader_type",
+};
+
+/* werkzeug._reloader.run_with_reloader(main_func, ...): the reloader
+ * started without run_simple (Flask-SocketIO's socketio.run with an
+ * eventlet or gevent server, a hand-made one).  Under debug.force_off, in
+ * enforce mode, main_func runs here, once, without the reloader. */
+static PyObject *
+fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
+                     PyObject *kwargs)
+{
+    struct fs_subject sub;
+    PyObject *pos = NULL, *kw, *main, *r;
+    struct fs_logline l;
+    bool enforce;
+
+    (void)p;
+    kw = fs_args_by_name(args, kwargs, 0, fs_reloader_params, 5, &pos);
+    main = kw != NULL && PyTuple_Size(pos) == 0
+           ? PyDict_GetItemString(kw, "main_func") : NULL;
+    if (main == NULL) {
+        FS_XDECREF(kw);
+        FS_XDECREF(pos);
+        fs_err_clear();
+        return fs_call_orig(orig, args, kwargs);
+    }
+    if (!fs_subject_init(&sub, NULL) || sub.s->mode == FS_MODE_OFF
+        || !sub.s->debug_force_off) {
+        r = fs_call_orig(orig, pos, kw);
+    }
+    else {
+        enforce = sub.s->mode == FS_MODE_ENFORCE;
+        if (fs_subject_once(&sub, FS_LOGGED_DEBUG)) {
+            fs_subject_log(&sub, &l, FS_WARN, "debug.forced_off");
+            fs_log_str(&l, "key", "DEBUG");
+            fs_log_str(&l, "source", "argument");
+            fs_log_str(&l, "via", "run_with_reloader");
+            fs_log_bool(&l, "enforced", enforce);
+            fs_log_end(&l);
+        }
+        r = enforce ? PyObject_CallObject(main, NULL)
+                    : fs_call_orig(orig, pos, kw);
+    }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
     FS_DECREF(kw);
@@ -328,8 +455,19 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
 int
 fs_patch_werkzeug_serving(PyObject *module)
 {
-    return fs_patch_attr(module, "run_simple", fs_run_simple,
-                         "werkzeug.serving", "run_simple");
+    if (fs_patch_attr(module, "run_simple", fs_run_simple,
+                      "werkzeug.serving", "run_simple") < 0) {
+        return -1;
+    }
+    return fs_patch_attr(module, "make_server", fs_make_server,
+                         "werkzeug.serving", "make_server");
+}
+
+int
+fs_patch_werkzeug_reloader(PyObject *module)
+{
+    return fs_patch_attr(module, "run_with_reloader", fs_run_with_reloader,
+                         "werkzeug._reloader", "run_with_reloader");
 }
 
 int

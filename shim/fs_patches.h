@@ -14,6 +14,7 @@ int fs_patch_flask_sessions(PyObject *module);      /* fs_patch_flask.c */
 int fs_patch_flask_wrappers(PyObject *module);      /* fs_limits.c */
 int fs_patch_werkzeug_serving(PyObject *module);    /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_debug(PyObject *module);      /* fs_patch_werkzeug.c */
+int fs_patch_werkzeug_reloader(PyObject *module);   /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
 
 #define FS_PATCH_HOOKS                                                      \
@@ -22,6 +23,7 @@ int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
     {"flask.wrappers", fs_patch_flask_wrappers},                            \
     {"werkzeug.serving", fs_patch_werkzeug_serving},                        \
     {"werkzeug.debug", fs_patch_werkzeug_debug},                            \
+    {"werkzeug._reloader", fs_patch_werkzeug_reloader},                     \
     {"werkzeug.wrappers.request", fs_patch_werkzeug_request},
 
 #endif /* FS_PATCHES_H */

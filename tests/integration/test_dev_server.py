@@ -1,14 +1,19 @@
-"""test_dev_server.py -- issue 4: the policy's `dev_server` for every way
-into the Werkzeug development server: Flask.run (`python app.py`), `flask
-run`, and werkzeug.serving.run_simple called directly -- both stacks, real
-HTTP on loopback.
+"""test_dev_server.py -- issues 4 and 12: the policy's `dev_server` for every
+way into the Werkzeug development server: Flask.run (`python app.py`),
+`flask run`, werkzeug.serving.run_simple called directly, and
+werkzeug.serving.make_server(...).serve_forever() without run_simple; the
+reloader started without run_simple (werkzeug._reloader.run_with_reloader,
+as Flask-SocketIO does), and Flask-SocketIO's own socketio.run -- both
+stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
 
   allow     serves as asked (debug still forced off), nothing logged about it
   warn      serves, logs dev_server.used once however many requests
   refuse    never serves: exit status 78, no traceback, dev_server.refused
   waitress  the same app on the same host and port, served by waitress
             (Server header), honouring `threaded` (worker thread count),
-            dev_server.replaced logged
+            dev_server.replaced logged; refused (status 78, with the
+            reason) where waitress cannot serve faithfully: make_server
+            (the caller drives the server object), ssl_context, static_files
 """
 
 import socket
@@ -40,19 +45,25 @@ if __name__ == "__main__":
     port = int(os.environ["PORT"])
     if os.environ["ENTRY"] == "run_simple":
         from werkzeug.serving import run_simple
-        run_simple("127.0.0.1", port, app, threaded=threaded)
+        extra = eval(os.environ.get("RUN_SIMPLE_EXTRA", "{{}}"))
+        run_simple("127.0.0.1", port, app, threaded=threaded, **extra)
+    elif os.environ["ENTRY"] == "make_server":
+        from werkzeug.serving import make_server
+        make_server("127.0.0.1", port, app, threaded=threaded).serve_forever()
     else:
         app.run(host="127.0.0.1", port=port, debug=True, threaded=threaded)
 '''
 
-ENTRIES = ("Flask.run", "flask run", "run_simple")
+ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server")
+# the entries waitress can stand in for
+REPLACEABLE = ("Flask.run", "flask run", "run_simple")
 
 
 def start(start_server, stack, tmp_path, entry, value, threaded=True,
-          wait=True):
+          wait=True, env=None):
     app = harness.write_app(tmp_path, APP.format(secret=SECRET))
     policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
-    env = {"ENTRY": entry, "THREADED": "1" if threaded else "0"}
+    env = dict(env or {}, ENTRY=entry, THREADED="1" if threaded else "0")
     if entry == "flask run":
         args = [] if threaded else ["--without-threads"]
         return start_server("flask-run", stack, app, policy=policy, env=env,
@@ -124,7 +135,7 @@ def test_refuse(stack, entry, tmp_path, start_server):
 
 
 @pytest.mark.parametrize("threaded", [True, False], ids=["threaded", "unthreaded"])
-@pytest.mark.parametrize("entry", ENTRIES)
+@pytest.mark.parametrize("entry", REPLACEABLE)
 def test_waitress(stack, entry, threaded, tmp_path, start_server):
     srv = start(start_server, stack, tmp_path, entry, "waitress", threaded)
     for _ in range(3):
@@ -159,3 +170,116 @@ def test_waitress_unavailable_refuses(stack, entry, tmp_path, start_server):
     assert evs[0]["enforced"] is True
     assert srv.events("dev_server.replaced") == []
     assert not port_answers(srv.port)
+
+
+def refused_with(srv, reason_part):
+    rc = srv.process.wait(30)
+    assert rc == 78, srv.describe()
+    assert "Traceback" not in srv.stderr_text(), srv.stderr_text()
+    evs = srv.events("dev_server.refused")
+    assert len(evs) == 1 and evs[0]["enforced"] is True, srv.log_lines()
+    assert reason_part is None or reason_part in evs[0]["reason"], evs
+    assert srv.events("dev_server.replaced") == []
+    assert not port_answers(srv.port)
+    return evs[0]
+
+
+UNFAITHFUL = {
+    "make_server": ("make_server", {}, "make_server"),
+    "ssl_context": ("run_simple",
+                    {"RUN_SIMPLE_EXTRA": "{'ssl_context': ('c.pem', 'k.pem')}"},
+                    "ssl_context"),
+    "static_files": ("run_simple",
+                     {"RUN_SIMPLE_EXTRA": "{'static_files': {'/s': '.'}}"},
+                     "static_files"),
+}
+
+
+@pytest.mark.parametrize("case", list(UNFAITHFUL))
+def test_waitress_refuses_what_it_cannot_serve(stack, case, tmp_path,
+                                               start_server):
+    """dev_server = "waitress" refuses, saying why, where waitress would not
+    serve what was asked: an HTTPS app.run would become plain HTTP, static
+    files would be 404s, a make_server caller drives the server object
+    (serve_forever, shutdown) itself."""
+    entry, env, reason = UNFAITHFUL[case]
+    srv = start(start_server, stack, tmp_path, entry, "waitress", wait=False,
+                env=env)
+    ev = refused_with(srv, reason)
+    assert ev["via"] == entry, ev
+
+
+RELOADER_APP = """
+import os, sys
+from werkzeug._reloader import run_with_reloader
+
+
+def main():
+    print("main run_main=%s" % os.environ.get("WERKZEUG_RUN_MAIN"))
+    sys.stdout.flush()
+    os._exit(0)
+
+
+run_with_reloader(main, interval=0.2)
+"""
+
+
+@pytest.mark.parametrize("mode", ["enforce", "report"])
+def test_reloader_without_run_simple(stack, mode, tmp_path):
+    """run_with_reloader() called directly: under debug.force_off the
+    function runs once in this process, without the reloader's child (which
+    Werkzeug marks WERKZEUG_RUN_MAIN=true); report mode leaves the reloader
+    and says what enforce would do."""
+    path = harness.write_app(tmp_path, RELOADER_APP, run_main=False)
+    policy = harness.write_policy(tmp_path, 'mode = "%s";\n' % mode)
+    cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    want = "None" if mode == "enforce" else "true"
+    assert cp.stdout.strip() == "main run_main=%s" % want, cp.stdout
+    evs = harness.find_events(cp.events, "debug.forced_off",
+                              via="run_with_reloader")
+    # once per process: in report mode the reloader's child logs too
+    assert len(evs) == (1 if mode == "enforce" else 2), cp.stderr
+    assert len({e["pid"] for e in evs}) == len(evs), cp.stderr
+    assert all(e["enforced"] is (mode == "enforce") for e in evs), cp.stderr
+
+
+SOCKETIO_APP = """
+import os
+from flask import Flask, current_app, jsonify
+from flask_socketio import SocketIO
+
+app = Flask(__name__)
+app.secret_key = {secret!r}
+socketio = SocketIO(app, async_mode="threading")
+
+
+@app.route("/")
+def index():
+    return jsonify(debug=current_app.debug, pid=os.getpid(),
+                   run_main=os.environ.get("WERKZEUG_RUN_MAIN"), threads=[])
+
+
+if __name__ == "__main__":
+    socketio.run(app, host="127.0.0.1", port=int(os.environ["PORT"]),
+                 debug=True, allow_unsafe_werkzeug=True)
+"""
+
+
+@pytest.mark.parametrize("value", ["warn", "refuse"])
+def test_flask_socketio_run(stack, value, tmp_path, start_server):
+    """Flask-SocketIO's socketio.run(app, debug=True): debug off, no
+    reloader (the app answers from the process started, not a reloader
+    child), the development server warned about or refused."""
+    if stack.name != "debian":
+        pytest.skip("Flask-SocketIO is Debian's package, for Flask 2.2")
+    app = harness.write_app(tmp_path, SOCKETIO_APP.format(secret=SECRET))
+    policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
+    srv = start_server("script", stack, app, policy=policy,
+                       wait=value != "refuse")
+    if value == "refuse":
+        refused_with(srv, None)
+        return
+    r, info = get_index(srv)
+    assert srv.events("dev_server.used"), srv.log_lines()
+    assert srv.events("debug.forced_off", enforced=True), srv.log_lines()
