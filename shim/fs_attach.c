@@ -49,7 +49,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FS_EXPORT __attribute__((visibility("default")))
 
 static pthread_mutex_t fs_attach_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Audit hook registered in this runtime.  Read and set under
@@ -163,38 +162,6 @@ fs_constructor(int argc, char **argv, char **envp)
     if (fs_symbol_where("PySys_AddAuditHook") == FS_IN_EXECUTABLE) {
         fs_attach(RTLD_DEFAULT, "constructor", &cmd);
     }
-}
-
-static int
-fs_find_libpython_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    const char *base = strrchr(info->dlpi_name, '/');
-
-    (void)size;
-    base = base != NULL ? base + 1 : info->dlpi_name;
-    if (strncmp(base, "libpython3", 10) == 0) {
-        *(void **)data = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
-        return *(void **)data != NULL;
-    }
-    return 0;
-}
-
-/* The real definition of an entry point, and the handle its C API is to be
- * looked up in: the next object in the global scope, or a libpython loaded
- * with RTLD_LOCAL (dlopen()ed by a plugin). */
-static void *
-fs_real(const char *name, void **handle)
-{
-    void *fn = dlsym(RTLD_NEXT, name);
-    void *lib = NULL;
-
-    if (fn != NULL) {
-        *handle = RTLD_NEXT;
-        return fn;
-    }
-    dl_iterate_phdr(fs_find_libpython_cb, &lib);
-    *handle = lib;
-    return lib != NULL ? dlsym(lib, name) : NULL;
 }
 
 FS_EXPORT void

@@ -150,3 +150,35 @@ fs_symbol_where(const char *name)
            && lm != NULL && lm->l_name[0] == '\0'
            ? FS_IN_EXECUTABLE : FS_IN_LIBRARY;
 }
+
+static int
+fs_find_libpython_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    const char *base = strrchr(info->dlpi_name, '/');
+
+    (void)size;
+    base = base != NULL ? base + 1 : info->dlpi_name;
+    if (strncmp(base, "libpython3", 10) == 0) {
+        *(void **)data = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+        return *(void **)data != NULL;
+    }
+    return 0;
+}
+
+/* The real definition of an entry point, and the handle its C API is to be
+ * looked up in: the next object in the global scope, or a libpython loaded
+ * with RTLD_LOCAL (dlopen()ed by a plugin). */
+void *
+fs_real(const char *name, void **handle)
+{
+    void *fn = dlsym(RTLD_NEXT, name);
+    void *lib = NULL;
+
+    if (fn != NULL) {
+        *handle = RTLD_NEXT;
+        return fn;
+    }
+    dl_iterate_phdr(fs_find_libpython_cb, &lib);
+    *handle = lib;
+    return lib != NULL ? dlsym(lib, name) : NULL;
+}

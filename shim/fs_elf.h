@@ -20,4 +20,13 @@ enum fs_where fs_symbol_where(const char *name);
 int fs_elf_gnu_defines(const uint32_t *gh, const ElfW(Sym) *symtab,
                        const char *strtab, const char *name);
 
+/* A function the library interposes (defines in place of libpython's). */
+#define FS_EXPORT __attribute__((visibility("default")))
+
+/* The real definition of an interposed function `name` (new or old API),
+ * and in *handle where the rest of its C API is to be looked up: the next
+ * object in the global scope (RTLD_NEXT), or a libpython loaded with
+ * RTLD_LOCAL (dlopen()ed by a plugin).  NULL when none is loaded. */
+void *fs_real(const char *name, void **handle);
+
 #endif /* FS_ELF_H */

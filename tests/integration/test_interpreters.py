@@ -28,6 +28,7 @@ a stub package named flask on PYTHONPATH stands in for it), and their
 output is the same with and without the library.
 """
 
+import json
 import os
 import re
 import secrets
@@ -180,19 +181,40 @@ def test_api_table_resolves(name):
 
 
 @pytest.mark.parametrize("version", ["3.6.15", "3.7.16"])
-def test_interpreters_without_audit_hooks_are_left_alone(version, tmp_path):
+def test_interpreters_without_audit_hooks_say_so_once(version, tmp_path):
+    """3.6 and 3.7 have no audit hooks: the library patches nothing there,
+    changes nothing a program prints, and at the first import of Flask
+    (a stub here) writes one python.unsupported line on stderr -- nothing
+    for a program that does not import Flask, or fails to."""
     python = PYENV / version / "bin" / "python3"
     assert os.access(python, os.X_OK), python
     stub = tmp_path / "stub" / "flask"
     stub.mkdir(parents=True)
     (stub / "__init__.py").write_text("print('stub flask')\n")
+    (stub / "app.py").write_text("")
     policy = harness.write_policy(tmp_path, "version = 1;\n")
-    for code in ("pass", "import flask, sys; print(sorted(m for m in sys.modules if 'flaskshield' in m))"):
+    env = {"PYTHONPATH": str(tmp_path / "stub"), "PYTHONDONTWRITEBYTECODE": "1"}
+    listing = "import sys; print(sorted(m for m in sys.modules if 'flaskshield' in m))"
+    for code, notices in (
+            ("pass", 0),
+            ("import json; import nosuch_flask", 0),
+            ("import flask, flask; import flask.app; " + listing, 1),
+            ("import flask.app; " + listing, 1),
+            ("from flask import app; import flask; " + listing, 1)):
         without, with_lib = harness.run_both(
-            [str(python), "-c", code], policy=policy,
-            env={"PYTHONPATH": str(tmp_path / "stub"), "PYTHONDONTWRITEBYTECODE": "1"})
-        assert with_lib.returncode == without.returncode == 0, with_lib.stderr
-        assert (with_lib.stdout, with_lib.stderr) == (without.stdout, without.stderr)
+            [str(python), "-c", code], policy=policy, env=env, text=True)
+        assert with_lib.returncode == without.returncode, with_lib.stderr
+        assert with_lib.stdout == without.stdout, with_lib.stdout
+        lines = with_lib.stderr.splitlines()
+        extra = [line for line in lines if "flaskshield" in line]
+        assert [line for line in lines if line not in extra] \
+            == without.stderr.splitlines(), with_lib.stderr
+        assert len(extra) == notices, with_lib.stderr
+        if notices:
+            ev = json.loads(extra[0])
+            assert ev["event"] == "python.unsupported", ev
+            assert ev["reason"] == "CPython %s has no audit hooks (PEP 578)" \
+                % version.rsplit(".", 1)[0], ev
 
 
 def test_free_threaded_build_is_named_once_and_left_alone(stack, tmp_path):

@@ -18,8 +18,10 @@ import pytest
 
 import harness
 
+# the interposed entry points (fs_attach.c) and the import function that
+# names the unprotectable 3.6/3.7 (fs_unprotected.c)
 ENTRY_POINTS = {"Py_Initialize", "Py_InitializeEx", "Py_InitializeFromConfig",
-                "Py_Main", "Py_BytesMain"}
+                "Py_Main", "Py_BytesMain", "PyImport_ImportModuleLevelObject"}
 STATUS_KEYS = {"version", "attach", "python", "pid", "activated", "policy",
                "patches", "hooks"}
 
