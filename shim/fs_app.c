@@ -200,3 +200,84 @@ fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
         fs_err_clear();
     }
 }
+
+/* The Flask app behind a WSGI callable: the app itself, a bound method of
+ * it (app.wsgi_app), or NULL.  New reference. */
+PyObject *
+fs_flask_app_of(PyObject *wsgi)
+{
+    PyObject *self;
+
+    if (wsgi == NULL) {
+        return NULL;
+    }
+    if (PyObject_HasAttrString(wsgi, "import_name")
+        && PyObject_HasAttrString(wsgi, "config")) {
+        return fs_new_ref(wsgi);
+    }
+    self = PyObject_GetAttrString(wsgi, "__self__");
+    if (self == NULL) {
+        fs_err_clear();
+        return NULL;
+    }
+    if (PyObject_HasAttrString(self, "import_name")
+        && PyObject_HasAttrString(self, "config")) {
+        return self;
+    }
+    FS_DECREF(self);
+    return NULL;
+}
+
+bool
+fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
+{
+    PyObject *app;
+
+    sub->st = NULL;
+    fs_activate();
+    if (fs_state.policy == NULL) {
+        return false;
+    }
+    app = fs_flask_app_of(wsgi);
+    sub->st = app != NULL ? fs_app_state(app) : NULL;
+    if (sub->st == NULL) {
+        fs_err_clear();
+    }
+    sub->s = sub->st != NULL ? fs_app_settings(sub->st)
+                             : &fs_state.policy->global;
+    FS_XDECREF(app);
+    return true;
+}
+
+bool
+fs_subject_once(struct fs_subject *sub, unsigned long long bit)
+{
+    static unsigned long long process_logged;
+
+    if (sub->st != NULL) {
+        return fs_app_once(sub->st, bit);
+    }
+    if (process_logged & bit) {
+        return false;
+    }
+    process_logged |= bit;
+    return true;
+}
+
+void
+fs_subject_log(struct fs_subject *sub, struct fs_logline *l,
+               enum fs_level level, const char *event)
+{
+    if (sub->st != NULL) {
+        fs_app_log_begin(l, level, event, sub->st);
+    }
+    else {
+        fs_log_begin(l, level, event, NULL, fs_mode_name(sub->s->mode));
+    }
+}
+
+void
+fs_subject_done(struct fs_subject *sub)
+{
+    FS_XDECREF(sub->st);
+}

@@ -91,4 +91,33 @@ fs_app_enforcing(const fs_appstate *st)
 void fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
                        PyObject *value);
 
+/* The Flask app behind a WSGI callable: the app itself, a bound method of
+ * it (app.wsgi_app), or NULL.  New reference. */
+PyObject *fs_flask_app_of(PyObject *wsgi);
+
+/* Whom a finding is about, for its settings and its log-once bookkeeping:
+ * a Flask app, or the process when the callable is none (a middleware). */
+struct fs_subject {
+    fs_appstate *st;                    /* NULL: no Flask app known */
+    const struct fs_app_settings *s;
+};
+
+/* The subject of a WSGI callable (or NULL: the process).  False (nothing
+ * to enforce with) only when no policy could be had; fs_subject_done()
+ * in any case. */
+bool fs_subject_init(struct fs_subject *sub, PyObject *wsgi);
+
+/* The subject of an app state (borrowed: no fs_subject_done()). */
+static inline struct fs_subject
+fs_subject_of(fs_appstate *st)
+{
+    struct fs_subject sub = {st, st->s};
+    return sub;
+}
+
+bool fs_subject_once(struct fs_subject *sub, unsigned long long bit);
+void fs_subject_log(struct fs_subject *sub, struct fs_logline *l,
+                    enum fs_level level, const char *event);
+void fs_subject_done(struct fs_subject *sub);
+
 #endif /* FS_APP_H */

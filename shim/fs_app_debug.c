@@ -72,28 +72,52 @@ fs_debug_source(PyObject *value)
            ? "environment" : "config";
 }
 
-static unsigned long long
-fs_flag_bit(int k)
-{
-    return k == FS_K_DEBUG ? FS_LOGGED_DEBUG
-           : k == FS_K_TESTING ? FS_LOGGED_TESTING : FS_LOGGED_PROPAGATE;
-}
+/* The debug-class findings and the events that say each was found: one
+ * table for the request path, the Flask.debug and Flask.testing
+ * properties, handle_exception, Flask.run, run_simple, make_server's
+ * reloader, run_with_reloader and DebuggedApplication. */
+static const struct {
+    const char *event;
+    const char *key;            /* the config key, or NULL */
+    unsigned long long bit;     /* logged once per subject */
+} fs_debug_events[] = {
+    [FS_DF_DEBUG] = {"debug.forced_off", "DEBUG", FS_LOGGED_DEBUG},
+    [FS_DF_TESTING] = {"debug.forced_off", "TESTING", FS_LOGGED_TESTING},
+    [FS_DF_PROPAGATE] = {"debug.forced_off", "PROPAGATE_EXCEPTIONS",
+                         FS_LOGGED_PROPAGATE},
+    [FS_DF_DEBUGGER] = {"debugger.blocked", NULL, FS_LOGGED_DEBUGGER},
+};
 
-/* debug.forced_off for key k, once per app and key: `value` is the value
- * found. */
-static void
-fs_log_forced(fs_appstate *st, int k, PyObject *value, bool enforced)
+void
+fs_debug_note(struct fs_subject *sub, enum fs_debug_finding f,
+              const char *source, const char *via, bool enforced)
 {
     struct fs_logline l;
 
-    if (fs_app_once(st, fs_flag_bit(k))) {
-        fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
-        fs_log_str(&l, "key", fs_key_names[k]);
-        fs_log_str(&l, "source", k == FS_K_DEBUG ? fs_debug_source(value)
-                                                 : "config");
-        fs_log_bool(&l, "enforced", enforced);
-        fs_log_end(&l);
+    if (!fs_subject_once(sub, fs_debug_events[f].bit)) {
+        return;
     }
+    fs_subject_log(sub, &l, FS_WARN, fs_debug_events[f].event);
+    if (fs_debug_events[f].key != NULL) {
+        fs_log_str(&l, "key", fs_debug_events[f].key);
+    }
+    fs_log_str(&l, "source", source);
+    if (via != NULL) {
+        fs_log_str(&l, "via", via);
+    }
+    fs_log_bool(&l, "enforced", enforced);
+    fs_log_end(&l);
+}
+
+/* A config key of the debug class found on: `value` is what was found. */
+static void
+fs_log_forced(fs_appstate *st, int k, PyObject *value, bool enforced)
+{
+    struct fs_subject sub = fs_subject_of(st);
+
+    fs_debug_note(&sub, (enum fs_debug_finding)k,
+                  k == FS_K_DEBUG ? fs_debug_source(value) : "config", NULL,
+                  enforced);
 }
 
 /* Is `v` (borrowed, may be NULL) a true value?  Its __bool__ may be

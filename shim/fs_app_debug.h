@@ -12,6 +12,23 @@
  * or "config".  value: the config's DEBUG value when known, else NULL. */
 const char *fs_debug_source(PyObject *value);
 
+/* What the library finds about debug and corrects: the debug-class config
+ * keys, and the interactive debugger. */
+enum fs_debug_finding {
+    FS_DF_DEBUG = FS_K_DEBUG,
+    FS_DF_TESTING = FS_K_TESTING,
+    FS_DF_PROPAGATE = FS_K_PROPAGATE,
+    FS_DF_DEBUGGER,
+};
+
+/* Say a finding was made, once per subject and kind: debug.forced_off
+ * (with the config key) or debugger.blocked, with where it came from
+ * (source: "argument", "environment", "config", "cli", ...) and through
+ * what (via: "Flask.run", "run_simple", ...; NULL when found where Flask
+ * reads the setting), and whether it is corrected ("enforced"). */
+void fs_debug_note(struct fs_subject *sub, enum fs_debug_finding f,
+                   const char *source, const char *via, bool enforced);
+
 /* At the entry of a request: the debug-class keys of the config dict
  * made False (logged once per key). */
 void fs_app_debug_entry(fs_appstate *st, PyObject *config);

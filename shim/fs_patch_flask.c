@@ -59,8 +59,8 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     PyObject *pos = NULL, *kw = NULL, *r = NULL;
     bool enforce;
     fs_appstate *st;
+    struct fs_subject sub;
     const char *source;
-    struct fs_logline l;
 
     (void)p;
     if ((cli != NULL && strcmp(cli, "true") == 0) || PyTuple_Size(args) < 1
@@ -77,15 +77,12 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         goto done;
     }
     source = fs_run_debug_source(st, PyTuple_GetItem(args, 0), kw);
+    sub = fs_subject_of(st);
     if (s->debug_force_off && (source != NULL
                                || fs_kw_true(kw, "use_reloader"))) {
-        if (fs_app_once(st, FS_LOGGED_DEBUG)) {
-            fs_app_log_begin(&l, FS_WARN, "debug.forced_off", st);
-            fs_log_str(&l, "source", source != NULL ? source : "argument");
-            fs_log_str(&l, "via", "Flask.run");
-            fs_log_bool(&l, "enforced", enforce);
-            fs_log_end(&l);
-        }
+        fs_debug_note(&sub, FS_DF_DEBUG,
+                      source != NULL ? source : "argument", "Flask.run",
+                      enforce);
         if (enforce && (PyDict_SetItemString(kw, "debug", FS_False) < 0
                         || PyDict_SetItemString(kw, "use_reloader",
                                                 FS_False) < 0)) {
@@ -93,14 +90,10 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         }
     }
     if (s->debugger == FS_DEBUGGER_BLOCK) {
-        if ((fs_kw_true(kw, "use_debugger")
-             || (!s->debug_force_off && source != NULL))
-            && fs_app_once(st, FS_LOGGED_DEBUGGER)) {
-            fs_app_log_begin(&l, FS_WARN, "debugger.blocked", st);
-            fs_log_str(&l, "source", "argument");
-            fs_log_str(&l, "via", "Flask.run");
-            fs_log_bool(&l, "enforced", enforce);
-            fs_log_end(&l);
+        if (fs_kw_true(kw, "use_debugger")
+            || (!s->debug_force_off && source != NULL)) {
+            fs_debug_note(&sub, FS_DF_DEBUGGER, "argument", "Flask.run",
+                          enforce);
         }
         if (enforce && (PyDict_SetItemString(kw, "use_debugger",
                                              FS_False) < 0

@@ -39,94 +39,6 @@ static const char *const fs_run_simple_params[] = {
     "static_files", "passthrough_errors", "ssl_context",
 };
 
-/* The Flask app behind a WSGI callable: the app itself, a bound method of
- * it (app.wsgi_app), or NULL.  New reference. */
-static PyObject *
-fs_flask_app_of(PyObject *wsgi)
-{
-    PyObject *self;
-
-    if (wsgi == NULL) {
-        return NULL;
-    }
-    if (PyObject_HasAttrString(wsgi, "import_name")
-        && PyObject_HasAttrString(wsgi, "config")) {
-        return fs_new_ref(wsgi);
-    }
-    self = PyObject_GetAttrString(wsgi, "__self__");
-    if (self == NULL) {
-        fs_err_clear();
-        return NULL;
-    }
-    if (PyObject_HasAttrString(self, "import_name")
-        && PyObject_HasAttrString(self, "config")) {
-        return self;
-    }
-    FS_DECREF(self);
-    return NULL;
-}
-
-/* Settings and log-once bookkeeping for an app, or the process. */
-struct fs_subject {
-    fs_appstate *st;                    /* NULL: no Flask app known */
-    const struct fs_app_settings *s;
-};
-
-/* False (nothing to enforce with) only when no policy could be had. */
-static bool
-fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
-{
-    PyObject *app;
-
-    sub->st = NULL;
-    fs_activate();
-    if (fs_state.policy == NULL) {
-        return false;
-    }
-    app = fs_flask_app_of(wsgi);
-    sub->st = app != NULL ? fs_app_state(app) : NULL;
-    if (sub->st == NULL) {
-        fs_err_clear();
-    }
-    sub->s = sub->st != NULL ? fs_app_settings(sub->st)
-                             : &fs_state.policy->global;
-    FS_XDECREF(app);
-    return true;
-}
-
-static bool
-fs_subject_once(struct fs_subject *sub, unsigned long long bit)
-{
-    static unsigned long long process_logged;
-
-    if (sub->st != NULL) {
-        return fs_app_once(sub->st, bit);
-    }
-    if (process_logged & bit) {
-        return false;
-    }
-    process_logged |= bit;
-    return true;
-}
-
-static void
-fs_subject_log(struct fs_subject *sub, struct fs_logline *l,
-               enum fs_level level, const char *event)
-{
-    if (sub->st != NULL) {
-        fs_app_log_begin(l, level, event, sub->st);
-    }
-    else {
-        fs_log_begin(l, level, event, NULL, fs_mode_name(sub->s->mode));
-    }
-}
-
-static void
-fs_subject_done(struct fs_subject *sub)
-{
-    FS_XDECREF(sub->st);
-}
-
 static const char fs_advice[] =
     "the development server is not for production: serve the app with "
     "gunicorn (gunicorn -w 4 module:app) or waitress (waitress-serve "
@@ -242,27 +154,20 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     return fs_call_orig(orig, pos, kw);
 }
 
-/* run_simple's kw[arg] asked for the reloader or the debugger: log
- * `event` once and, enforcing, switch it off.  -1 with an exception set on
+/* run_simple's kw[arg] asked for the reloader or the debugger: note the
+ * finding and, enforcing, switch it off.  -1 with an exception set on
  * error. */
 static int
 fs_switch_off(struct fs_subject *sub, PyObject *kw, const char *arg,
-              const char *event, unsigned long long bit)
+              enum fs_debug_finding f)
 {
     bool enforce = sub->s->mode == FS_MODE_ENFORCE;
-    struct fs_logline l;
 
     if (!fs_kw_true(kw, arg)) {
         return 0;
     }
-    if (fs_subject_once(sub, bit)) {
-        fs_subject_log(sub, &l, FS_WARN, event);
-        fs_log_str(&l, "source", strcmp(fs_debug_source(NULL), "cli") == 0
-                                 ? "cli" : "argument");
-        fs_log_str(&l, "via", "run_simple");
-        fs_log_bool(&l, "enforced", enforce);
-        fs_log_end(&l);
-    }
+    fs_debug_note(sub, f, strcmp(fs_debug_source(NULL), "cli") == 0
+                          ? "cli" : "argument", "run_simple", enforce);
     return enforce ? PyDict_SetItemString(kw, arg, FS_False) : 0;
 }
 
@@ -296,11 +201,9 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         goto done;
     }
     if ((sub.s->debug_force_off
-         && fs_switch_off(&sub, kw, "use_reloader", "debug.forced_off",
-                          FS_LOGGED_DEBUG) < 0)
+         && fs_switch_off(&sub, kw, "use_reloader", FS_DF_DEBUG) < 0)
         || (sub.s->debugger == FS_DEBUGGER_BLOCK
-            && fs_switch_off(&sub, kw, "use_debugger", "debugger.blocked",
-                             FS_LOGGED_DEBUGGER) < 0)) {
+            && fs_switch_off(&sub, kw, "use_debugger", FS_DF_DEBUGGER) < 0)) {
         goto done;
     }
     if (sub.st != NULL) {
@@ -377,7 +280,6 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
 {
     struct fs_subject sub;
     PyObject *pos = NULL, *kw, *main, *r;
-    struct fs_logline l;
     bool enforce;
 
     (void)p;
@@ -396,14 +298,8 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
     }
     else {
         enforce = sub.s->mode == FS_MODE_ENFORCE;
-        if (fs_subject_once(&sub, FS_LOGGED_DEBUG)) {
-            fs_subject_log(&sub, &l, FS_WARN, "debug.forced_off");
-            fs_log_str(&l, "key", "DEBUG");
-            fs_log_str(&l, "source", "argument");
-            fs_log_str(&l, "via", "run_with_reloader");
-            fs_log_bool(&l, "enforced", enforce);
-            fs_log_end(&l);
-        }
+        fs_debug_note(&sub, FS_DF_DEBUG, "argument", "run_with_reloader",
+                      enforce);
         r = enforce ? PyObject_CallObject(main, NULL)
                     : fs_call_orig(orig, pos, kw);
     }
@@ -420,7 +316,6 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
 {
     struct fs_subject sub;
     PyObject *inner, *r;
-    struct fs_logline l;
 
     (void)p;
     if (PyTuple_Size(args) != 3 || kwargs != NULL) {
@@ -436,12 +331,8 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
         r = fs_call_orig(orig, args, kwargs);
     }
     else {
-        if (fs_subject_once(&sub, FS_LOGGED_DEBUGGER)) {
-            fs_subject_log(&sub, &l, FS_WARN, "debugger.blocked");
-            fs_log_str(&l, "source", "DebuggedApplication");
-            fs_log_bool(&l, "enforced", sub.s->mode == FS_MODE_ENFORCE);
-            fs_log_end(&l);
-        }
+        fs_debug_note(&sub, FS_DF_DEBUGGER, "DebuggedApplication", NULL,
+                      sub.s->mode == FS_MODE_ENFORCE);
         r = sub.s->mode == FS_MODE_ENFORCE
             ? PyObject_CallFunctionObjArgs(inner, PyTuple_GetItem(args, 1),
                                            PyTuple_GetItem(args, 2), NULL)
