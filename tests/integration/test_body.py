@@ -808,6 +808,30 @@ def test_gib_chunked_upload_memory_bounded(stack, shield, tmp_path,
 # bodies whole (the library trusted the length or left it alone), Werkzeug
 # 3.1 cut them at the limit and answered 200.
 
+def bounded_outcome(rid, ex, recs, size, want):
+    """What is wrong with one exchange of a body of `size` bytes (`want`:
+    what the view should have read): within the limit a 200 and the whole
+    body; over it a 413, the view's post-read code never run and never more
+    than the limit read."""
+    exits = [r for r in recs if r["ev"] == "exit"]
+    if size <= LIMIT:
+        if ex.status != 200:
+            return ["%s: %r" % (rid, ex)]
+        if ex.json()["sha"] != hashlib.sha256(want).hexdigest():
+            return ["%s: app saw %d bytes, sent %d"
+                    % (rid, ex.json()["len"], len(want))]
+        return []
+    bad = []
+    if ex.status != 413:
+        bad.append("%s: want 413, got %r" % (rid, ex))
+    if any(r["ok"] for r in exits):
+        bad.append("%s: the view's post-read code ran %r" % (rid, recs))
+    if any(r["seen"] > LIMIT for r in exits):
+        bad.append("%s: the app got more than %d bytes %r"
+                   % (rid, LIMIT, recs))
+    return bad
+
+
 def underscored(n):
     s = str(n)
     return s[0] + "_" + s[1:]
@@ -840,29 +864,14 @@ def test_odd_framings_every_reader(stack, shield, tmp_path, start_server,
                 h = dict(heads(size), **{"Content-Type": ctype, "X-Id": rid})
                 ex = exchange(srv.port, "/" + reader, framed(body, chunked), h)
                 recs = [r for r in records(srv.body_log) if r["id"] == rid]
-                exits = [r for r in recs if r["ev"] == "exit"]
                 if kind == "waitress" and not chunked:
                     # waitress: "Content-Length is invalid"
                     if ex.status != 400 or recs:
                         failures.append("%s: want waitress's 400, got %r %r"
                                         % (rid, ex, recs))
                     continue
-                if size <= LIMIT:
-                    want = part(body)
-                    if ex.status != 200:
-                        failures.append("%s: %r" % (rid, ex))
-                    elif ex.json()["sha"] != hashlib.sha256(want).hexdigest():
-                        failures.append("%s: app saw %d bytes, sent %d"
-                                        % (rid, ex.json()["len"], len(want)))
-                    continue
-                if ex.status != 413:
-                    failures.append("%s: want 413, got %r" % (rid, ex))
-                if any(r["ok"] for r in exits):
-                    failures.append("%s: the view's post-read code ran %r"
-                                    % (rid, recs))
-                if any(r["seen"] > LIMIT for r in exits):
-                    failures.append("%s: the app got more than %d bytes %r"
-                                    % (rid, LIMIT, recs))
+                failures += bounded_outcome(rid, ex, recs, size,
+                                            part(body))
     assert srv.alive()
     assert not failures, "\n".join(failures)
 
@@ -946,20 +955,7 @@ def test_inflating_middleware_is_bounded(stack, shield, tmp_path,
                 ex = post(srv, "/" + reader, packed, ctype, rid=rid,
                           headers={"X-Inflate": mode})
                 recs = [r for r in records(srv.body_log) if r["id"] == rid]
-                exits = [r for r in recs if r["ev"] == "exit"]
-                if size <= LIMIT:
-                    want = part(body)
-                    if ex.status != 200:
-                        failures.append("%s: %r" % (rid, ex))
-                    elif ex.json()["sha"] != hashlib.sha256(want).hexdigest():
-                        failures.append("%s: app saw %d bytes, sent %d"
-                                        % (rid, ex.json()["len"], len(want)))
-                    continue
-                if ex.status != 413:
-                    failures.append("%s: want 413, got %r" % (rid, ex))
-                if any(r["ok"] or r["seen"] > LIMIT for r in exits):
-                    failures.append("%s: the app used the body %r"
-                                    % (rid, recs))
+                failures += bounded_outcome(rid, ex, recs, size, part(body))
     assert not failures, "\n".join(failures)
 
 

@@ -128,7 +128,8 @@ FlaskDynaconf(app, SECRET_KEY={key!r},
 
 @app.route("/")
 def index():
-    return "testing=%r" % flask.current_app.testing
+    return "debug=%r testing=%r" % (flask.current_app.debug,
+                                    flask.current_app.testing)
 
 
 @app.route("/boom")
@@ -142,16 +143,17 @@ if __name__ == "__main__":
 '''.format(key=KEY)
 
 
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", ("DEBUG",) + KEYS)
 def test_dynaconf_never_reaches_the_server(stack, key, tmp_path,
                                            start_server):
     """FlaskDynaconf answers config[...] from its own settings, not the
-    dict: Flask still reads the keys as false."""
+    dict: Flask still reads the keys as false, and an exception is a 500
+    page, never waitress's exposed traceback."""
     env = harness.pyenv_package_env(stack, tmp_path, ["dynaconf"])
     env["DEBUG_CLASS_KEY"] = key
     app = write_app(tmp_path, DYNACONF_APP)
     srv = start_server("script", stack, app, env=env)
-    assert srv.get("/").text == "testing=False"
+    assert srv.get("/").text == "debug=False testing=False"
     r = srv.get("/boom")
     assert r.status == 500, (r, srv.describe())
     assert b"secret detail" not in r.body and b"Traceback" not in r.body, \

@@ -4,8 +4,8 @@ The app, its setup code, its extensions, template auto-reload and
 exception propagation all read ``app.debug``; under ``debug.force_off`` it
 is False from ``Flask()`` on, whatever set it (FLASK_DEBUG, the CLI,
 ``app.debug = True``) and whatever config class holds DEBUG (Dynaconf's
-FlaskDynaconf reads from its own settings, not the dict).  Served by real
-servers on both stacks; Dynaconf is Debian's python3-dynaconf.
+FlaskDynaconf: test_debug_class, with the other debug-class keys).  Served
+by real servers on both stacks.
 """
 import pytest
 
@@ -71,48 +71,3 @@ def test_report_mode_keeps_debug(stack, tmp_path):
     assert cp.stdout.split() == ["True"], cp.stdout
     assert harness.find_events(cp.events, "debug.forced_off",
                                enforced=False), cp.stderr
-
-
-DYNACONF_APP = '''
-import os
-import flask
-import waitress
-from dynaconf import FlaskDynaconf
-
-app = flask.Flask(__name__)
-FlaskDynaconf(app, DEBUG=True, SECRET_KEY={key!r})
-
-
-@app.route("/")
-def index():
-    return "debug=%r" % flask.current_app.debug
-
-
-@app.route("/boom")
-def boom():
-    raise RuntimeError("secret detail in the traceback")
-
-
-if __name__ == "__main__":
-    waitress.serve(app, host="127.0.0.1", port=int(os.environ["PORT"]),
-                   expose_tracebacks=True)
-'''.format(key=KEY)
-
-
-def test_dynaconf_debug_never_reaches_the_server(stack, tmp_path,
-                                                 start_server):
-    """FlaskDynaconf keeps DEBUG=True in its own settings: Flask still sees
-    debug off, and an exception is a 500 page, never waitress's exposed
-    traceback (debug made Flask propagate it)."""
-    env = harness.pyenv_package_env(stack, tmp_path, ["dynaconf"])
-    app = write_app(tmp_path, DYNACONF_APP)
-    srv = start_server("script", stack, app, env=env)
-    r = srv.get("/")
-    assert r.status == 200 and r.text == "debug=False", (r, srv.describe())
-    r = srv.get("/boom")
-    assert r.status == 500, (r, srv.describe())
-    assert b"secret detail" not in r.body and b"Traceback" not in r.body, \
-        r.body
-    events = srv.events("debug.forced_off")
-    assert events and all(e["enforced"] is True for e in events), \
-        srv.describe()
