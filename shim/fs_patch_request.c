@@ -12,10 +12,11 @@
  * reads its body never comes here.
  *
  * The cap is the request's: the max_content_length of the limits the
- * entry guard put in environ (the app's, under the policy), lowered by the
+ * entry guard put in environ (the app's, under the policy) or, when the
+ * guard did not run (a subclass whose wsgi_app never calls Flask's), the
+ * policy's for the app of the current app context; lowered by the
  * max_content_length Werkzeug 3.1 passes (the request's own, capped by
- * fs_limits.c).  Without those limits (report or off mode) Werkzeug is
- * left alone.  Then:
+ * fs_limits.c).  In report or off mode Werkzeug is left alone.  Then:
  *   - a trusted declared length (fs_input_length) over the cap raises
  *     RequestEntityTooLarge (a 413); within it, Werkzeug's own stream is
  *     handed through untouched;
@@ -27,11 +28,43 @@
  */
 #include "fs_patches.h"
 
+#include "fs_app.h"
 #include "fs_input.h"
 #include "fs_patch.h"
 #include "fs_types.h"
 
-/* The request's cap: -1 when the guard set no limits (nothing to do). */
+/* Without the guard's limits in environ (an app whose own wsgi_app never
+ * calls Flask's): the policy's cap for the app of the current app
+ * context; -1 when there is none, or the policy does not enforce there. */
+static long long
+fs_request_app_cap(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *globals = modules != NULL
+        ? PyDict_GetItemString(modules, "flask.globals") : NULL;
+    PyObject *proxy, *app;
+    fs_appstate *st;
+    long long cap = -1;
+
+    if (globals == NULL) {
+        return -1;
+    }
+    proxy = PyObject_GetAttrString(globals, "current_app");
+    app = proxy != NULL
+          ? PyObject_CallMethod(proxy, "_get_current_object", NULL) : NULL;
+    st = app != NULL ? fs_app_state(app) : NULL;
+    if (st != NULL && fs_app_enforcing(st)) {
+        cap = st->s->max_content_length;
+    }
+    FS_XDECREF(st);
+    FS_XDECREF(app);
+    FS_XDECREF(proxy);
+    fs_err_clear();             /* no app context: nothing to bound by */
+    return cap;
+}
+
+/* The request's cap: the limits the guard put in environ, or the app's
+ * under the policy; lowered by Werkzeug 3.1's own.  -1: nothing to do. */
 static long long
 fs_request_cap(fs_patch *p, PyObject *environ, PyObject *kwargs)
 {
@@ -40,11 +73,13 @@ fs_request_cap(fs_patch *p, PyObject *environ, PyObject *kwargs)
         ? fs_dict_get(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
 
-    if (limits == NULL || !fs_is_tuple(limits) || PyTuple_Size(limits) < 1
-        || !fs_is_int(PyTuple_GetItem(limits, 0))) {
-        return -1;
+    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) >= 1
+        && fs_is_int(PyTuple_GetItem(limits, 0))) {
+        cap = PyLong_AsLongLong(PyTuple_GetItem(limits, 0));
     }
-    cap = PyLong_AsLongLong(PyTuple_GetItem(limits, 0));
+    else {
+        cap = fs_request_app_cap();
+    }
     if (cap < 0) {
         fs_err_clear();
         return -1;

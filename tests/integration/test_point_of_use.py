@@ -71,3 +71,62 @@ def test_report_mode_keeps_debug(stack, tmp_path):
     assert cp.stdout.split() == ["True"], cp.stdout
     assert harness.find_events(cp.events, "debug.forced_off",
                                enforced=False), cp.stderr
+
+
+OWN_WSGI_APP = '''
+import flask
+
+class App(flask.Flask):
+    """A wsgi_app of its own that never calls Flask's: the request guard
+    does not run; every setting must still hold where Flask reads it."""
+    def wsgi_app(self, environ, start_response):
+        ctx = self.request_context(environ)
+        ctx.push()
+        try:
+            try:
+                response = self.full_dispatch_request()
+            except Exception as e:
+                response = self.handle_exception(e)
+            return response(environ, start_response)
+        finally:
+            ctx.pop()
+
+app = App(__name__)
+app.config["SECRET_KEY"] = {key!r}
+
+
+@app.route("/", methods=["GET", "POST"])
+def index():
+    n = len(flask.request.get_data())
+    return "debug=%r n=%d" % (flask.current_app.debug, n)
+
+
+@app.route("/weak")
+def weak():
+    app.config["SECRET_KEY"] = "dev"
+    flask.session["user"] = "someone"
+    return "signed?"
+'''.format(key=KEY)
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "waitress"])
+def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
+    """Nothing depends on the request guard running: debug off at the
+    property, bodies bounded where the request makes its stream (chunked
+    and declared), a weak key signs no session."""
+    app = write_app(tmp_path, OWN_WSGI_APP, run_main=False)
+    pol = harness.write_policy(tmp_path, "body = { max_content_length = 2000; };")
+    srv = start_server(kind, stack, app, policy=pol, env={"FLASK_DEBUG": "1"},
+                       workers=1)
+    r = srv.get("/")
+    assert r.status == 200 and r.text == "debug=False n=0", (r, srv.describe())
+    big = b"x" * 5000
+    for chunked in (False, True):
+        r = srv.post("/", big, chunked=chunked)
+        assert r.status == 413, (chunked, r.status, r.body[:200])
+    r = srv.post("/", b"x" * 1000, chunked=True)
+    assert r.status == 200 and r.text == "debug=False n=1000", r
+    r = srv.get("/weak")
+    assert r.status == 500 and "session=" not in (
+        r.headers.get("Set-Cookie") or ""), r.headers
+    assert srv.events("session.refused", enforced=True), srv.describe()
