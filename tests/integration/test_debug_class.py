@@ -57,10 +57,12 @@ def _boom_is_flasks(r):
 
 
 @pytest.mark.parametrize("key", KEYS)
-@pytest.mark.parametrize("kind", ["gunicorn", "script"])
+@pytest.mark.parametrize("kind", ["gunicorn", "uwsgi", "script"])
 def test_exception_never_reaches_the_server(stack, kind, key, tmp_path,
                                             start_server):
-    """kind "script": waitress.serve(..., expose_tracebacks=True)."""
+    """kind "script": waitress.serve(..., expose_tracebacks=True); uwsgi
+    runs Debian's interpreter only."""
+    stack.require(kind)
     app = write_app(tmp_path, APP)
     srv = start_server(kind, stack, app, env={"DEBUG_CLASS_KEY": key})
     r = srv.get("/boom")

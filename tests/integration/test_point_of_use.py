@@ -109,11 +109,12 @@ def weak():
 '''.format(key=KEY)
 
 
-@pytest.mark.parametrize("kind", ["gunicorn", "waitress"])
+@pytest.mark.parametrize("kind", ["gunicorn", "waitress", "uwsgi"])
 def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
     """Nothing depends on the request guard running: debug off at the
     property, bodies bounded where the request makes its stream (chunked
     and declared), a weak key signs no session."""
+    stack.require(kind)
     app = write_app(tmp_path, OWN_WSGI_APP, run_main=False)
     pol = harness.write_policy(tmp_path, "body = { max_content_length = 2000; };")
     srv = start_server(kind, stack, app, policy=pol, env={"FLASK_DEBUG": "1"},
@@ -121,11 +122,17 @@ def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
     r = srv.get("/")
     assert r.status == 200 and r.text == "debug=False n=0", (r, srv.describe())
     big = b"x" * 5000
-    for chunked in (False, True):
-        r = srv.post("/", big, chunked=chunked)
-        assert r.status == 413, (chunked, r.status, r.body[:200])
-    r = srv.post("/", b"x" * 1000, chunked=True)
-    assert r.status == 200 and r.text == "debug=False n=1000", r
+    r = srv.post("/", big)
+    assert r.status == 413, (r.status, r.body[:200])
+    # uWSGI's HTTP socket hands a chunked body to no WSGI app (Werkzeug
+    # reads an empty one, with or without the library)
+    r = srv.post("/", big, chunked=True)
+    if kind == "uwsgi":
+        assert r.status == 200 and r.text == "debug=False n=0", r
+    else:
+        assert r.status == 413, (r.status, r.body[:200])
+        r = srv.post("/", b"x" * 1000, chunked=True)
+        assert r.status == 200 and r.text == "debug=False n=1000", r
     r = srv.get("/weak")
     assert r.status == 500 and "session=" not in (
         r.headers.get("Set-Cookie") or ""), r.headers

@@ -73,9 +73,10 @@ def set_cookie(r):
 
 
 @pytest.mark.parametrize("path", ["/weakened", "/shadowed"])
-@pytest.mark.parametrize("kind", ["gunicorn", "waitress"])
+@pytest.mark.parametrize("kind", ["gunicorn", "waitress", "uwsgi"])
 def test_weak_key_signs_and_opens_nothing(stack, kind, path, tmp_path,
                                           start_server):
+    stack.require(kind)
     app = write_app(tmp_path, APP, run_main=False)
     srv = start_server(kind, stack, app, workers=1)
     ok = srv.get("/login")
