@@ -7,6 +7,8 @@ is False from ``Flask()`` on, whatever set it (FLASK_DEBUG, the CLI,
 FlaskDynaconf: test_debug_class, with the other debug-class keys).  Served
 by real servers on both stacks.
 """
+import socket
+
 import pytest
 
 import harness
@@ -109,12 +111,36 @@ def weak():
 '''.format(key=KEY)
 
 
-@pytest.mark.parametrize("kind", ["gunicorn", "waitress", "uwsgi"])
+def raw_post(port, body, chunked=False):
+    """POST / with the whole request in one write, before the server can
+    answer (a 413 sent before the body is read would break a client that
+    writes the body afterwards); (status, body)."""
+    if chunked:
+        head = b"Transfer-Encoding: chunked\r\n"
+        body = b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    else:
+        head = b"Content-Length: %d\r\n" % len(body)
+    req = (b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+           + head + b"\r\n" + body)
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(req)
+        data = b""
+        while True:
+            piece = s.recv(65536)
+            if not piece:
+                break
+            data += piece
+    status = int(data.split(b" ", 2)[1])
+    return status, data.split(b"\r\n\r\n", 1)[1]
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "waitress"])
 def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
     """Nothing depends on the request guard running: debug off at the
     property, bodies bounded where the request makes its stream (chunked
-    and declared), a weak key signs no session."""
-    stack.require(kind)
+    and declared), a weak key signs no session.  (Not uWSGI: its HTTP
+    socket resets a connection whose body it did not read, which may drop
+    the 413 before the client reads it.)"""
     app = write_app(tmp_path, OWN_WSGI_APP, run_main=False)
     pol = harness.write_policy(tmp_path, "body = { max_content_length = 2000; };")
     srv = start_server(kind, stack, app, policy=pol, env={"FLASK_DEBUG": "1"},
@@ -122,17 +148,11 @@ def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
     r = srv.get("/")
     assert r.status == 200 and r.text == "debug=False n=0", (r, srv.describe())
     big = b"x" * 5000
-    r = srv.post("/", big)
-    assert r.status == 413, (r.status, r.body[:200])
-    # uWSGI's HTTP socket hands a chunked body to no WSGI app (Werkzeug
-    # reads an empty one, with or without the library)
-    r = srv.post("/", big, chunked=True)
-    if kind == "uwsgi":
-        assert r.status == 200 and r.text == "debug=False n=0", r
-    else:
-        assert r.status == 413, (r.status, r.body[:200])
-        r = srv.post("/", b"x" * 1000, chunked=True)
-        assert r.status == 200 and r.text == "debug=False n=1000", r
+    for chunked in (False, True):
+        status, body = raw_post(srv.port, big, chunked)
+        assert status == 413, (chunked, status, body[:200])
+    status, body = raw_post(srv.port, b"x" * 1000, chunked=True)
+    assert (status, body) == (200, b"debug=False n=1000"), body
     r = srv.get("/weak")
     assert r.status == 500 and "session=" not in (
         r.headers.get("Set-Cookie") or ""), r.headers
