@@ -192,10 +192,10 @@ fs_flag_state(fs_patch *p, PyObject *app)
     fs_appstate *st = fs_app_state_at(app, p->names[FS_N_STATE]);
 
     if (st == NULL) {
-        /* no policy: the app as it is; anything else propagates */
-        if (PyErr_ExceptionMatches(FS_ExcRuntimeError)) {
-            PyErr_Clear();
-        }
+        /* no policy, or not an object an app state can live on: as it
+         * is (the original says what is wrong with it); KeyboardInterrupt
+         * or MemoryError go on */
+        fs_err_clear();
         return NULL;
     }
     if (st->s->mode == FS_MODE_OFF || !st->s->debug_force_off) {
