@@ -54,13 +54,35 @@ fs_exit_78(void)
     return NULL;
 }
 
-/* Serve with waitress instead: waitress.serve(app, host, port, threads). */
+/* Set, for this thread, while run_simple's own decision stands and
+ * Werkzeug's run_simple runs: the make_server() it calls next is its own,
+ * decided and logged already.  Taken by that make_server (a later one in
+ * the same thread, from a request handler of an unthreaded server, decides
+ * for itself). */
+static _Thread_local bool fs_run_simple_decided;
+
+/* dev_server.replaced: waitress serves instead (enforce), or would. */
+static void
+fs_log_replaced(struct fs_subject *sub, PyObject *kw, const char *via,
+                bool enforce)
+{
+    struct fs_logline l;
+
+    fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
+    fs_log_str(&l, "via", via);
+    fs_log_str(&l, "server", "waitress");
+    fs_log_bool(&l, "threaded", fs_kw_true(kw, "threaded"));
+    fs_log_bool(&l, "enforced", enforce);
+    fs_log_end(&l);
+}
+
+/* Serve with waitress instead: waitress.serve(app, host, port, threads);
+ * NULL with no exception set when waitress cannot be imported. */
 static PyObject *
-fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
+fs_serve_waitress(struct fs_subject *sub, PyObject *kw, const char *via)
 {
     PyObject *waitress = PyImport_ImportModule("waitress");
     PyObject *serve, *args, *skw, *r;
-    struct fs_logline l;
 
     if (waitress == NULL) {
         fs_err_clear();
@@ -72,10 +94,7 @@ fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
         fs_err_clear();
         return NULL;
     }
-    fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
-    fs_log_str(&l, "server", "waitress");
-    fs_log_bool(&l, "threaded", fs_kw_true(kw, "threaded"));
-    fs_log_end(&l);
+    fs_log_replaced(sub, kw, via, true);
     args = PyTuple_Pack(1, PyDict_GetItemString(kw, "application"));
     skw = Py_BuildValue("{sOsOsi}",
                         "host", PyDict_GetItemString(kw, "hostname"),
@@ -109,9 +128,26 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     return NULL;
 }
 
+/* Werkzeug's run_simple or make_server (`via`), the decision taken. */
+static PyObject *
+fs_dev_server_orig(PyObject *orig, PyObject *pos, PyObject *kw,
+                   const char *via)
+{
+    bool run_simple = strcmp(via, "run_simple") == 0;
+    PyObject *r;
+
+    fs_run_simple_decided = run_simple;
+    r = fs_call_orig(orig, pos, kw);
+    if (run_simple) {
+        fs_run_simple_decided = false;
+    }
+    return r;
+}
+
 /* Apply dev_server to a development server about to start through `via`
  * (run_simple or make_server, with its arguments by name in kw); returns
- * the result of serving, or NULL. */
+ * the result of serving, or NULL.  The one decision of both: run_simple's
+ * own make_server() passes through (fs_run_simple_decided). */
 static PyObject *
 fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
               PyObject *kw, const char *via)
@@ -130,8 +166,12 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     }
     if (d == FS_DEV_WAITRESS) {
         reason = fs_waitress_unfaithful(kw, via);
-        if (reason == NULL && enforce) {
-            r = fs_serve_waitress(sub, kw);
+        if (reason == NULL && !enforce) {
+            fs_log_replaced(sub, kw, via, false);
+            return fs_dev_server_orig(orig, pos, kw, via);
+        }
+        if (reason == NULL) {
+            r = fs_serve_waitress(sub, kw, via);
             if (r != NULL || PyErr_Occurred()) {
                 return r;
             }
@@ -151,7 +191,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
             return fs_exit_78();
         }
     }
-    return fs_call_orig(orig, pos, kw);
+    return fs_dev_server_orig(orig, pos, kw, via);
 }
 
 /* run_simple's kw[arg] asked for the reloader or the debugger: note the
@@ -179,16 +219,11 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     bool enforce;
 
     (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_run_simple_params, 16, &pos);
     /* A call run_simple itself rejects (a required argument missing, too
-     * many positionals) goes to it unchanged, for its own TypeError. */
-    if (kw == NULL || PyTuple_Size(pos) != 0
-        || PyDict_GetItemString(kw, "hostname") == NULL
-        || PyDict_GetItemString(kw, "port") == NULL
-        || PyDict_GetItemString(kw, "application") == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+     * many positionals, an unknown keyword) goes to it unchanged, for its
+     * own TypeError. */
+    kw = fs_args_fit(args, kwargs, fs_run_simple_params, 16, 3, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "application"))) {
@@ -242,14 +277,12 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     PyObject *pos = NULL, *kw, *r;
 
     (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_make_server_params, 9, &pos);
-    if (kw == NULL || PyTuple_Size(pos) != 0
-        || PyDict_GetItemString(kw, "host") == NULL
-        || PyDict_GetItemString(kw, "port") == NULL
-        || PyDict_GetItemString(kw, "app") == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+    if (fs_run_simple_decided) {
+        fs_run_simple_decided = false;
+        return fs_call_orig(orig, args, kwargs);
+    }
+    kw = fs_args_fit(args, kwargs, fs_make_server_params, 9, 3, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "app"))
@@ -263,6 +296,23 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     FS_XDECREF(pos);
     FS_DECREF(kw);
     return r;
+}
+
+/* main_func() as run_with_reloader runs it, without the reloader: None,
+ * and Ctrl-C ends it quietly (Werkzeug's catches KeyboardInterrupt). */
+static PyObject *
+fs_run_main(PyObject *main)
+{
+    PyObject *r = PyObject_CallObject(main, NULL);
+
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(FS_ExcKeyboardInterrupt)) {
+            return NULL;
+        }
+        PyErr_Clear();
+    }
+    FS_XDECREF(r);
+    FS_RETURN_NONE;
 }
 
 static const char *const fs_reloader_params[] = {
@@ -283,15 +333,11 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
     bool enforce;
 
     (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_reloader_params, 5, &pos);
-    main = kw != NULL && PyTuple_Size(pos) == 0
-           ? PyDict_GetItemString(kw, "main_func") : NULL;
-    if (main == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+    kw = fs_args_fit(args, kwargs, fs_reloader_params, 5, 1, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
+    main = PyDict_GetItemString(kw, "main_func");
     if (!fs_subject_init(&sub, NULL) || sub.s->mode == FS_MODE_OFF
         || !sub.s->debug_force_off) {
         r = fs_call_orig(orig, pos, kw);
@@ -300,8 +346,7 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
         enforce = sub.s->mode == FS_MODE_ENFORCE;
         fs_debug_note(&sub, FS_DF_DEBUG, "argument", "run_with_reloader",
                       enforce);
-        r = enforce ? PyObject_CallObject(main, NULL)
-                    : fs_call_orig(orig, pos, kw);
+        r = enforce ? fs_run_main(main) : fs_call_orig(orig, pos, kw);
     }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
