@@ -60,9 +60,10 @@ REPLACEABLE = ("Flask.run", "flask run", "run_simple")
 
 
 def start(start_server, stack, tmp_path, entry, value, threaded=True,
-          wait=True, env=None):
+          wait=True, env=None, mode="enforce"):
     app = harness.write_app(tmp_path, APP.format(secret=SECRET))
-    policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
+    policy = harness.write_policy(tmp_path, 'mode = "%s";\ndev_server = "%s";\n'
+                                  % (mode, value))
     env = dict(env or {}, ENTRY=entry, THREADED="1" if threaded else "0")
     if entry == "flask run":
         args = [] if threaded else ["--without-threads"]
@@ -283,3 +284,110 @@ def test_flask_socketio_run(stack, value, tmp_path, start_server):
     r, info = get_index(srv)
     assert srv.events("dev_server.used"), srv.log_lines()
     assert srv.events("debug.forced_off", enforced=True), srv.log_lines()
+
+
+@pytest.mark.parametrize("value", ["refuse", "waitress"])
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_report_mode(stack, entry, value, tmp_path, start_server):
+    """mode = "report": the development server serves as asked, and what
+    enforce would do is logged once, by the function the program called
+    (run_simple's own make_server() is not a second development server):
+    refused, or replaced by waitress (refused, with the reason, for
+    make_server)."""
+    srv = start(start_server, stack, tmp_path, entry, value, mode="report")
+    for _ in range(2):
+        r = srv.get("/")
+        assert r.status == 200, (r, srv.describe())
+        assert "Werkzeug" in r.headers.get("Server", ""), r.headers
+    via = "make_server" if entry == "make_server" else "run_simple"
+    replaced = value == "waitress" and entry != "make_server"
+    refused = srv.events("dev_server.refused")
+    evs = srv.events("dev_server.replaced") if replaced else refused
+    # app.run(debug=True) keeps its reloader in report mode: its child, the
+    # server, runs run_simple again and logs for itself
+    pids = [srv.process.pid] + ([r.json()["pid"]] if entry == "Flask.run"
+                                else [])
+    assert sorted(e["pid"] for e in evs) == sorted(pids), srv.log_lines()
+    assert evs[0]["via"] == via and evs[0]["enforced"] is False, evs
+    assert evs[0]["mode"] == "report", evs
+    if replaced:
+        assert evs[0]["server"] == "waitress" and refused == [], srv.log_lines()
+    assert srv.events("dev_server.used") == []
+
+
+WRONG_CALLS = """
+import sys
+from flask import Flask
+from werkzeug import serving, _reloader
+
+app = Flask(__name__)
+app.secret_key = {secret!r}
+calls = [
+    lambda: serving.make_server("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.make_server("127.0.0.1", 1, app, False, 1, None, False,
+                                None, None, "one too many"),
+    lambda: serving.make_server("127.0.0.1", 1, app, host="127.0.0.1"),
+    lambda: serving.make_server("127.0.0.1"),
+    lambda: serving.run_simple("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.run_simple("127.0.0.1", 1, app, hostname="x"),
+    lambda: serving.run_simple(port=1, application=app),
+    lambda: _reloader.run_with_reloader(print, bogus=1),
+    lambda: _reloader.run_with_reloader(print, main_func=print),
+    lambda: _reloader.run_with_reloader(),
+]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        print("TypeError:", e)
+    else:
+        print("no error")
+"""
+
+
+@pytest.mark.parametrize("value", ["refuse", "waitress", "warn"])
+def test_wrong_arguments_as_without_library(stack, value, tmp_path):
+    """A call that make_server, run_simple or run_with_reloader would
+    reject (an unknown keyword, one argument given twice, too many or too
+    few) gets Werkzeug's own TypeError, as without the library: no exit,
+    no other server, no reloader run, nothing logged about it."""
+    path = harness.write_app(tmp_path, WRONG_CALLS.format(secret=SECRET),
+                             run_main=False)
+    policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
+    base = harness.run_python(stack, [str(path)], preload=False, timeout=60)
+    cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
+    assert base.returncode == 0, base.stderr
+    assert base.stdout.count("TypeError:") == 10, base.stdout
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout == base.stdout, (cp.stdout, base.stdout)
+    assert "Traceback" not in cp.stderr, cp.stderr
+    for ev in ("dev_server.used", "dev_server.refused", "dev_server.replaced",
+               "debug.forced_off"):
+        assert harness.find_events(cp.events, ev) == [], cp.stderr
+
+
+RELOADER_CTRL_C = """
+from werkzeug._reloader import run_with_reloader
+
+
+def main():
+    print("main")
+    raise KeyboardInterrupt
+
+
+print("returned", run_with_reloader(main))
+"""
+
+
+def test_reloader_switched_off_ctrl_c(stack, tmp_path):
+    """run_with_reloader() without its reloader (debug.force_off) still
+    ends quietly on Ctrl-C in its function, as Werkzeug's does: no
+    traceback, status 0, None returned."""
+    path = harness.write_app(tmp_path, RELOADER_CTRL_C, run_main=False)
+    policy = harness.write_policy(tmp_path, 'dev_server = "allow";\n')
+    cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["main", "returned", "None"], cp.stdout
+    assert "Traceback" not in cp.stderr, cp.stderr
+    assert harness.find_events(cp.events, "debug.forced_off",
+                               via="run_with_reloader", enforced=True)
