@@ -182,10 +182,11 @@ fs_param_named(PyObject *key, const char *const *names, Py_ssize_t from,
 }
 
 PyObject *
-fs_args_fit(PyObject *args, PyObject *kwargs, const char *const *names,
-            Py_ssize_t nnames, Py_ssize_t nreq, PyObject **pos)
+fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+            const char *const *names, Py_ssize_t nnames, Py_ssize_t nreq,
+            PyObject **pos)
 {
-    Py_ssize_t i = 0, n = PyTuple_Size(args);
+    Py_ssize_t i = 0, n = PyTuple_Size(args) - keep;
     PyObject *key, *value, *kw;
 
     *pos = NULL;
@@ -199,7 +200,7 @@ fs_args_fit(PyObject *args, PyObject *kwargs, const char *const *names,
             return NULL;
         }
     }
-    kw = fs_args_by_name(args, kwargs, 0, names, nnames, pos);
+    kw = fs_args_by_name(args, kwargs, keep, names, nnames, pos);
     for (i = 0; kw != NULL && i < nreq; i++) {
         if (PyDict_GetItemString(kw, names[i]) == NULL) {
             FS_CLEAR(kw);

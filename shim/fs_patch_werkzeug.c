@@ -8,10 +8,13 @@
  * waitress on the same host and port.  Its use_debugger/use_evalex and
  * use_reloader arguments are switched off first.  make_server(), which
  * run_simple calls and which a program can call itself before
- * serve_forever(), takes the same decision (one implementation,
- * fs_dev_server); waitress cannot stand in where the caller drives the
- * server object itself, nor for TLS (ssl_context) or static_files: there
- * "waitress" refuses and says why.  run_with_reloader(), the reloader
+ * serve_forever(), and BaseWSGIServer.__init__ (a server object made by
+ * hand: ThreadedWSGIServer(host, port, app)) take the same decision (one
+ * implementation, fs_dev_server), once per server: what a decided call
+ * makes passes through.  Waitress cannot stand in where the caller drives
+ * the server object itself, nor for TLS (ssl_context) or static_files:
+ * there "waitress" refuses and says why.  A call Werkzeug would reject goes
+ * to it unchanged (fs_args_fit).  run_with_reloader(), the reloader
  * started without run_simple (Flask-SocketIO with eventlet or gevent), runs
  * its function once without the reloader under debug.force_off.
  *
@@ -54,12 +57,12 @@ fs_exit_78(void)
     return NULL;
 }
 
-/* Set, for this thread, while run_simple's own decision stands and
- * Werkzeug's run_simple runs: the make_server() it calls next is its own,
- * decided and logged already.  Taken by that make_server (a later one in
- * the same thread, from a request handler of an unthreaded server, decides
- * for itself). */
-static _Thread_local bool fs_run_simple_decided;
+/* Set, for this thread, while Werkzeug's run_simple or make_server runs
+ * under a decision taken: the make_server() and the server object that it
+ * makes next are its own, decided and logged already.  Taken by that
+ * server's BaseWSGIServer.__init__ (a later server in the same thread, from
+ * a request handler of an unthreaded server, decides for itself). */
+static _Thread_local bool fs_decided;
 
 /* dev_server.replaced: waitress serves instead (enforce), or would. */
 static void
@@ -115,7 +118,8 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     PyObject *v;
 
     if (strcmp(via, "run_simple") != 0) {
-        return "the caller drives the server object itself (make_server)";
+        return "the caller drives the server object itself (make_server, "
+               "BaseWSGIServer)";
     }
     v = PyDict_GetItemString(kw, "ssl_context");
     if (v != NULL && v != FS_None) {
@@ -128,26 +132,23 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     return NULL;
 }
 
-/* Werkzeug's run_simple or make_server (`via`), the decision taken. */
+/* The original, the decision taken. */
 static PyObject *
-fs_dev_server_orig(PyObject *orig, PyObject *pos, PyObject *kw,
-                   const char *via)
+fs_dev_server_orig(PyObject *orig, PyObject *pos, PyObject *kw)
 {
-    bool run_simple = strcmp(via, "run_simple") == 0;
     PyObject *r;
 
-    fs_run_simple_decided = run_simple;
+    fs_decided = true;
     r = fs_call_orig(orig, pos, kw);
-    if (run_simple) {
-        fs_run_simple_decided = false;
-    }
+    fs_decided = false;
     return r;
 }
 
 /* Apply dev_server to a development server about to start through `via`
- * (run_simple or make_server, with its arguments by name in kw); returns
- * the result of serving, or NULL.  The one decision of both: run_simple's
- * own make_server() passes through (fs_run_simple_decided). */
+ * (run_simple, make_server or BaseWSGIServer, with its arguments by name in
+ * kw); returns the result of serving, or NULL.  The one decision of all
+ * three: the make_server() and server of a decided call pass through
+ * (fs_decided). */
 static PyObject *
 fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
               PyObject *kw, const char *via)
@@ -168,7 +169,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
         reason = fs_waitress_unfaithful(kw, via);
         if (reason == NULL && !enforce) {
             fs_log_replaced(sub, kw, via, false);
-            return fs_dev_server_orig(orig, pos, kw, via);
+            return fs_dev_server_orig(orig, pos, kw);
         }
         if (reason == NULL) {
             r = fs_serve_waitress(sub, kw, via);
@@ -191,7 +192,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
             return fs_exit_78();
         }
     }
-    return fs_dev_server_orig(orig, pos, kw, via);
+    return fs_dev_server_orig(orig, pos, kw);
 }
 
 /* run_simple's kw[arg] asked for the reloader or the debugger: note the
@@ -222,7 +223,7 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     /* A call run_simple itself rejects (a required argument missing, too
      * many positionals, an unknown keyword) goes to it unchanged, for its
      * own TypeError. */
-    kw = fs_args_fit(args, kwargs, fs_run_simple_params, 16, 3, &pos);
+    kw = fs_args_fit(args, kwargs, 0, fs_run_simple_params, 16, 3, &pos);
     if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
@@ -277,11 +278,10 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     PyObject *pos = NULL, *kw, *r;
 
     (void)p;
-    if (fs_run_simple_decided) {
-        fs_run_simple_decided = false;
+    if (fs_decided) {
         return fs_call_orig(orig, args, kwargs);
     }
-    kw = fs_args_fit(args, kwargs, fs_make_server_params, 9, 3, &pos);
+    kw = fs_args_fit(args, kwargs, 0, fs_make_server_params, 9, 3, &pos);
     if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
@@ -291,6 +291,44 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     }
     else {
         r = fs_dev_server(&sub, orig, pos, kw, "make_server");
+    }
+    fs_subject_done(&sub);
+    FS_XDECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+static const char *const fs_server_init_params[] = {
+    "host", "port", "app", "handler", "passthrough_errors", "ssl_context",
+    "fd",
+};
+
+/* BaseWSGIServer.__init__(self, host, port, app, ...): the server object
+ * made by hand (ThreadedWSGIServer(...).serve_forever()), without
+ * make_server, under dev_server as make_server's is.  The server of a
+ * decided run_simple or make_server passes through. */
+static PyObject *
+fs_server_init(fs_patch *p, PyObject *orig, PyObject *args,
+               PyObject *kwargs)
+{
+    struct fs_subject sub;
+    PyObject *pos = NULL, *kw, *r;
+
+    (void)p;
+    if (fs_decided) {
+        fs_decided = false;
+        return fs_call_orig(orig, args, kwargs);
+    }
+    kw = fs_args_fit(args, kwargs, 1, fs_server_init_params, 7, 3, &pos);
+    if (kw == NULL) {
+        return fs_call_orig(orig, args, kwargs);
+    }
+    if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "app"))
+        || sub.s->mode == FS_MODE_OFF) {
+        r = fs_call_orig(orig, pos, kw);
+    }
+    else {
+        r = fs_dev_server(&sub, orig, pos, kw, "BaseWSGIServer");
     }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
@@ -333,7 +371,7 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
     bool enforce;
 
     (void)p;
-    kw = fs_args_fit(args, kwargs, fs_reloader_params, 5, 1, &pos);
+    kw = fs_args_fit(args, kwargs, 0, fs_reloader_params, 5, 1, &pos);
     if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
@@ -391,12 +429,25 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
 int
 fs_patch_werkzeug_serving(PyObject *module)
 {
+    PyObject *cls;
+    int rc;
+
     if (fs_patch_attr(module, "run_simple", fs_run_simple,
                       "werkzeug.serving", "run_simple") < 0) {
         return -1;
     }
-    return fs_patch_attr(module, "make_server", fs_make_server,
-                         "werkzeug.serving", "make_server");
+    if (fs_patch_attr(module, "make_server", fs_make_server,
+                      "werkzeug.serving", "make_server") < 0) {
+        return -1;
+    }
+    cls = PyObject_GetAttrString(module, "BaseWSGIServer");
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, "__init__", fs_server_init, "werkzeug.serving",
+                       "BaseWSGIServer.__init__");
+    FS_DECREF(cls);
+    return rc;
 }
 
 int
