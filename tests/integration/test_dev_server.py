@@ -1,7 +1,8 @@
 """test_dev_server.py -- issues 4 and 12: the policy's `dev_server` for every
 way into the Werkzeug development server: Flask.run (`python app.py`),
-`flask run`, werkzeug.serving.run_simple called directly, and
-werkzeug.serving.make_server(...).serve_forever() without run_simple; the
+`flask run`, werkzeug.serving.run_simple called directly,
+werkzeug.serving.make_server(...).serve_forever() without run_simple, and a
+server object made by hand (BaseWSGIServer, ThreadedWSGIServer); the
 reloader started without run_simple (werkzeug._reloader.run_with_reloader,
 as Flask-SocketIO does), and Flask-SocketIO's own socketio.run -- both
 stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
@@ -13,7 +14,13 @@ stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
             (Server header), honouring `threaded` (worker thread count),
             dev_server.replaced logged; refused (status 78, with the
             reason) where waitress cannot serve faithfully: make_server
-            (the caller drives the server object), ssl_context, static_files
+            or a server made by hand (the caller drives the server object),
+            ssl_context, static_files
+  mode = "report" serves as asked and logs what enforce would do, once per
+            function the program called (run_simple's own make_server and
+            server object take no second decision)
+A call Werkzeug rejects (wrong arguments) gets Werkzeug's TypeError, as
+without the library.
 """
 
 import socket
@@ -50,11 +57,16 @@ if __name__ == "__main__":
     elif os.environ["ENTRY"] == "make_server":
         from werkzeug.serving import make_server
         make_server("127.0.0.1", port, app, threaded=threaded).serve_forever()
+    elif os.environ["ENTRY"] == "BaseWSGIServer":
+        from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
+        cls = ThreadedWSGIServer if threaded else BaseWSGIServer
+        cls("127.0.0.1", port, app).serve_forever()
     else:
         app.run(host="127.0.0.1", port=port, debug=True, threaded=threaded)
 '''
 
-ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server")
+ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server",
+           "BaseWSGIServer")
 # the entries waitress can stand in for
 REPLACEABLE = ("Flask.run", "flask run", "run_simple")
 
@@ -187,6 +199,7 @@ def refused_with(srv, reason_part):
 
 UNFAITHFUL = {
     "make_server": ("make_server", {}, "make_server"),
+    "BaseWSGIServer": ("BaseWSGIServer", {}, "BaseWSGIServer"),
     "ssl_context": ("run_simple",
                     {"RUN_SIMPLE_EXTRA": "{'ssl_context': ('c.pem', 'k.pem')}"},
                     "ssl_context"),
@@ -291,16 +304,16 @@ def test_flask_socketio_run(stack, value, tmp_path, start_server):
 def test_report_mode(stack, entry, value, tmp_path, start_server):
     """mode = "report": the development server serves as asked, and what
     enforce would do is logged once, by the function the program called
-    (run_simple's own make_server() is not a second development server):
-    refused, or replaced by waitress (refused, with the reason, for
-    make_server)."""
+    (run_simple's own make_server() and server object are not a second
+    development server): refused, or replaced by waitress (refused, with
+    the reason, for make_server and a server made by hand)."""
     srv = start(start_server, stack, tmp_path, entry, value, mode="report")
     for _ in range(2):
         r = srv.get("/")
         assert r.status == 200, (r, srv.describe())
         assert "Werkzeug" in r.headers.get("Server", ""), r.headers
-    via = "make_server" if entry == "make_server" else "run_simple"
-    replaced = value == "waitress" and entry != "make_server"
+    via = entry if entry not in REPLACEABLE else "run_simple"
+    replaced = value == "waitress" and entry in REPLACEABLE
     refused = srv.events("dev_server.refused")
     evs = srv.events("dev_server.replaced") if replaced else refused
     # app.run(debug=True) keeps its reloader in report mode: its child, the
@@ -328,6 +341,9 @@ calls = [
                                 None, None, "one too many"),
     lambda: serving.make_server("127.0.0.1", 1, app, host="127.0.0.1"),
     lambda: serving.make_server("127.0.0.1"),
+    lambda: serving.BaseWSGIServer("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.ThreadedWSGIServer("127.0.0.1", 1, app, port=1),
+    lambda: serving.BaseWSGIServer("127.0.0.1", 1),
     lambda: serving.run_simple("127.0.0.1", 1, app, bogus=1),
     lambda: serving.run_simple("127.0.0.1", 1, app, hostname="x"),
     lambda: serving.run_simple(port=1, application=app),
@@ -347,7 +363,8 @@ for call in calls:
 
 @pytest.mark.parametrize("value", ["refuse", "waitress", "warn"])
 def test_wrong_arguments_as_without_library(stack, value, tmp_path):
-    """A call that make_server, run_simple or run_with_reloader would
+    """A call that make_server, BaseWSGIServer, run_simple or
+    run_with_reloader would
     reject (an unknown keyword, one argument given twice, too many or too
     few) gets Werkzeug's own TypeError, as without the library: no exit,
     no other server, no reloader run, nothing logged about it."""
@@ -357,7 +374,7 @@ def test_wrong_arguments_as_without_library(stack, value, tmp_path):
     base = harness.run_python(stack, [str(path)], preload=False, timeout=60)
     cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
     assert base.returncode == 0, base.stderr
-    assert base.stdout.count("TypeError:") == 10, base.stdout
+    assert base.stdout.count("TypeError:") == 13, base.stdout
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout == base.stdout, (cp.stdout, base.stdout)
     assert "Traceback" not in cp.stderr, cp.stderr
