@@ -267,21 +267,26 @@ static const char *const fs_make_server_params[] = {
     "passthrough_errors", "ssl_context", "fd",
 };
 
-/* make_server(host, port, app, ...): a development server started without
- * run_simple (its caller then calls serve_forever), under dev_server as
- * run_simple's is; run_simple itself ends here too, its decision already
- * taken and logged. */
+/* A development server started without run_simple, through `via`:
+ * make_server(host, port, app, ...), whose caller then calls
+ * serve_forever(), or a server object's __init__(self, host, port, app,
+ * ...) (`keep` 1: the bound self), made by hand, e.g.
+ * ThreadedWSGIServer(...).serve_forever().  Under dev_server as
+ * run_simple's is, unless it belongs to a decided call (fs_decided): then
+ * it passes through, and the server object (`takes`) takes the flag. */
 static PyObject *
-fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+fs_server_entry(PyObject *orig, PyObject *args, PyObject *kwargs,
+                Py_ssize_t keep, const char *const *names, Py_ssize_t n,
+                const char *via, bool takes)
 {
     struct fs_subject sub;
     PyObject *pos = NULL, *kw, *r;
 
-    (void)p;
     if (fs_decided) {
+        fs_decided = !takes;
         return fs_call_orig(orig, args, kwargs);
     }
-    kw = fs_args_fit(args, kwargs, 0, fs_make_server_params, 9, 3, &pos);
+    kw = fs_args_fit(args, kwargs, keep, names, n, 3, &pos);
     if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
@@ -290,7 +295,7 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         r = fs_call_orig(orig, pos, kw);
     }
     else {
-        r = fs_dev_server(&sub, orig, pos, kw, "make_server");
+        r = fs_dev_server(&sub, orig, pos, kw, via);
     }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
@@ -298,42 +303,27 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     return r;
 }
 
+static PyObject *
+fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    (void)p;
+    return fs_server_entry(orig, args, kwargs, 0, fs_make_server_params, 9,
+                           "make_server", false);
+}
+
 static const char *const fs_server_init_params[] = {
     "host", "port", "app", "handler", "passthrough_errors", "ssl_context",
     "fd",
 };
 
-/* BaseWSGIServer.__init__(self, host, port, app, ...): the server object
- * made by hand (ThreadedWSGIServer(...).serve_forever()), without
- * make_server, under dev_server as make_server's is.  The server of a
- * decided run_simple or make_server passes through. */
+/* BaseWSGIServer.__init__, also of its threaded and forking subclasses. */
 static PyObject *
 fs_server_init(fs_patch *p, PyObject *orig, PyObject *args,
                PyObject *kwargs)
 {
-    struct fs_subject sub;
-    PyObject *pos = NULL, *kw, *r;
-
     (void)p;
-    if (fs_decided) {
-        fs_decided = false;
-        return fs_call_orig(orig, args, kwargs);
-    }
-    kw = fs_args_fit(args, kwargs, 1, fs_server_init_params, 7, 3, &pos);
-    if (kw == NULL) {
-        return fs_call_orig(orig, args, kwargs);
-    }
-    if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "app"))
-        || sub.s->mode == FS_MODE_OFF) {
-        r = fs_call_orig(orig, pos, kw);
-    }
-    else {
-        r = fs_dev_server(&sub, orig, pos, kw, "BaseWSGIServer");
-    }
-    fs_subject_done(&sub);
-    FS_XDECREF(pos);
-    FS_DECREF(kw);
-    return r;
+    return fs_server_entry(orig, args, kwargs, 1, fs_server_init_params, 7,
+                           "BaseWSGIServer", true);
 }
 
 /* main_func() as run_with_reloader runs it, without the reloader: None,
@@ -426,12 +416,25 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
     return r;
 }
 
+/* module.<cls>.<name> = Patch(...), for `target` "<cls>.<name>". */
+static int
+fs_patch_method(PyObject *module, const char *cls_name, const char *name,
+                fs_patch_fn fn, const char *modname, const char *target)
+{
+    PyObject *cls = PyObject_GetAttrString(module, cls_name);
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, name, fn, modname, target);
+    FS_DECREF(cls);
+    return rc;
+}
+
 int
 fs_patch_werkzeug_serving(PyObject *module)
 {
-    PyObject *cls;
-    int rc;
-
     if (fs_patch_attr(module, "run_simple", fs_run_simple,
                       "werkzeug.serving", "run_simple") < 0) {
         return -1;
@@ -440,14 +443,9 @@ fs_patch_werkzeug_serving(PyObject *module)
                       "werkzeug.serving", "make_server") < 0) {
         return -1;
     }
-    cls = PyObject_GetAttrString(module, "BaseWSGIServer");
-    if (cls == NULL) {
-        return -1;
-    }
-    rc = fs_patch_attr(cls, "__init__", fs_server_init, "werkzeug.serving",
-                       "BaseWSGIServer.__init__");
-    FS_DECREF(cls);
-    return rc;
+    return fs_patch_method(module, "BaseWSGIServer", "__init__",
+                           fs_server_init, "werkzeug.serving",
+                           "BaseWSGIServer.__init__");
 }
 
 int
@@ -460,14 +458,7 @@ fs_patch_werkzeug_reloader(PyObject *module)
 int
 fs_patch_werkzeug_debug(PyObject *module)
 {
-    PyObject *cls = PyObject_GetAttrString(module, "DebuggedApplication");
-    int rc;
-
-    if (cls == NULL) {
-        return -1;
-    }
-    rc = fs_patch_attr(cls, "__call__", fs_debugged_call, "werkzeug.debug",
-                       "DebuggedApplication.__call__");
-    FS_DECREF(cls);
-    return rc;
+    return fs_patch_method(module, "DebuggedApplication", "__call__",
+                           fs_debugged_call, "werkzeug.debug",
+                           "DebuggedApplication.__call__");
 }
