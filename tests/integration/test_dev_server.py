@@ -299,6 +299,26 @@ def test_flask_socketio_run(stack, value, tmp_path, start_server):
     assert srv.events("debug.forced_off", enforced=True), srv.log_lines()
 
 
+def test_flask_socketio_run_waitress(stack, tmp_path, start_server):
+    """dev_server = "waitress" under Flask-SocketIO's socketio.run (threading
+    mode): waitress serves the app and the Socket.IO middleware on the same
+    port (an Engine.IO long-polling handshake answers), in the process
+    started, debug off."""
+    if stack.name != "debian":
+        pytest.skip("Flask-SocketIO is Debian's package, for Flask 2.2")
+    app = harness.write_app(tmp_path, SOCKETIO_APP.format(secret=SECRET))
+    policy = harness.write_policy(tmp_path, 'dev_server = "waitress";\n')
+    srv = start_server("script", stack, app, policy=policy)
+    r, info = get_index(srv)
+    assert r.headers.get("Server") == "waitress", r.headers
+    hs = srv.get("/socket.io/?EIO=4&transport=polling")
+    assert hs.status == 200 and b'"sid"' in hs.body, hs
+    evs = srv.events("dev_server.replaced")
+    assert len(evs) == 1 and evs[0]["enforced"] is True, srv.log_lines()
+    assert evs[0]["threaded"] is True and evs[0]["via"] == "run_simple", evs
+    assert srv.events("dev_server.refused") == []
+
+
 @pytest.mark.parametrize("value", ["refuse", "waitress"])
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_report_mode(stack, entry, value, tmp_path, start_server):
