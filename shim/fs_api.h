@@ -94,6 +94,8 @@
     X(int, PyDict_SetItem, (PyObject *, PyObject *, PyObject *))            \
     X(int, PyDict_SetItemString, (PyObject *, const char *, PyObject *))    \
     X(PyObject *, PyDict_Copy, (PyObject *))                                \
+    X(int, PyDict_Next,                                                     \
+      (PyObject *, Py_ssize_t *, PyObject **, PyObject **))                 \
     X(PyObject *, PyModule_New, (const char *))                             \
     X(int, PyModule_AddFunctions, (PyObject *, PyMethodDef *))              \
     X(PyObject *, PyImport_ImportModule, (const char *))                    \
@@ -124,6 +126,7 @@
     X(PyObject *, PyExc_Exception)                                          \
     X(PyObject *, PyExc_MemoryError)                                        \
     X(PyObject *, PyExc_UnicodeError)                                       \
+    X(PyObject *, PyExc_KeyboardInterrupt)                                  \
     X(PyTypeObject, PyByteArray_Type)
 
 struct fs_api {
@@ -229,6 +232,7 @@ bool fs_api_full(void);
 #define PyDict_SetItem (fs_api.PyDict_SetItem)
 #define PyDict_SetItemString (fs_api.PyDict_SetItemString)
 #define PyDict_Copy (fs_api.PyDict_Copy)
+#define PyDict_Next (fs_api.PyDict_Next)
 #define PyModule_New (fs_api.PyModule_New)
 #define PyModule_AddFunctions (fs_api.PyModule_AddFunctions)
 #define PyImport_ImportModule (fs_api.PyImport_ImportModule)
@@ -258,6 +262,7 @@ bool fs_api_full(void);
 #define FS_ExcTypeError (*fs_api.PyExc_TypeError)
 #define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
 #define FS_ExcUnicodeError (*fs_api.PyExc_UnicodeError)
+#define FS_ExcKeyboardInterrupt (*fs_api.PyExc_KeyboardInterrupt)
 
 /* Reference counting through the functions (see the top of this file). */
 #define FS_INCREF(o) Py_IncRef((PyObject *)(o))

@@ -7,6 +7,8 @@
  */
 #include "fs_patch.h"
 
+#include <string.h>
+
 #include "fs_interp.h"
 #include "fs_limits.h"
 #include "fs_state.h"
@@ -157,6 +159,57 @@ fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
     if (*pos == NULL) {
         FS_DECREF(kw);
         return NULL;
+    }
+    return kw;
+}
+
+/* Is `key` (a keyword of a call) one of names[from..n-1]? */
+static bool
+fs_param_named(PyObject *key, const char *const *names, Py_ssize_t from,
+               Py_ssize_t n)
+{
+    Py_ssize_t len;
+    const char *s = fs_is_str(key) ? PyUnicode_AsUTF8AndSize(key, &len)
+                                   : NULL;
+
+    for (; s != NULL && from < n; from++) {
+        if (strlen(names[from]) == (size_t)len
+            && memcmp(names[from], s, (size_t)len) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+PyObject *
+fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+            const char *const *names, Py_ssize_t nnames, Py_ssize_t nreq,
+            PyObject **pos)
+{
+    Py_ssize_t i = 0, n = PyTuple_Size(args) - keep;
+    PyObject *key, *value, *kw;
+
+    *pos = NULL;
+    if (n < 0 || n > nnames) {
+        fs_err_clear();
+        return NULL;
+    }
+    while (kwargs != NULL && PyDict_Next(kwargs, &i, &key, &value)) {
+        if (!fs_param_named(key, names, n, nnames)) {
+            fs_err_clear();
+            return NULL;
+        }
+    }
+    kw = fs_args_by_name(args, kwargs, keep, names, nnames, pos);
+    for (i = 0; kw != NULL && i < nreq; i++) {
+        if (PyDict_GetItemString(kw, names[i]) == NULL) {
+            FS_CLEAR(kw);
+        }
+    }
+    if (kw == NULL) {
+        FS_XDECREF(*pos);
+        *pos = NULL;
+        fs_err_clear();
     }
     return kw;
 }

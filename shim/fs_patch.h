@@ -63,6 +63,17 @@ PyObject *fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
                           const char *const *names, Py_ssize_t nnames,
                           PyObject **pos);
 
+/* The call as a plain Python signature (no *args, no **kwargs) of `keep`
+ * leading positionals (a bound self) and then the parameters
+ * names[0..nnames-1], the first `nreq` of them required, would bind it:
+ * every other positional named, no keyword unknown or given twice, the
+ * required ones there.  Then its arguments by name (a new dict; *pos a new
+ * tuple of the `keep` first), else NULL with no ordinary exception set:
+ * such a call goes to the original unchanged, for its own TypeError. */
+PyObject *fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+                      const char *const *names, Py_ssize_t nnames,
+                      Py_ssize_t nreq, PyObject **pos);
+
 /* Call the original, unless an exception that the library must pass on
  * (see fs_err_clear) is pending: then return NULL and leave it set. */
 static inline PyObject *

@@ -8,10 +8,13 @@
  * waitress on the same host and port.  Its use_debugger/use_evalex and
  * use_reloader arguments are switched off first.  make_server(), which
  * run_simple calls and which a program can call itself before
- * serve_forever(), takes the same decision (one implementation,
- * fs_dev_server); waitress cannot stand in where the caller drives the
- * server object itself, nor for TLS (ssl_context) or static_files: there
- * "waitress" refuses and says why.  run_with_reloader(), the reloader
+ * serve_forever(), and BaseWSGIServer.__init__ (a server object made by
+ * hand: ThreadedWSGIServer(host, port, app)) take the same decision (one
+ * implementation, fs_dev_server), once per server: what a decided call
+ * makes passes through.  Waitress cannot stand in where the caller drives
+ * the server object itself, nor for TLS (ssl_context) or static_files:
+ * there "waitress" refuses and says why.  A call Werkzeug would reject goes
+ * to it unchanged (fs_args_fit).  run_with_reloader(), the reloader
  * started without run_simple (Flask-SocketIO with eventlet or gevent), runs
  * its function once without the reloader under debug.force_off.
  *
@@ -54,13 +57,35 @@ fs_exit_78(void)
     return NULL;
 }
 
-/* Serve with waitress instead: waitress.serve(app, host, port, threads). */
+/* Set, for this thread, while Werkzeug's run_simple or make_server runs
+ * under a decision taken: the make_server() and the server object that it
+ * makes next are its own, decided and logged already.  Taken by that
+ * server's BaseWSGIServer.__init__ (a later server in the same thread, from
+ * a request handler of an unthreaded server, decides for itself). */
+static _Thread_local bool fs_decided;
+
+/* dev_server.replaced: waitress serves instead (enforce), or would. */
+static void
+fs_log_replaced(struct fs_subject *sub, PyObject *kw, const char *via,
+                bool enforce)
+{
+    struct fs_logline l;
+
+    fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
+    fs_log_str(&l, "via", via);
+    fs_log_str(&l, "server", "waitress");
+    fs_log_bool(&l, "threaded", fs_kw_true(kw, "threaded"));
+    fs_log_bool(&l, "enforced", enforce);
+    fs_log_end(&l);
+}
+
+/* Serve with waitress instead: waitress.serve(app, host, port, threads);
+ * NULL with no exception set when waitress cannot be imported. */
 static PyObject *
-fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
+fs_serve_waitress(struct fs_subject *sub, PyObject *kw, const char *via)
 {
     PyObject *waitress = PyImport_ImportModule("waitress");
     PyObject *serve, *args, *skw, *r;
-    struct fs_logline l;
 
     if (waitress == NULL) {
         fs_err_clear();
@@ -72,10 +97,7 @@ fs_serve_waitress(struct fs_subject *sub, PyObject *kw)
         fs_err_clear();
         return NULL;
     }
-    fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
-    fs_log_str(&l, "server", "waitress");
-    fs_log_bool(&l, "threaded", fs_kw_true(kw, "threaded"));
-    fs_log_end(&l);
+    fs_log_replaced(sub, kw, via, true);
     args = PyTuple_Pack(1, PyDict_GetItemString(kw, "application"));
     skw = Py_BuildValue("{sOsOsi}",
                         "host", PyDict_GetItemString(kw, "hostname"),
@@ -96,7 +118,8 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     PyObject *v;
 
     if (strcmp(via, "run_simple") != 0) {
-        return "the caller drives the server object itself (make_server)";
+        return "the caller drives the server object itself (make_server, "
+               "BaseWSGIServer)";
     }
     v = PyDict_GetItemString(kw, "ssl_context");
     if (v != NULL && v != FS_None) {
@@ -109,9 +132,23 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     return NULL;
 }
 
+/* The original, the decision taken. */
+static PyObject *
+fs_dev_server_orig(PyObject *orig, PyObject *pos, PyObject *kw)
+{
+    PyObject *r;
+
+    fs_decided = true;
+    r = fs_call_orig(orig, pos, kw);
+    fs_decided = false;
+    return r;
+}
+
 /* Apply dev_server to a development server about to start through `via`
- * (run_simple or make_server, with its arguments by name in kw); returns
- * the result of serving, or NULL. */
+ * (run_simple, make_server or BaseWSGIServer, with its arguments by name in
+ * kw); returns the result of serving, or NULL.  The one decision of all
+ * three: the make_server() and server of a decided call pass through
+ * (fs_decided). */
 static PyObject *
 fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
               PyObject *kw, const char *via)
@@ -130,8 +167,12 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     }
     if (d == FS_DEV_WAITRESS) {
         reason = fs_waitress_unfaithful(kw, via);
-        if (reason == NULL && enforce) {
-            r = fs_serve_waitress(sub, kw);
+        if (reason == NULL && !enforce) {
+            fs_log_replaced(sub, kw, via, false);
+            return fs_dev_server_orig(orig, pos, kw);
+        }
+        if (reason == NULL) {
+            r = fs_serve_waitress(sub, kw, via);
             if (r != NULL || PyErr_Occurred()) {
                 return r;
             }
@@ -151,7 +192,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
             return fs_exit_78();
         }
     }
-    return fs_call_orig(orig, pos, kw);
+    return fs_dev_server_orig(orig, pos, kw);
 }
 
 /* run_simple's kw[arg] asked for the reloader or the debugger: note the
@@ -179,16 +220,11 @@ fs_run_simple(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
     bool enforce;
 
     (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_run_simple_params, 16, &pos);
     /* A call run_simple itself rejects (a required argument missing, too
-     * many positionals) goes to it unchanged, for its own TypeError. */
-    if (kw == NULL || PyTuple_Size(pos) != 0
-        || PyDict_GetItemString(kw, "hostname") == NULL
-        || PyDict_GetItemString(kw, "port") == NULL
-        || PyDict_GetItemString(kw, "application") == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+     * many positionals, an unknown keyword) goes to it unchanged, for its
+     * own TypeError. */
+    kw = fs_args_fit(args, kwargs, 0, fs_run_simple_params, 16, 3, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "application"))) {
@@ -231,25 +267,27 @@ static const char *const fs_make_server_params[] = {
     "passthrough_errors", "ssl_context", "fd",
 };
 
-/* make_server(host, port, app, ...): a development server started without
- * run_simple (its caller then calls serve_forever), under dev_server as
- * run_simple's is; run_simple itself ends here too, its decision already
- * taken and logged. */
+/* A development server started without run_simple, through `via`:
+ * make_server(host, port, app, ...), whose caller then calls
+ * serve_forever(), or a server object's __init__(self, host, port, app,
+ * ...) (`keep` 1: the bound self), made by hand, e.g.
+ * ThreadedWSGIServer(...).serve_forever().  Under dev_server as
+ * run_simple's is, unless it belongs to a decided call (fs_decided): then
+ * it passes through, and the server object (`takes`) takes the flag. */
 static PyObject *
-fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+fs_server_entry(PyObject *orig, PyObject *args, PyObject *kwargs,
+                Py_ssize_t keep, const char *const *names, Py_ssize_t n,
+                const char *via, bool takes)
 {
     struct fs_subject sub;
     PyObject *pos = NULL, *kw, *r;
 
-    (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_make_server_params, 9, &pos);
-    if (kw == NULL || PyTuple_Size(pos) != 0
-        || PyDict_GetItemString(kw, "host") == NULL
-        || PyDict_GetItemString(kw, "port") == NULL
-        || PyDict_GetItemString(kw, "app") == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+    if (fs_decided) {
+        fs_decided = !takes;
+        return fs_call_orig(orig, args, kwargs);
+    }
+    kw = fs_args_fit(args, kwargs, keep, names, n, 3, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, PyDict_GetItemString(kw, "app"))
@@ -257,12 +295,52 @@ fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         r = fs_call_orig(orig, pos, kw);
     }
     else {
-        r = fs_dev_server(&sub, orig, pos, kw, "make_server");
+        r = fs_dev_server(&sub, orig, pos, kw, via);
     }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
     FS_DECREF(kw);
     return r;
+}
+
+static PyObject *
+fs_make_server(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
+{
+    (void)p;
+    return fs_server_entry(orig, args, kwargs, 0, fs_make_server_params, 9,
+                           "make_server", false);
+}
+
+static const char *const fs_server_init_params[] = {
+    "host", "port", "app", "handler", "passthrough_errors", "ssl_context",
+    "fd",
+};
+
+/* BaseWSGIServer.__init__, also of its threaded and forking subclasses. */
+static PyObject *
+fs_server_init(fs_patch *p, PyObject *orig, PyObject *args,
+               PyObject *kwargs)
+{
+    (void)p;
+    return fs_server_entry(orig, args, kwargs, 1, fs_server_init_params, 7,
+                           "BaseWSGIServer", true);
+}
+
+/* main_func() as run_with_reloader runs it, without the reloader: None,
+ * and Ctrl-C ends it quietly (Werkzeug's catches KeyboardInterrupt). */
+static PyObject *
+fs_run_main(PyObject *main)
+{
+    PyObject *r = PyObject_CallObject(main, NULL);
+
+    if (r == NULL) {
+        if (!PyErr_ExceptionMatches(FS_ExcKeyboardInterrupt)) {
+            return NULL;
+        }
+        PyErr_Clear();
+    }
+    FS_XDECREF(r);
+    FS_RETURN_NONE;
 }
 
 static const char *const fs_reloader_params[] = {
@@ -283,15 +361,11 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
     bool enforce;
 
     (void)p;
-    kw = fs_args_by_name(args, kwargs, 0, fs_reloader_params, 5, &pos);
-    main = kw != NULL && PyTuple_Size(pos) == 0
-           ? PyDict_GetItemString(kw, "main_func") : NULL;
-    if (main == NULL) {
-        FS_XDECREF(kw);
-        FS_XDECREF(pos);
-        fs_err_clear();
+    kw = fs_args_fit(args, kwargs, 0, fs_reloader_params, 5, 1, &pos);
+    if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
+    main = PyDict_GetItemString(kw, "main_func");
     if (!fs_subject_init(&sub, NULL) || sub.s->mode == FS_MODE_OFF
         || !sub.s->debug_force_off) {
         r = fs_call_orig(orig, pos, kw);
@@ -300,8 +374,7 @@ fs_run_with_reloader(fs_patch *p, PyObject *orig, PyObject *args,
         enforce = sub.s->mode == FS_MODE_ENFORCE;
         fs_debug_note(&sub, FS_DF_DEBUG, "argument", "run_with_reloader",
                       enforce);
-        r = enforce ? PyObject_CallObject(main, NULL)
-                    : fs_call_orig(orig, pos, kw);
+        r = enforce ? fs_run_main(main) : fs_call_orig(orig, pos, kw);
     }
     fs_subject_done(&sub);
     FS_XDECREF(pos);
@@ -343,6 +416,22 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
     return r;
 }
 
+/* module.<cls>.<name> = Patch(...), for `target` "<cls>.<name>". */
+static int
+fs_patch_method(PyObject *module, const char *cls_name, const char *name,
+                fs_patch_fn fn, const char *modname, const char *target)
+{
+    PyObject *cls = PyObject_GetAttrString(module, cls_name);
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    rc = fs_patch_attr(cls, name, fn, modname, target);
+    FS_DECREF(cls);
+    return rc;
+}
+
 int
 fs_patch_werkzeug_serving(PyObject *module)
 {
@@ -350,8 +439,13 @@ fs_patch_werkzeug_serving(PyObject *module)
                       "werkzeug.serving", "run_simple") < 0) {
         return -1;
     }
-    return fs_patch_attr(module, "make_server", fs_make_server,
-                         "werkzeug.serving", "make_server");
+    if (fs_patch_attr(module, "make_server", fs_make_server,
+                      "werkzeug.serving", "make_server") < 0) {
+        return -1;
+    }
+    return fs_patch_method(module, "BaseWSGIServer", "__init__",
+                           fs_server_init, "werkzeug.serving",
+                           "BaseWSGIServer.__init__");
 }
 
 int
@@ -364,14 +458,7 @@ fs_patch_werkzeug_reloader(PyObject *module)
 int
 fs_patch_werkzeug_debug(PyObject *module)
 {
-    PyObject *cls = PyObject_GetAttrString(module, "DebuggedApplication");
-    int rc;
-
-    if (cls == NULL) {
-        return -1;
-    }
-    rc = fs_patch_attr(cls, "__call__", fs_debugged_call, "werkzeug.debug",
-                       "DebuggedApplication.__call__");
-    FS_DECREF(cls);
-    return rc;
+    return fs_patch_method(module, "DebuggedApplication", "__call__",
+                           fs_debugged_call, "werkzeug.debug",
+                           "DebuggedApplication.__call__");
 }

@@ -1,7 +1,8 @@
 """test_dev_server.py -- issues 4 and 12: the policy's `dev_server` for every
 way into the Werkzeug development server: Flask.run (`python app.py`),
-`flask run`, werkzeug.serving.run_simple called directly, and
-werkzeug.serving.make_server(...).serve_forever() without run_simple; the
+`flask run`, werkzeug.serving.run_simple called directly,
+werkzeug.serving.make_server(...).serve_forever() without run_simple, and a
+server object made by hand (BaseWSGIServer, ThreadedWSGIServer); the
 reloader started without run_simple (werkzeug._reloader.run_with_reloader,
 as Flask-SocketIO does), and Flask-SocketIO's own socketio.run -- both
 stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
@@ -13,7 +14,13 @@ stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
             (Server header), honouring `threaded` (worker thread count),
             dev_server.replaced logged; refused (status 78, with the
             reason) where waitress cannot serve faithfully: make_server
-            (the caller drives the server object), ssl_context, static_files
+            or a server made by hand (the caller drives the server object),
+            ssl_context, static_files
+  mode = "report" serves as asked and logs what enforce would do, once per
+            function the program called (run_simple's own make_server and
+            server object take no second decision)
+A call Werkzeug rejects (wrong arguments) gets Werkzeug's TypeError, as
+without the library.
 """
 
 import socket
@@ -50,19 +57,25 @@ if __name__ == "__main__":
     elif os.environ["ENTRY"] == "make_server":
         from werkzeug.serving import make_server
         make_server("127.0.0.1", port, app, threaded=threaded).serve_forever()
+    elif os.environ["ENTRY"] == "BaseWSGIServer":
+        from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
+        cls = ThreadedWSGIServer if threaded else BaseWSGIServer
+        cls("127.0.0.1", port, app).serve_forever()
     else:
         app.run(host="127.0.0.1", port=port, debug=True, threaded=threaded)
 '''
 
-ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server")
+ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server",
+           "BaseWSGIServer")
 # the entries waitress can stand in for
 REPLACEABLE = ("Flask.run", "flask run", "run_simple")
 
 
 def start(start_server, stack, tmp_path, entry, value, threaded=True,
-          wait=True, env=None):
+          wait=True, env=None, mode="enforce"):
     app = harness.write_app(tmp_path, APP.format(secret=SECRET))
-    policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
+    policy = harness.write_policy(tmp_path, 'mode = "%s";\ndev_server = "%s";\n'
+                                  % (mode, value))
     env = dict(env or {}, ENTRY=entry, THREADED="1" if threaded else "0")
     if entry == "flask run":
         args = [] if threaded else ["--without-threads"]
@@ -186,6 +199,7 @@ def refused_with(srv, reason_part):
 
 UNFAITHFUL = {
     "make_server": ("make_server", {}, "make_server"),
+    "BaseWSGIServer": ("BaseWSGIServer", {}, "BaseWSGIServer"),
     "ssl_context": ("run_simple",
                     {"RUN_SIMPLE_EXTRA": "{'ssl_context': ('c.pem', 'k.pem')}"},
                     "ssl_context"),
@@ -283,3 +297,134 @@ def test_flask_socketio_run(stack, value, tmp_path, start_server):
     r, info = get_index(srv)
     assert srv.events("dev_server.used"), srv.log_lines()
     assert srv.events("debug.forced_off", enforced=True), srv.log_lines()
+
+
+def test_flask_socketio_run_waitress(stack, tmp_path, start_server):
+    """dev_server = "waitress" under Flask-SocketIO's socketio.run (threading
+    mode): waitress serves the app and the Socket.IO middleware on the same
+    port (an Engine.IO long-polling handshake answers), in the process
+    started, debug off."""
+    if stack.name != "debian":
+        pytest.skip("Flask-SocketIO is Debian's package, for Flask 2.2")
+    app = harness.write_app(tmp_path, SOCKETIO_APP.format(secret=SECRET))
+    policy = harness.write_policy(tmp_path, 'dev_server = "waitress";\n')
+    srv = start_server("script", stack, app, policy=policy)
+    r, info = get_index(srv)
+    assert r.headers.get("Server") == "waitress", r.headers
+    hs = srv.get("/socket.io/?EIO=4&transport=polling")
+    assert hs.status == 200 and b'"sid"' in hs.body, hs
+    evs = srv.events("dev_server.replaced")
+    assert len(evs) == 1 and evs[0]["enforced"] is True, srv.log_lines()
+    assert evs[0]["threaded"] is True and evs[0]["via"] == "run_simple", evs
+    assert srv.events("dev_server.refused") == []
+
+
+@pytest.mark.parametrize("value", ["refuse", "waitress"])
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_report_mode(stack, entry, value, tmp_path, start_server):
+    """mode = "report": the development server serves as asked, and what
+    enforce would do is logged once, by the function the program called
+    (run_simple's own make_server() and server object are not a second
+    development server): refused, or replaced by waitress (refused, with
+    the reason, for make_server and a server made by hand)."""
+    srv = start(start_server, stack, tmp_path, entry, value, mode="report")
+    for _ in range(2):
+        r = srv.get("/")
+        assert r.status == 200, (r, srv.describe())
+        assert "Werkzeug" in r.headers.get("Server", ""), r.headers
+    via = entry if entry not in REPLACEABLE else "run_simple"
+    replaced = value == "waitress" and entry in REPLACEABLE
+    refused = srv.events("dev_server.refused")
+    evs = srv.events("dev_server.replaced") if replaced else refused
+    # app.run(debug=True) keeps its reloader in report mode: its child, the
+    # server, runs run_simple again and logs for itself
+    pids = [srv.process.pid] + ([r.json()["pid"]] if entry == "Flask.run"
+                                else [])
+    assert sorted(e["pid"] for e in evs) == sorted(pids), srv.log_lines()
+    assert evs[0]["via"] == via and evs[0]["enforced"] is False, evs
+    assert evs[0]["mode"] == "report", evs
+    if replaced:
+        assert evs[0]["server"] == "waitress" and refused == [], srv.log_lines()
+    assert srv.events("dev_server.used") == []
+
+
+WRONG_CALLS = """
+import sys
+from flask import Flask
+from werkzeug import serving, _reloader
+
+app = Flask(__name__)
+app.secret_key = {secret!r}
+calls = [
+    lambda: serving.make_server("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.make_server("127.0.0.1", 1, app, False, 1, None, False,
+                                None, None, "one too many"),
+    lambda: serving.make_server("127.0.0.1", 1, app, host="127.0.0.1"),
+    lambda: serving.make_server("127.0.0.1"),
+    lambda: serving.BaseWSGIServer("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.ThreadedWSGIServer("127.0.0.1", 1, app, port=1),
+    lambda: serving.BaseWSGIServer("127.0.0.1", 1),
+    lambda: serving.run_simple("127.0.0.1", 1, app, bogus=1),
+    lambda: serving.run_simple("127.0.0.1", 1, app, hostname="x"),
+    lambda: serving.run_simple(port=1, application=app),
+    lambda: _reloader.run_with_reloader(print, bogus=1),
+    lambda: _reloader.run_with_reloader(print, main_func=print),
+    lambda: _reloader.run_with_reloader(),
+]
+for call in calls:
+    try:
+        call()
+    except TypeError as e:
+        print("TypeError:", e)
+    else:
+        print("no error")
+"""
+
+
+@pytest.mark.parametrize("value", ["refuse", "waitress", "warn"])
+def test_wrong_arguments_as_without_library(stack, value, tmp_path):
+    """A call that make_server, BaseWSGIServer, run_simple or
+    run_with_reloader would
+    reject (an unknown keyword, one argument given twice, too many or too
+    few) gets Werkzeug's own TypeError, as without the library: no exit,
+    no other server, no reloader run, nothing logged about it."""
+    path = harness.write_app(tmp_path, WRONG_CALLS.format(secret=SECRET),
+                             run_main=False)
+    policy = harness.write_policy(tmp_path, 'dev_server = "%s";\n' % value)
+    base = harness.run_python(stack, [str(path)], preload=False, timeout=60)
+    cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
+    assert base.returncode == 0, base.stderr
+    assert base.stdout.count("TypeError:") == 13, base.stdout
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout == base.stdout, (cp.stdout, base.stdout)
+    assert "Traceback" not in cp.stderr, cp.stderr
+    for ev in ("dev_server.used", "dev_server.refused", "dev_server.replaced",
+               "debug.forced_off"):
+        assert harness.find_events(cp.events, ev) == [], cp.stderr
+
+
+RELOADER_CTRL_C = """
+from werkzeug._reloader import run_with_reloader
+
+
+def main():
+    print("main")
+    raise KeyboardInterrupt
+
+
+print("returned", run_with_reloader(main))
+"""
+
+
+def test_reloader_switched_off_ctrl_c(stack, tmp_path):
+    """run_with_reloader() without its reloader (debug.force_off) still
+    ends quietly on Ctrl-C in its function, as Werkzeug's does: no
+    traceback, status 0, None returned."""
+    path = harness.write_app(tmp_path, RELOADER_CTRL_C, run_main=False)
+    policy = harness.write_policy(tmp_path, 'dev_server = "allow";\n')
+    cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.split() == ["main", "returned", "None"], cp.stdout
+    assert "Traceback" not in cp.stderr, cp.stderr
+    assert harness.find_events(cp.events, "debug.forced_off",
+                               via="run_with_reloader", enforced=True)
