@@ -54,18 +54,6 @@ PyType_Spec fs_appstate_spec = {
     fs_appstate_slots,
 };
 
-const struct fs_app_settings *
-fs_app_settings(const fs_appstate *st)
-{
-    return st->s;
-}
-
-const char *
-fs_app_name(const fs_appstate *st)
-{
-    return st->name;
-}
-
 static PyObject *
 fs_pin_value(const struct fs_pin *pin)
 {
@@ -243,7 +231,7 @@ fs_subject_init(struct fs_subject *sub, PyObject *wsgi)
     if (sub->st == NULL) {
         fs_err_clear();
     }
-    sub->s = sub->st != NULL ? fs_app_settings(sub->st)
+    sub->s = sub->st != NULL ? sub->st->s
                              : &fs_state.policy->global;
     FS_XDECREF(app);
     return true;

@@ -56,9 +56,6 @@ fs_appstate *fs_app_state_at(PyObject *app, PyObject *attr);
 /* The same, making the attribute name itself. */
 fs_appstate *fs_app_state(PyObject *app);
 
-const struct fs_app_settings *fs_app_settings(const fs_appstate *st);
-const char *fs_app_name(const fs_appstate *st);
-
 /* What has been logged for an app: fs_app_once() is true the first time a
  * bit is asked for.  Pins use the bits from FS_LOGGED_PIN0 up. */
 enum {

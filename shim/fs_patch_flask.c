@@ -68,7 +68,7 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         fs_err_clear();
         return fs_call_orig(orig, args, kwargs);    /* run() does nothing */
     }
-    s = fs_app_settings(st);
+    s = st->s;
     enforce = s->mode == FS_MODE_ENFORCE;
     kw = fs_args_by_name(args, kwargs, 1, fs_run_params, 4, &pos);
     if (s->mode == FS_MODE_OFF || kw == NULL) {
