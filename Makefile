@@ -26,18 +26,18 @@ DEFS    := -D_GNU_SOURCE -DFS_VERSION='"$(VERSION)"' \
            -DFS_LIBDIR='"$(LIBDIR)"'
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS := -std=c11 $(WARN) $(DEFS) -fPIC -fvisibility=hidden \
-              -Ipolicy -Ishim $(CFLAGS)
+              -Icore -Ishim -Icli $(CFLAGS)
 ifeq ($(SANITIZE),1)
 ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
 SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
-POLICY_SRC := $(filter-out policy/cmd_%.c,$(wildcard policy/*.c))
-CMD_SRC    := $(wildcard policy/cmd_*.c)
+POLICY_SRC := $(wildcard core/*.c)
+CMD_SRC    := $(wildcard cli/*.c) shim/fs_secret.c
 SHIM_SRC   := $(wildcard shim/*.c)
 # The parts of the library that use no Python: built into the library and,
 # alone, into the C unit tests and the fuzz targets.
-SHIM_PURE_SRC := shim/fs_argv.c shim/fs_clen.c shim/fs_elf.c shim/fs_logline.c shim/fs_modname.c
+SHIM_PURE_SRC := shim/fs_argv.c shim/fs_clen.c shim/fs_elf.c shim/fs_modname.c shim/fs_secret.c
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -60,12 +60,12 @@ deps:
 demo: all
 	FLASKSHIELD_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tools/demo.py
 
-$(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h policy/*.h)
+$(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -I$(PYTHON_INC) -c $< -o $@
 
-$(BUILD)/%.o: %.c $(wildcard policy/*.h)
+$(BUILD)/%.o: %.c $(wildcard core/*.h cli/*.h shim/fs_secret.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -80,7 +80,7 @@ $(CMD): $(CMD_OBJ) $(POLICY_OBJ)
 
 # The Python-free shim files, compiled without the Python headers (so a
 # Python include there fails the build) for the unit tests.
-$(BUILD)/pure/%.o: %.c $(wildcard shim/*.h policy/*.h)
+$(BUILD)/pure/%.o: %.c $(wildcard shim/*.h core/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (no Python)"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
@@ -130,12 +130,12 @@ install: all
 	$(INSTALL) -D -m 0644 man/flaskshield.1 $(DESTDIR)$(MANDIR)/man1/flaskshield.1
 	$(INSTALL) -D -m 0644 man/flaskshield.conf.5 $(DESTDIR)$(MANDIR)/man5/flaskshield.conf.5
 	@if [ ! -e "$(POLICY_DEST)" ]; then \
-	    echo "$(INSTALL) -D -m 0644 policy/policy.conf $(POLICY_DEST)"; \
-	    $(INSTALL) -D -m 0644 policy/policy.conf "$(POLICY_DEST)"; \
-	elif cmp -s policy/policy.conf "$(POLICY_DEST)"; then \
+	    echo "$(INSTALL) -D -m 0644 etc/policy.conf $(POLICY_DEST)"; \
+	    $(INSTALL) -D -m 0644 etc/policy.conf "$(POLICY_DEST)"; \
+	elif cmp -s etc/policy.conf "$(POLICY_DEST)"; then \
 	    echo "$(POLICY_DEST) is the shipped policy already: unchanged"; \
 	else \
-	    $(INSTALL) -D -m 0644 policy/policy.conf "$(POLICY_DEST).new"; \
+	    $(INSTALL) -D -m 0644 etc/policy.conf "$(POLICY_DEST).new"; \
 	    echo "$(POLICY_DEST) exists and was kept; the shipped policy was" \
 	         "installed as $(POLICY_DEST).new"; \
 	fi
@@ -153,7 +153,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(LIBDIR) 2>/dev/null || true
 	@for f in "$(POLICY_DEST)" "$(POLICY_DEST).new"; do \
 	    if [ ! -e "$$f" ]; then :; \
-	    elif cmp -s policy/policy.conf "$$f"; then \
+	    elif cmp -s etc/policy.conf "$$f"; then \
 	        echo "rm -f $$f"; rm -f "$$f"; \
 	    else \
 	        echo "$$f differs from the shipped policy: kept"; \
@@ -169,7 +169,7 @@ clean:
 # and the example policies; FUZZ_SECONDS bounds the run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Ipolicy -g -O1 \
+FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Icore -g -O1 \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
@@ -179,13 +179,13 @@ FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Ipolicy -g -O1 \
 # (tests/fuzz/NAME.dict) when there is one, and the policy target seeded
 # with the shipped policies.
 $(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(POLICY_SRC) $(SHIM_PURE_SRC) \
-                 $(wildcard policy/*.h shim/*.h)
+                 $(wildcard core/*.h shim/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Ishim -o $@ $< $(POLICY_SRC) $(SHIM_PURE_SRC) -ldl
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz-seeds-policy
-	cp policy/policy.conf examples/policies/*.conf tests/fuzz/regressions/*.conf \
+	cp etc/policy.conf examples/policies/*.conf tests/fuzz/regressions/*.conf \
 	    $(BUILD)/fuzz-seeds-policy/
 	@set -e; for bin in $(FUZZ_BIN); do \
 	    name=$${bin##*/fuzz_}; \

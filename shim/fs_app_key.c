@@ -1,6 +1,6 @@
 /*
  * fs_app_key.c -- the SECRET_KEY (and Flask 3.1's SECRET_KEY_FALLBACKS) of
- * an app, judged by the policy's rules (policy/fs_secret.c) where it is
+ * an app, judged by the policy's rules (shim/fs_secret.c) where it is
  * used.
  *
  * At the entry of every request the key in the config dict is judged

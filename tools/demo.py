@@ -4,7 +4,7 @@
 Runs examples/vulnerable_app.py (it ends in app.run(debug=True), has the
 weak key "dev" and no body limit) on a free loopback port three times:
 as it is; with build/libflaskshield.so preloaded and the shipped default
-policy (policy/policy.conf), which refuses the weak key outright; and with
+policy (etc/policy.conf), which refuses the weak key outright; and with
 the defaults except that the key is only warned about, so that the other
 corrections show.  Each time it asks for the interactive debugger's
 console, a route that raises, the home page, and sends a 20 MiB body, and
@@ -23,7 +23,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.environ.get("FLASKSHIELD_BUILD", os.path.join(ROOT, "build"))
 APP = os.path.join(ROOT, "examples", "vulnerable_app.py")
-POLICY = os.path.join(ROOT, "policy", "policy.conf")
+POLICY = os.path.join(ROOT, "etc", "policy.conf")
 PYTHON = "/usr/bin/python3"
 
 

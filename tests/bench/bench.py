@@ -177,7 +177,7 @@ class Ctx:
         os.chmod(self.tmp, 0o755)
         self.lib = harness.require_library()
         self.policy = harness.write_file(self.tmp, "policy.conf",
-                                         (REPO / "policy" / "policy.conf").read_text())
+                                         (REPO / "etc" / "policy.conf").read_text())
         self.stacks = {n: harness.make_stack(n, self.tmp) for n in harness.STACKS}
         self.empty = self.tmp / "libempty.so"
         src = self.tmp / "empty.c"
@@ -583,12 +583,12 @@ def versions(c):
         except (OSError, IndexError):
             return "?"
     commit = first(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
-    dirty = first(["git", "-C", str(REPO), "status", "--porcelain", "--", "shim", "policy"])
+    dirty = first(["git", "-C", str(REPO), "status", "--porcelain", "--", "shim", "core"])
     lib_commit = first(["git", "-C", str(REPO), "log", "-1", "--format=%h",
-                        "--", "shim", "policy", "Makefile"])
+                        "--", "shim", "core", "Makefile"])
     out = ["flaskshield %s (commit %s, library sources as of %s%s, %s)" % (
         re.search(r"^VERSION\s*:=\s*(\S+)", (REPO / "Makefile").read_text(), re.M).group(1),
-        commit, lib_commit, ", shim/policy modified" if dirty != "?" else "",
+        commit, lib_commit, ", shim/core modified" if dirty != "?" else "",
         c.lib)]
     for name, s in c.stacks.items():
         out.append("%s: %s, Python %s, Flask %s, Werkzeug %s" % (
@@ -631,7 +631,7 @@ def write_results(c, path, elapsed):
             "ok" if ok else "**MISSED**"))
     lines += ["", "Without = no LD_PRELOAD (except the first figure: an empty "
               "preloaded library). With = LD_PRELOAD of libflaskshield.so and "
-              "FLASKSHIELD_POLICY naming a copy of policy/policy.conf (enforce, "
+              "FLASKSHIELD_POLICY naming a copy of etc/policy.conf (enforce, "
               "the built-in defaults); the app has a strong random SECRET_KEY, "
               "so every request is served. \"vs no-op audit hook\": the "
               "same process with only a preload that registers an empty PEP 578 "

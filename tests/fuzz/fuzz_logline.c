@@ -1,5 +1,5 @@
 /*
- * fuzz_logline.c -- libFuzzer target for log lines (shim/fs_logline.c).
+ * fuzz_logline.c -- libFuzzer target for log lines (core/fs_logline.c).
  *
  * The input drives a line: its first byte picks the format and the number
  * of fields, the rest is split at NUL bytes into the app name and string

@@ -2,7 +2,7 @@
 
 README.md carries the policy reference between two markers; it must be
 exactly what `flaskshield explain --doc` prints (the schema table's own
-rendering), which is also the shipped policy/policy.conf.
+rendering), which is also the shipped etc/policy.conf.
 """
 import pathlib
 import re
@@ -27,7 +27,7 @@ def test_readme_policy_reference_is_explain_doc():
 
 
 def test_shipped_policy_is_explain_doc():
-    assert (ROOT / "policy" / "policy.conf").read_text() == doc_output()
+    assert (ROOT / "etc" / "policy.conf").read_text() == doc_output()
 
 
 def test_readme_lists_every_log_event():

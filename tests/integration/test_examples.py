@@ -150,7 +150,7 @@ def test_vulnerable_app_under_library(stack, shield, examples, tmp_path,
                                       start_server):
     app = examples / "vulnerable_app.py"
     # The shipped policy: the weak key "dev" is refused, debug is off.
-    policy = harness.write_policy(tmp_path, (REPO / "policy/policy.conf").read_text())
+    policy = harness.write_policy(tmp_path, (REPO / "etc/policy.conf").read_text())
     srv = start_server("script", stack, app, policy=policy)
     for path in ("/", "/boom", "/console"):
         assert_generic_500(srv.get(path))

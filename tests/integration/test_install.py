@@ -22,7 +22,7 @@ import pytest
 import harness
 
 REPO = harness.REPO
-SHIPPED_POLICY = REPO / "policy" / "policy.conf"
+SHIPPED_POLICY = REPO / "etc" / "policy.conf"
 MAN1 = REPO / "man" / "flaskshield.1"
 MAN5 = REPO / "man" / "flaskshield.conf.5"
 

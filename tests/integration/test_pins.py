@@ -216,7 +216,7 @@ def test_no_pins_without_config_setting(stack, shield, tmp_path, app_path,
     """The shipped default policy pins nothing: the app's values stand
     (but for the debug-class keys, which debug.force_off makes false) and
     no config.pinned is logged."""
-    policy = harness.write_policy(tmp_path, (REPO / "policy/policy.conf").read_text())
+    policy = harness.write_policy(tmp_path, (REPO / "etc/policy.conf").read_text())
     srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
     got = srv.get("/config").json()
     for key, value in APP_VALUES.items():

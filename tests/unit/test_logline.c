@@ -1,5 +1,5 @@
 /*
- * test_logline.c -- log lines (shim/fs_logline.c): always one valid JSON
+ * test_logline.c -- log lines (core/fs_logline.c): always one valid JSON
  * object of valid UTF-8, whatever bytes the fields hold and however long
  * they are; a field that does not fit is left out whole (issue 13: long
  * import names gave `"new":}`, non-UTF-8 policy paths were written raw).

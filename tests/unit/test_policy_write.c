@@ -1,11 +1,11 @@
 /*
  * test_policy_write.c -- unit tests of the writer behind `flaskshield
- * explain`, of the shipped policy/policy.conf and of examples/policies/.
+ * explain`, of the shipped etc/policy.conf and of examples/policies/.
  *
  * policy.conf must load to exactly the built-in defaults and must be, byte
  * for byte, what the documented writer produces from fs_schema[] (so the
  * documentation cannot drift; regenerate it with
- * `build/flaskshield explain --builtin --doc > policy/policy.conf`).
+ * `build/flaskshield explain --builtin --doc > etc/policy.conf`).
  * Explain output must load again and be a fixed point.  The files are
  * copied into a private folder first, so that the checkout's umask or
  * owner does not matter.  Run from the top of the source tree.
@@ -88,7 +88,7 @@ tp_fixed_point(const struct fs_policy *p, const char *app, unsigned flags)
 static void
 test_policy_conf(void)
 {
-    struct fs_policy *p = tp_load_copy("policy/policy.conf", "policy.conf");
+    struct fs_policy *p = tp_load_copy("etc/policy.conf", "policy.conf");
     struct fs_policy *d = fs_policy_defaults();
     char *a, *b, *text;
     size_t len = 0;
@@ -110,13 +110,13 @@ test_policy_conf(void)
     CHECK(p->global.max_content_length == d->global.max_content_length);
     CHECK(p->napps == 0 && p->global.npins == 0);
     /* And the file is what the documented writer makes of the table. */
-    text = tp_slurp("policy/policy.conf", &len);
+    text = tp_slurp("etc/policy.conf", &len);
     a = tp_written(d, NULL, FS_WRITE_DOC);
     CHECK(text != NULL && strcmp(text, a) == 0);
     if (text != NULL && strcmp(text, a) != 0) {
-        fprintf(stderr, "  policy/policy.conf is out of date: run "
+        fprintf(stderr, "  etc/policy.conf is out of date: run "
                 "build/flaskshield explain --builtin --doc "
-                "> policy/policy.conf\n");
+                "> etc/policy.conf\n");
     }
     free(text);
     free(a);

@@ -4,7 +4,7 @@ What a Python agent doing the library's per-request checks would cost: put this
 folder on PYTHONPATH (no LD_PRELOAD) and `site` imports it at start-up.  It
 adds a meta-path finder that, once flask.app has executed, wraps
 Flask.wsgi_app (the entry every path reaches) with the checks the library
-makes with the shipped policy (policy/policy.conf): debug forced off, the body
+makes with the shipped policy (etc/policy.conf): debug forced off, the body
 limits capped in the config, TESTING and PROPAGATE_EXCEPTIONS forced off,
 SECRET_KEY judged (again whenever the key object changes: length, a weak
 list, distinct bytes), a declared Content-Length over the cap answered 413,

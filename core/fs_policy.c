@@ -3,7 +3,7 @@
  * app matching, and the names of enum values.
  *
  * The defaults come from the rows of fs_schema[], so that the built-in
- * policy and the shipped policy/policy.conf are the same by construction.
+ * policy and the shipped etc/policy.conf are the same by construction.
  * Everything here is pure data handling: no I/O, no global state.
  */
 #include "fs_policy.h"

@@ -1,9 +1,9 @@
 /*
  * fs_policy.h -- the flaskshield policy as plain C data.
  *
- * The policy file (libconfig syntax, see policy/policy.conf) is turned into
+ * The policy file (libconfig syntax, see etc/policy.conf) is turned into
  * one `struct fs_policy` by fs_policy_load().  One table of settings
- * (policy/fs_schema.c) drives parsing, validation, `flaskshield explain` and
+ * (core/fs_schema.c) drives parsing, validation, `flaskshield explain` and
  * the documentation.  Loading never exits, never prints and never leaves the
  * caller's locale changed; every problem found is returned as a list of
  * "FILE:LINE: message" strings and the caller decides how to report them.

@@ -1,5 +1,5 @@
 /*
- * cmd_enable.c -- `flaskshield enable | disable | status`: the library in
+ * cli_enable.c -- `flaskshield enable | disable | status`: the library in
  * /etc/ld.so.preload.
  *
  * The preload file is FILE of --preload-file, else $FLASKSHIELD_PRELOAD_FILE,
@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cli.h"
 
 #ifndef FS_LIBDIR
 #define FS_LIBDIR "/usr/local/lib/flaskshield"

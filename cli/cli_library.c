@@ -1,5 +1,5 @@
 /*
- * cmd_library.c -- what run, enable, status and doctor share: finding
+ * cli_library.c -- what run, enable, status and doctor share: finding
  * libflaskshield.so and running a program under it.
  *
  * fs_cmd_library() finds the library, in order: $FLASKSHIELD_LIBRARY; the
@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cli.h"
 
 #ifndef FS_LIBDIR
 #define FS_LIBDIR "/usr/local/lib/flaskshield"

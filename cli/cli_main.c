@@ -1,5 +1,5 @@
 /*
- * cmd_main.c -- `flaskshield`: the table of subcommands and the dispatch.
+ * cli_main.c -- `flaskshield`: the table of subcommands and the dispatch.
  *
  * Each subcommand is one row of fs_cmds[] and one cmd_NAME.c file; adding
  * one (enable, disable, status, doctor, ...) is a row and a file.  Exit
@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cli.h"
 #include "fs_file.h"
 #include "fs_policy_int.h"
 

@@ -1,5 +1,5 @@
 /*
- * cmd_doctor.c -- `flaskshield doctor [PYTHON]`: can the library attach to
+ * cli_doctor.c -- `flaskshield doctor [PYTHON]`: can the library attach to
  * this interpreter?
  *
  * Two runs of PYTHON (default: python3 on PATH).  The first, as it is: its
@@ -22,7 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cli.h"
 
 #define FS_DOCTOR_TIMEOUT 60
 

@@ -1,5 +1,5 @@
 /*
- * cmd_check.c -- `flaskshield check [FILE]`.
+ * cli_check.c -- `flaskshield check [FILE]`.
  *
  * Validates FILE (default: the policy the process would use, see
  * fs_policy_resolve()).  A valid policy prints one summary line on stdout
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cli.h"
 #include "fs_secret.h"
 
 static void

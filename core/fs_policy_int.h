@@ -3,7 +3,7 @@
  * of the interface of fs_policy.h: the loader's entry for a buffer (used by
  * fs_policy_load() and the fuzz target), resolution from a given system
  * path (used by fs_policy_resolve() and the unit tests), app matching, pin
- * helpers, and the documented writer behind policy/policy.conf.
+ * helpers, and the documented writer behind etc/policy.conf.
  */
 #ifndef FS_POLICY_INT_H
 #define FS_POLICY_INT_H

@@ -1,5 +1,5 @@
 /*
- * cmd_explain.c -- `flaskshield explain [FILE] [--app NAME] [--doc]`.
+ * cli_explain.c -- `flaskshield explain [FILE] [--app NAME] [--doc]`.
  *
  * Prints the effective policy in libconfig syntax (fs_policy_write()):
  * every setting after defaults, and with --app the settings that the
@@ -7,14 +7,14 @@
  * merged over the global settings).  The output is itself a valid policy,
  * and explaining it again prints the same bytes.  --doc adds the
  * documentation of every setting; --builtin ignores every file, so
- * `flaskshield explain --builtin --doc` writes policy/policy.conf.
+ * `flaskshield explain --builtin --doc` writes etc/policy.conf.
  * An invalid FILE prints its errors on stderr, the built-in defaults on
  * stdout (what would apply) and exits 1.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "cmd.h"
+#include "cli.h"
 #include "fs_policy_int.h"
 
 static void

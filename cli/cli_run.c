@@ -1,5 +1,5 @@
 /*
- * cmd_run.c -- `flaskshield run [--policy FILE] -- COMMAND [ARG...]`.
+ * cli_run.c -- `flaskshield run [--policy FILE] -- COMMAND [ARG...]`.
  *
  * Executes COMMAND with libflaskshield.so appended to LD_PRELOAD (what is
  * there already is kept and comes first; a libflaskshield.so already listed
@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmd.h"
+#include "cli.h"
 
 #ifndef FS_LIBDIR
 #define FS_LIBDIR "/usr/local/lib/flaskshield"

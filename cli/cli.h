@@ -1,12 +1,12 @@
 /*
- * cmd.h -- what the files of the `flaskshield` command share.
+ * cli.h -- what the files of the `flaskshield` command share.
  *
- * The command is a table of subcommands (cmd_main.c); each subcommand lives
+ * The command is a table of subcommands (cli_main.c); each subcommand lives
  * in its own cmd_NAME.c and has the signature below: argv[0] is the
  * subcommand's name, and the return value is the process exit status.
  */
-#ifndef FS_CMD_H
-#define FS_CMD_H
+#ifndef FS_CLI_H
+#define FS_CLI_H
 
 #include "fs_policy.h"
 
@@ -40,7 +40,7 @@ int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
  * Returns 0 (valid, or no file at all) or -1. */
 int fs_cmd_load(const char *file, struct fs_policy **p, const char **shown);
 
-/* ---- cmd_library.c: the library, and programs run under it ---------- */
+/* ---- cli_library.c: the library, and programs run under it ---------- */
 
 #define FS_LIBNAME "libflaskshield.so"
 
@@ -79,7 +79,7 @@ void fs_child_print_stderr(FILE *f, const struct fs_child *res,
  * executable name in $PATH; heap string, or NULL. */
 char *fs_cmd_find_program(const char *name);
 
-/* ---- cmd_doctor.c: the interpreter check enable shares -------------- */
+/* ---- cli_doctor.c: the interpreter check enable shares -------------- */
 
 /* Run python with lib preloaded, import flaskshield and the self-test
  * module _flaskshield_probe; print what was found, each line prefixed with
@@ -88,4 +88,4 @@ char *fs_cmd_find_program(const char *name);
 int fs_doctor_probe(const char *python, const char *lib, const char *indent,
                     bool show_status);
 
-#endif /* FS_CMD_H */
+#endif /* FS_CLI_H */

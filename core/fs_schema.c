@@ -3,7 +3,7 @@
  *
  * In the manner of mimalloc's options table: one row per setting, with its
  * default and documentation, so that parsing, validation, `flaskshield
- * explain`, the built-in defaults and the shipped policy/policy.conf cannot
+ * explain`, the built-in defaults and the shipped etc/policy.conf cannot
  * disagree (a unit test checks that policy.conf is exactly what the writer
  * produces from this table).  The enum words are listed in the order of the
  * C enums of fs_policy.h.

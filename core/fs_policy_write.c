@@ -1,7 +1,7 @@
 /*
  * fs_policy_write.c -- a struct fs_policy back to libconfig text.
  *
- * Behind `flaskshield explain` and the shipped policy/policy.conf.  The
+ * Behind `flaskshield explain` and the shipped etc/policy.conf.  The
  * output walks fs_schema[] in order, so it always names every setting; a
  * value that differs from the built-in default carries a "# default: ..."
  * comment.  An `apps` entry lists only what differs from the global
