@@ -33,7 +33,7 @@ SAN_LDFLAGS := -fsanitize=address,undefined
 endif
 
 POLICY_SRC := $(wildcard core/*.c)
-CMD_SRC    := $(wildcard cli/*.c) shim/fs_secret.c
+CMD_SRC    := $(wildcard cli/*.c)
 SHIM_SRC   := $(wildcard shim/*.c)
 # The parts of the library that use no Python: built into the library and,
 # alone, into the C unit tests and the fuzz targets.
@@ -65,7 +65,7 @@ $(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h core/*.h)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -I$(PYTHON_INC) -c $< -o $@
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h cli/*.h shim/fs_secret.h)
+$(BUILD)/%.o: %.c $(wildcard core/*.h cli/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@

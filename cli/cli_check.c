@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "fs_secret.h"
+#include "fs_weak_list.h"
 
 static void
 fs_check_help(FILE *f)
