@@ -200,21 +200,21 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
  * the bounded stream.  Returns a response (413), NULL on error, or None to
  * go on. */
 static PyObject *
-fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
+fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
                PyObject *start_response)
 {
     long long len;
-    enum fs_clen kind = fs_input_length(p, environ, &len);
+    enum fs_clen kind = fs_input_length(p, env, &len);
 
     if (st->limits != NULL
-        && PyDict_SetItem(environ, p->names[FS_N_LIMITS], st->limits) < 0) {
+        && PyDict_SetItem(env, p->names[FS_N_LIMITS], st->limits) < 0) {
         fs_err_clear();
     }
     if (kind == FS_CLEN_VALUE && len > st->limit) {
         return fs_respond_413(start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
-        PyObject *in = fs_dict_get(environ, p->names[FS_N_WSGI_INPUT]);
+        PyObject *in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
         PyObject *wrapped;
 
         if (in == NULL) {
@@ -222,7 +222,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *environ,
         }
         wrapped = fs_input_new(p->input_type, in, st->limit);
         if (wrapped == NULL
-            || PyDict_SetItem(environ, p->names[FS_N_WSGI_INPUT],
+            || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT],
                               wrapped) < 0) {
             fs_err_clear();
         }
@@ -249,13 +249,13 @@ static const char *const fs_wsgi_params[] = {"environ", "start_response"};
 static PyObject *
 fs_wsgi_args(PyObject *args, PyObject *kwargs)
 {
-    PyObject *pos = NULL, *kw, *environ, *sr, *r = NULL;
+    PyObject *pos = NULL, *kw, *env, *sr, *r = NULL;
 
     kw = fs_args_by_name(args, kwargs, 1, fs_wsgi_params, 2, &pos);
     if (kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 2
-        && (environ = PyDict_GetItemString(kw, "environ")) != NULL
+        && (env = PyDict_GetItemString(kw, "environ")) != NULL
         && (sr = PyDict_GetItemString(kw, "start_response")) != NULL) {
-        r = PyTuple_Pack(3, PyTuple_GetItem(pos, 0), environ, sr);
+        r = PyTuple_Pack(3, PyTuple_GetItem(pos, 0), env, sr);
     }
     FS_XDECREF(kw);
     FS_XDECREF(pos);
@@ -270,7 +270,7 @@ static PyObject *
 fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
 {
     PyObject *kwargs = NULL;
-    PyObject *app, *environ, *start_response, *config, *r;
+    PyObject *app, *env, *start_response, *config, *r;
     fs_appstate *st;
     enum fs_secret_verdict v;
 
@@ -278,14 +278,14 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
         return fs_call_orig(orig, args, kwargs);
     }
     app = PyTuple_GetItem(args, 0);
-    environ = PyTuple_GetItem(args, 1);
+    env = PyTuple_GetItem(args, 1);
     start_response = PyTuple_GetItem(args, 2);
     st = fs_app_state_at(app, p->names[FS_N_STATE]);
     if (st == NULL) {
         fs_err_clear();
         return fs_call_orig(orig, args, kwargs);
     }
-    config = st->s->mode == FS_MODE_OFF || !fs_is_dict(environ)
+    config = st->s->mode == FS_MODE_OFF || !fs_is_dict(env)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
     if (config == NULL || !fs_is_dict(config)) {
         fs_err_clear();
@@ -305,7 +305,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
             FS_DECREF(st);
             return r;
         }
-        r = fs_guard_input(p, st, environ, start_response);
+        r = fs_guard_input(p, st, env, start_response);
         if (r != FS_None) {
             FS_DECREF(st);
             return r;

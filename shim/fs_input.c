@@ -210,14 +210,14 @@ fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
 }
 
 enum fs_clen
-fs_input_length(fs_patch *p, PyObject *environ, long long *len)
+fs_input_length(fs_patch *p, PyObject *env, long long *len)
 {
-    PyObject *v = fs_dict_get(environ, p->names[FS_N_CONTENT_LENGTH]);
+    PyObject *v = fs_dict_get(env, p->names[FS_N_CONTENT_LENGTH]);
     const char *s;
     Py_ssize_t n;
 
     *len = -1;
-    if (fs_dict_get(environ, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
+    if (fs_dict_get(env, p->names[FS_N_TRANSFER_ENCODING]) != NULL) {
         return FS_CLEN_UNKNOWN;     /* chunked, a length beside it or not */
     }
     if (v == NULL) {

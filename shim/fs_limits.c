@@ -43,22 +43,22 @@ fs_limits_tuple(long long mcl, long long fms, long long fp)
 static long long
 fs_limit_cap(fs_limit *lim, PyObject *obj)
 {
-    PyObject *environ = PyObject_GetAttr(obj, lim->environ);
+    PyObject *env = PyObject_GetAttr(obj, lim->environ);
     PyObject *limits;
     long long cap = -1;
 
-    if (environ == NULL) {
+    if (env == NULL) {
         fs_err_clear();
         return -1;
     }
-    limits = fs_is_dict(environ) ? PyDict_GetItem(environ, lim->key) : NULL;
+    limits = fs_is_dict(env) ? PyDict_GetItem(env, lim->key) : NULL;
     if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 3) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
         if (cap == -1) {
             fs_err_clear();
         }
     }
-    FS_DECREF(environ);
+    FS_DECREF(env);
     return cap;
 }
 

@@ -66,9 +66,9 @@ fs_request_app_cap(void)
 /* The request's cap: the limits the guard put in environ, or the app's
  * under the policy; lowered by Werkzeug 3.1's own.  -1: nothing to do. */
 static long long
-fs_request_cap(fs_patch *p, PyObject *environ, PyObject *kwargs)
+fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs)
 {
-    PyObject *limits = fs_dict_get(environ, p->names[FS_N_LIMITS]);
+    PyObject *limits = fs_dict_get(env, p->names[FS_N_LIMITS]);
     PyObject *own = kwargs != NULL
         ? fs_dict_get(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
@@ -99,26 +99,26 @@ static PyObject *
 fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
                   PyObject *kwargs)
 {
-    PyObject *environ, *base, *r;
+    PyObject *env, *base, *r;
     long long cap, len;
     enum fs_clen kind;
     int terminated = 0;
 
-    environ = PyTuple_Size(args) >= 1 ? PyTuple_GetItem(args, 0) : NULL;
-    if (environ == NULL || !fs_is_dict(environ)
+    env = PyTuple_Size(args) >= 1 ? PyTuple_GetItem(args, 0) : NULL;
+    if (env == NULL || !fs_is_dict(env)
         || (kwargs != NULL && !fs_is_dict(kwargs))) {
         return fs_call_orig(orig, args, kwargs);
     }
-    cap = fs_request_cap(p, environ, kwargs);
+    cap = fs_request_cap(p, env, kwargs);
     if (cap < 0) {
         return fs_call_orig(orig, args, kwargs);
     }
-    kind = fs_input_length(p, environ, &len);
+    kind = fs_input_length(p, env, &len);
     if (kind == FS_CLEN_VALUE) {
         return len > cap ? fs_input_too_large()
                          : fs_call_orig(orig, args, kwargs);
     }
-    base = fs_dict_get(environ, p->names[FS_N_INPUT_TERMINATED]);
+    base = fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]);
     if (base != NULL) {
         FS_INCREF(base);
         terminated = PyObject_IsTrue(base);
@@ -127,7 +127,7 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
             return NULL;
         }
     }
-    base = terminated ? fs_dict_get(environ, p->names[FS_N_WSGI_INPUT])
+    base = terminated ? fs_dict_get(env, p->names[FS_N_WSGI_INPUT])
                       : NULL;
     if (base != NULL) {
         FS_INCREF(base);
