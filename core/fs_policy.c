@@ -197,7 +197,8 @@ fs_app_match(const char *pattern, const char *import_name)
     return strcmp(pattern, import_name) == 0;
 }
 
-long
+/* The apps rule index that import_name selects, or -1. */
+static long
 fs_policy_rule_for_app(const struct fs_policy *p, const char *import_name)
 {
     size_t i;
@@ -251,24 +252,6 @@ const char *
 fs_on_violation_name(enum fs_on_violation v)
 {
     return fs_enum_word("secret_key.on_violation", (int)v);
-}
-
-int
-fs_policy_errors_add(struct fs_policy_errors *errs, const char *msg)
-{
-    char **list = realloc(errs->msg, (errs->count + 1) * sizeof(*list));
-    char *copy;
-
-    if (list == NULL) {
-        return -1;
-    }
-    errs->msg = list;
-    copy = strdup(msg);
-    if (copy == NULL) {
-        return -1;
-    }
-    errs->msg[errs->count++] = copy;
-    return 0;
 }
 
 void

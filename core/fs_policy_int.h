@@ -37,10 +37,6 @@ int fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
  * "pkg.anything"; any other pattern matches itself only. */
 bool fs_app_match(const char *pattern, const char *import_name);
 
-/* The apps rule index that import_name selects, or -1. */
-long fs_policy_rule_for_app(const struct fs_policy *p,
-                            const char *import_name);
-
 /* Deep copy of settings (pins included); 0 or -1 (out of memory). */
 int fs_app_settings_copy(struct fs_app_settings *dst,
                          const struct fs_app_settings *src);
@@ -57,8 +53,5 @@ bool fs_pin_equal(const struct fs_pin *a, const struct fs_pin *b);
 
 int fs_policy_write_ex(FILE *f, const struct fs_policy *p, const char *app,
                        unsigned flags);
-
-/* Append a copy of msg to errs; 0 or -1. */
-int fs_policy_errors_add(struct fs_policy_errors *errs, const char *msg);
 
 #endif /* FS_POLICY_INT_H */

@@ -181,7 +181,9 @@ fs_interp_in(PyObject *dict)
     return (struct fs_interp *)s;
 }
 
-struct fs_interp *
+/* The current interpreter's state, or NULL without an exception when it
+ * has not been made. */
+static struct fs_interp *
 fs_interp_find(void)
 {
     return fs_interp_in(fs_interp_dict());

@@ -28,7 +28,4 @@ struct fs_interp {
  * GIL, at import time. */
 struct fs_interp *fs_interp_get(void);
 
-/* The same, but NULL without an exception when it has not been made. */
-struct fs_interp *fs_interp_find(void);
-
 #endif /* FS_INTERP_H */
