@@ -10,6 +10,9 @@
 #include <stddef.h>
 
 enum fs_level { FS_DEBUG, FS_INFO, FS_WARN, FS_ERROR };
+/* Where lines go and how they are written (the policy's log settings). */
+enum fs_log_target { FS_LOG_STDERR, FS_LOG_SYSLOG, FS_LOG_FILE };
+enum fs_log_format { FS_LOG_JSON, FS_LOG_TEXT };
 
 struct fs_logline {
     char buf[2048];

@@ -20,9 +20,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "fs_logline.h"
+
 enum fs_mode { FS_MODE_ENFORCE, FS_MODE_REPORT, FS_MODE_OFF };
-enum fs_log_target { FS_LOG_STDERR, FS_LOG_SYSLOG, FS_LOG_FILE };
-enum fs_log_format { FS_LOG_JSON, FS_LOG_TEXT };
 enum fs_debugger { FS_DEBUGGER_BLOCK, FS_DEBUGGER_ALLOW };
 enum fs_dev_server {
     FS_DEV_ALLOW, FS_DEV_WARN, FS_DEV_REFUSE, FS_DEV_WAITRESS

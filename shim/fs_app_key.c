@@ -59,14 +59,13 @@ fs_no_fallbacks(PyObject *fallbacks)
 static void
 fs_log_secret(fs_appstate *st, enum fs_secret_verdict v, const char *which)
 {
-    static const char *const action[] = {"refuse", "exit", "warn"};
     struct fs_logline l;
 
     fs_app_log_begin(&l, FS_ERROR, "secret_key.rejected", st);
     fs_log_str(&l, "key", which);
     fs_log_str(&l, "reason", fs_secret_verdict_name(v));
     fs_log_int(&l, "min_length", st->s->sk_min_length);
-    fs_log_str(&l, "action", action[st->s->sk_on_violation]);
+    fs_log_str(&l, "action", fs_on_violation_name(st->s->sk_on_violation));
     fs_log_bool(&l, "enforced", st->s->mode == FS_MODE_ENFORCE);
     fs_log_end(&l);
 }

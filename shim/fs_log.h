@@ -1,5 +1,5 @@
 /*
- * fs_log.h -- structured log lines (DESIGN.md decision 9).
+ * fs_log.h -- structured log lines (docs/design.md, "Logs").
  *
  * One event is one line, written with a single write(2) so lines of several
  * processes never interleave: a JSON object by default, or "key=value" text,
@@ -23,7 +23,6 @@
 #include <stddef.h>
 
 #include "fs_logline.h"
-#include "fs_policy.h"
 
 /* Where lines go from now on (called when the policy is known; before
  * that, JSON to stderr). */
