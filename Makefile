@@ -2,12 +2,23 @@
 #
 #   make deps            install the Debian packages needed (as root)
 #   make demo            build, then show the shield on the bundled example
-#   make                 build/libflaskshield.so and build/flaskshield
+#   make                 $(BUILD)/libflaskshield.so and $(BUILD)/flaskshield
 #   make test            C unit tests, then the integration suite (pytest)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR honoured
 #   make uninstall       removes what install put there
 #   make SANITIZE=1 BUILD=build-asan test   the suite under ASan + UBSan
-#   make bench | fuzz | clean
+#   make bench | stress | fuzz | clean
+#
+# Variables: the usual CC, CFLAGS (default -O2 -g), CPPFLAGS, LDFLAGS,
+# PREFIX, SYSCONFDIR, DESTDIR; BUILD (output folder, default build);
+# PYTHON_INC (the Python headers, default: asked of $(PYTHON)); WERROR=1
+# turns warnings into errors (CI and development); V=1 shows the commands.
+#
+# Layout: core/ (the policy engine and log-line formatting, no Python) is
+# built once into $(BUILD)/libfscore.a and linked into both artefacts;
+# shim/ is the preloaded library, cli/ the command.  Every object is
+# compiled with -ffunction-sections and both artefacts are linked with
+# --gc-sections, so each carries only the functions it calls.
 
 VERSION    := 0.1.0
 PREFIX     ?= /usr/local
@@ -16,42 +27,74 @@ LIBDIR     ?= $(PREFIX)/lib/flaskshield
 BINDIR     ?= $(PREFIX)/bin
 MANDIR     ?= $(PREFIX)/share/man
 BUILD      ?= build
-CC         ?= gcc
-PYTHON_INC ?= /usr/include/python3.11
+PYTHON     ?= /usr/bin/python3
+PYTHON_INC ?= $(shell $(PYTHON) -c 'import sysconfig; print(sysconfig.get_path("include"))' 2>/dev/null)
 PYTEST     ?= /usr/bin/python3 -m pytest
+CFLAGS     ?= -O2 -g
 
-WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes
-DEFS    := -D_GNU_SOURCE -DFS_VERSION='"$(VERSION)"' \
-           -DFS_DEFAULT_POLICY_PATH='"$(SYSCONFDIR)/flaskshield/policy.conf"' \
-           -DFS_LIBDIR='"$(LIBDIR)"'
-CFLAGS  ?= -O2 -g
-ALL_CFLAGS := -std=c11 $(WARN) $(DEFS) -fPIC -fvisibility=hidden \
-              -Icore -Ishim -Icli $(CFLAGS)
-ifeq ($(SANITIZE),1)
-ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer
-SAN_LDFLAGS := -fsanitize=address,undefined
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+ifneq ($(V),1)
+Q := @
 endif
 
-POLICY_SRC := $(wildcard core/*.c)
-CMD_SRC    := $(wildcard cli/*.c)
-SHIM_SRC   := $(wildcard shim/*.c)
-# The parts of the library that use no Python: built into the library and,
-# alone, into the C unit tests and the fuzz targets.
-SHIM_PURE_SRC := shim/fs_argv.c shim/fs_clen.c shim/fs_elf.c shim/fs_modname.c shim/fs_secret.c
-UNIT_SRC   := $(wildcard tests/unit/test_*.c)
-FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
+GEN := $(BUILD)/gen
+# Every object: C11, position-independent (the core archive goes into the
+# shared library too), hidden symbols, one section a function.
+FS_CPPFLAGS := -D_GNU_SOURCE -Icore -Ishim -Icli -I$(GEN)
+FS_CFLAGS   := -std=c11 $(WARN) -fPIC -fvisibility=hidden \
+               -ffunction-sections -fdata-sections -MMD -MP
+FS_LDFLAGS  := -Wl,--gc-sections
+ifeq ($(SANITIZE),1)
+FS_CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer
+FS_LDFLAGS += -fsanitize=address,undefined
+endif
+COMPILE = $(CC) $(FS_CPPFLAGS) $(CPPFLAGS) $(FS_CFLAGS) $(CFLAGS)
 
-POLICY_OBJ := $(POLICY_SRC:%.c=$(BUILD)/%.o)
-CMD_OBJ    := $(CMD_SRC:%.c=$(BUILD)/%.o)
-SHIM_OBJ   := $(SHIM_SRC:%.c=$(BUILD)/%.o)
-SHIM_PURE_OBJ := $(SHIM_PURE_SRC:%.c=$(BUILD)/pure/%.o)
-UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
-FUZZ_BIN   := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+CORE_SRC := $(wildcard core/*.c)
+CLI_SRC  := $(wildcard cli/*.c)
+# The library's files that use no Python: compiled without the Python
+# headers (so a Python include there fails the build), and linked alone
+# into the C unit tests and the fuzz targets.
+SHIM_PURE_SRC := shim/fs_argv.c shim/fs_clen.c shim/fs_elf.c \
+                 shim/fs_modname.c shim/fs_secret.c
+SHIM_PY_SRC   := $(filter-out $(SHIM_PURE_SRC),$(wildcard shim/*.c))
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
 
-LIB := $(BUILD)/libflaskshield.so
-CMD := $(BUILD)/flaskshield
+CORE_OBJ      := $(CORE_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ       := $(CLI_SRC:%.c=$(BUILD)/%.o)
+SHIM_PURE_OBJ := $(SHIM_PURE_SRC:%.c=$(BUILD)/%.o)
+SHIM_PY_OBJ   := $(SHIM_PY_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN      := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/%)
+FUZZ_BIN      := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/%)
+ALL_OBJ       := $(CORE_OBJ) $(CLI_OBJ) $(SHIM_PURE_OBJ) $(SHIM_PY_OBJ)
 
-.PHONY: all deps demo test unit integration install uninstall bench stress fuzz clean
+CORE := $(BUILD)/libfscore.a
+LIB  := $(BUILD)/libflaskshield.so
+CMD  := $(BUILD)/flaskshield
+# What the build was configured with (version, install paths): one
+# generated header, written when make reads this file and a value differs
+# from what it holds, so that a new PREFIX or SYSCONFDIR rebuilds exactly
+# the files that include it (and `make -n` tells the truth).
+BUILD_H := $(GEN)/fs_build.h
+define BUILD_H_TEXT
+/* Generated by the Makefile: what this build was configured with. */
+#define FS_VERSION "$(VERSION)"
+#define FS_LIBDIR "$(LIBDIR)"
+#define FS_DEFAULT_POLICY_PATH "$(SYSCONFDIR)/flaskshield/policy.conf"
+endef
+ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(BUILD_H_TEXT),$(file <$(BUILD_H)))
+$(shell mkdir -p $(GEN))
+$(file >$(BUILD_H),$(BUILD_H_TEXT))
+endif
+endif
+
+.PHONY: all deps demo test unit integration install uninstall bench stress \
+        fuzz clean
 all: $(LIB) $(CMD)
 
 deps:
@@ -60,35 +103,45 @@ deps:
 demo: all
 	FLASKSHIELD_BUILD=$(abspath $(BUILD)) /usr/bin/python3 tools/demo.py
 
-$(BUILD)/shim/%.o: shim/%.c $(wildcard shim/*.h core/*.h)
+$(SHIM_PY_OBJ): $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
+	@if [ ! -f "$(PYTHON_INC)/Python.h" ]; then \
+	    echo "no Python.h in PYTHON_INC=$(PYTHON_INC): install python3-dev" \
+	         "(make deps) or set PYTHON_INC" >&2; exit 1; fi
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -I$(PYTHON_INC) -c $< -o $@
+	$(Q)$(COMPILE) -I$(PYTHON_INC) -c $< -o $@
 
-$(BUILD)/%.o: %.c $(wildcard core/*.h cli/*.h)
+$(CORE_OBJ) $(CLI_OBJ) $(SHIM_PURE_OBJ): $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	@$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(Q)$(COMPILE) -c $< -o $@
+
+$(CORE): $(CORE_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 # -z defs: any C-API symbol used directly instead of through the run-time
-# table fails the link (decision 1 of DESIGN.md).
-$(LIB): $(SHIM_OBJ) $(POLICY_OBJ)
-	$(CC) -shared -Wl,-z,defs -o $@ $^ $(SAN_LDFLAGS) -ldl
-
-$(CMD): $(CMD_OBJ) $(POLICY_OBJ)
-	$(CC) -o $@ $^ $(SAN_LDFLAGS) -ldl
-
-# The Python-free shim files, compiled without the Python headers (so a
-# Python include there fails the build) for the unit tests.
-$(BUILD)/pure/%.o: %.c $(wildcard shim/*.h core/*.h)
-	@mkdir -p $(dir $@)
-	@echo "  CC      $< (no Python)"
-	@$(CC) $(ALL_CFLAGS) -c $< -o $@
-
-.SECONDARY: $(SHIM_PURE_OBJ)
-$(BUILD)/test_%: tests/unit/test_%.c $(POLICY_OBJ) $(SHIM_PURE_OBJ)
+# table fails the link (docs/design.md, "No link-time dependency on
+# libpython").
+$(LIB): $(SHIM_PY_OBJ) $(SHIM_PURE_OBJ) $(CORE)
 	@echo "  LINK    $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(SAN_LDFLAGS) -ldl
+	$(Q)$(CC) -shared -Wl,-z,defs $(FS_LDFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+
+$(CMD): $(CLI_OBJ) $(CORE)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(FS_LDFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+
+$(BUILD)/test_%.o: tests/unit/test_%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(COMPILE) -Itests/unit -c $< -o $@
+
+.SECONDARY: $(UNIT_BIN:=.o)
+$(BUILD)/test_%: $(BUILD)/test_%.o $(SHIM_PURE_OBJ) $(CORE)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(FS_LDFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+
+-include $(ALL_OBJ:.o=.d) $(UNIT_BIN:=.d)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
@@ -114,9 +167,10 @@ stress: all
 
 # install: the library, the command, the man pages, and the default policy,
 # which never replaces an existing one (that one is kept; the shipped file
-# goes beside it as policy.conf.new).  Build and install with the same
-# PREFIX and SYSCONFDIR: the command and the library have LIBDIR and the
-# policy path compiled in.  uninstall removes what install put there, but a
+# goes beside it as policy.conf.new).  The command and the library have
+# LIBDIR and the policy path compiled in ($(BUILD_H)); install builds
+# first, so `make install PREFIX=/usr` after a plain `make` rebuilds what
+# the new paths change.  uninstall removes what install put there, but a
 # policy.conf (or policy.conf.new) that differs from the shipped file is the
 # operator's and is kept, and it refuses while $(DESTDIR)/etc/ld.so.preload
 # still lists the library (`flaskshield disable` first).
@@ -162,14 +216,14 @@ uninstall:
 	-@rmdir $(DESTDIR)$(SYSCONFDIR)/flaskshield 2>/dev/null || true
 
 clean:
-	rm -rf build build-*
+	rm -rf $(BUILD)
 
-# libFuzzer target for the policy loader.  Needs clang and its libFuzzer
+# libFuzzer targets (tests/fuzz).  Needs clang and its libFuzzer
 # runtime (Debian: clang and libclang-rt-14-dev).  Seeds: the shipped policy
 # and the example policies; FUZZ_SECONDS bounds the run.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Icore -g -O1 \
+FUZZ_FLAGS   := -std=c11 $(WARN) -D_GNU_SOURCE -Icore -Ishim -I$(GEN) -g -O1 \
                 -fsanitize=fuzzer,address,undefined \
                 -fno-sanitize-recover=undefined
 
@@ -178,10 +232,11 @@ FUZZ_FLAGS   := -std=c11 $(WARN) $(DEFS) -Icore -g -O1 \
 # with its own corpus ($(BUILD)/fuzz-NAME), its dictionary
 # (tests/fuzz/NAME.dict) when there is one, and the policy target seeded
 # with the shipped policies.
-$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(POLICY_SRC) $(SHIM_PURE_SRC) \
-                 $(wildcard core/*.h shim/*.h)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(SHIM_PURE_SRC) \
+                 $(wildcard core/*.h shim/*.h) $(BUILD_H)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -Ishim -o $@ $< $(POLICY_SRC) $(SHIM_PURE_SRC) -ldl
+	@echo "  FUZZ    $@"
+	$(Q)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(CORE_SRC) $(SHIM_PURE_SRC) -ldl
 
 fuzz: $(FUZZ_BIN)
 	@mkdir -p $(BUILD)/fuzz-seeds-policy

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "fs_weak_list.h"
+#include "fs_build.h"
 
 static void
 fs_check_help(FILE *f)

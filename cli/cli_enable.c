@@ -33,10 +33,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fs_build.h"
 
-#ifndef FS_LIBDIR
-#define FS_LIBDIR "/usr/local/lib/flaskshield"
-#endif
 
 #define FS_PRELOAD_DEFAULT "/etc/ld.so.preload"
 #define FS_PRELOAD_MAX (1024 * 1024)

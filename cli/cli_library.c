@@ -24,10 +24,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fs_build.h"
 
-#ifndef FS_LIBDIR
-#define FS_LIBDIR "/usr/local/lib/flaskshield"
-#endif
 
 #define FS_CHILD_MAX_OUTPUT (1024 * 1024)
 

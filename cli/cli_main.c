@@ -14,10 +14,8 @@
 #include "cli.h"
 #include "fs_file.h"
 #include "fs_policy_int.h"
+#include "fs_build.h"
 
-#ifndef FS_VERSION
-#define FS_VERSION "unknown"
-#endif
 
 static const struct fs_cmd fs_cmds[] = {
     {"check", fs_cmd_check, "[FILE]",

@@ -18,10 +18,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "fs_build.h"
 
-#ifndef FS_LIBDIR
-#define FS_LIBDIR "/usr/local/lib/flaskshield"
-#endif
 
 static void
 fs_run_help(FILE *f)

@@ -22,10 +22,8 @@
 #include <stdlib.h>
 
 #include "fs_policy_int.h"
+#include "fs_build.h"
 
-#ifndef FS_DEFAULT_POLICY_PATH
-#define FS_DEFAULT_POLICY_PATH "/etc/flaskshield/policy.conf"
-#endif
 
 int
 fs_policy_resolve_from(const char *system_path, struct fs_policy **out,

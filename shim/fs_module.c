@@ -7,6 +7,7 @@
 
 #include "fs_registry.h"
 #include "fs_state.h"
+#include "fs_build.h"
 
 /* d[key] = value, stealing value; false (exception set) on error. */
 static bool

@@ -9,6 +9,7 @@
 
 #include "fs_api.h"
 #include "fs_log.h"
+#include "fs_build.h"
 
 struct fs_state fs_state;
 

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "test_policy_util.h"
+#include "fs_build.h"
 
 static bool
 tp_rejected(const char *path, const char *expect)
