@@ -2,11 +2,20 @@
  * cli.h -- what the files of the `flaskshield` command share.
  *
  * The command is a table of subcommands (cli_main.c); each subcommand lives
- * in its own cmd_NAME.c and has the signature below: argv[0] is the
+ * in its own cli_NAME.c and has the signature below: argv[0] is the
  * subcommand's name, and the return value is the process exit status.
+ * What several subcommands share: cli_common.c (usage errors, loading a
+ * policy, finding the library), cli_spawn.c (running a program under the
+ * library), cli_preload.c (the preload file), cli_probe.c (the self-test
+ * of an interpreter).
  */
 #ifndef FS_CLI_H
 #define FS_CLI_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/stat.h>
 
 #include "fs_policy.h"
 
@@ -30,6 +39,8 @@ int fs_cmd_disable(int argc, char **argv);
 int fs_cmd_status(int argc, char **argv);
 int fs_cmd_doctor(int argc, char **argv);
 
+/* ---- cli_common.c -------------------------------------------------- */
+
 /* "flaskshield NAME: " + message to stderr, then the exit status. */
 int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -40,7 +51,7 @@ int fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
  * Returns 0 (valid, or no file at all) or -1. */
 int fs_cmd_load(const char *file, struct fs_policy **p, const char **shown);
 
-/* ---- cli_library.c: the library, and programs run under it ---------- */
+/* ---- cli_common.c: the library; cli_spawn.c: programs run under it ---- */
 
 #define FS_LIBNAME "libflaskshield.so"
 
@@ -79,7 +90,74 @@ void fs_child_print_stderr(FILE *f, const struct fs_child *res,
  * executable name in $PATH; heap string, or NULL. */
 char *fs_cmd_find_program(const char *name);
 
-/* ---- cli_doctor.c: the interpreter check enable shares -------------- */
+/* ---- cli_preload.c: the preload file of enable, disable, status ------- */
+
+#define FS_PRELOAD_DEFAULT "/etc/ld.so.preload"
+
+/* What one line of the preload file is to us. */
+enum fs_line_kind {
+    FS_LINE_OTHER,      /* not ours (including comments and blank lines) */
+    FS_LINE_OURS,       /* trimmed, exactly our library */
+    FS_LINE_MIXED,      /* lists our library among other entries */
+    FS_LINE_COPY,       /* lists another libflaskshield.so */
+};
+
+struct fs_preload {
+    char path[PATH_MAX];        /* the file to read and replace */
+    bool exists;
+    struct stat st;
+    char *data;                 /* whole file, NUL-terminated */
+    size_t len;
+};
+
+struct fs_preload_opts {
+    const char *preload_file;
+    const char *python;         /* enable's --python */
+};
+
+/* The lines of each kind: how many, and the first one. */
+struct fs_scan {
+    size_t count[4];
+    size_t first_line[4];       /* 1-based */
+    char first_text[4][PATH_MAX];
+};
+
+/* The "FILE: ..." line of the three commands' --help. */
+void fs_preload_help(FILE *f);
+
+/* The options of enable, disable and status (--python for enable only);
+ * help prints the command's --help.  Returns 0, or -1 when done (*rc set:
+ * --help shown, or a usage error printed). */
+int fs_preload_args(int argc, char **argv, struct fs_preload_opts *o,
+                    void (*help)(FILE *f), int *rc);
+
+/* The library's absolute path (heap), or NULL after a message; with
+ * quiet, the installed path when no library is found. */
+char *fs_preload_library(const char *cmd, bool quiet);
+
+/* Read the preload file (a missing one is empty).  0 or -1 (printed). */
+int fs_preload_read(const char *cmd, const char *file, struct fs_preload *pf);
+
+/* Classify line[0..n) against our library. */
+enum fs_line_kind fs_preload_line_kind(const char *line, size_t n,
+                                       const char *lib);
+
+/* Count the lines of each kind, remember the first of each. */
+void fs_preload_scan(const struct fs_preload *pf, const char *lib,
+                     struct fs_scan *sc);
+
+/* Replace pf->path with data[0..len) atomically.  0 or -1 (printed). */
+int fs_preload_write(const char *cmd, const struct fs_preload *pf,
+                     const char *data, size_t len);
+
+/* ---- cli_probe.c: the self-test doctor and enable share -------------- */
+
+/* Seconds an interpreter run of doctor or enable may take. */
+#define FS_DOCTOR_TIMEOUT 60
+
+/* The value of "key=..." among the lines of out, or NULL (heap). */
+char *fs_cmd_field(const char *out, const char *key);
+
 
 /* Run python with lib preloaded, import flaskshield and the self-test
  * module _flaskshield_probe; print what was found, each line prefixed with

@@ -7,24 +7,19 @@
  * linked into the executable (static), Py_ENABLE_SHARED, and whether the C
  * API the library needs (PySys_AddAuditHook, Py_Initialize) is exported
  * where dlsym() finds it.  The second, with the library preloaded
- * (fs_doctor_probe(), which `enable` also uses): `import flaskshield`, then
+ * (fs_doctor_probe() of cli_probe.c, which `enable` also uses): `import flaskshield`, then
  * the self-test module `_flaskshield_probe` (an empty package made in a
  * temporary folder) whose import callback in the library's registry must
  * run exactly once, and the `flaskshield.status()` it reports, printed as
  * JSON.  Exit 0 when the library attached and the probe ran, 1 otherwise.
  * The Python code given to -c only prints facts; the verdict is made here.
  */
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 
-#define FS_DOCTOR_TIMEOUT 60
 
 static const char fs_info_code[] =
     "import sys, sysconfig\n"
@@ -50,174 +45,6 @@ static const char fs_info_code[] =
     "                                    if not hasattr(h, n)))\n"
     "except Exception as e:\n"
     "    print('api_unknown=%s: %s' % (type(e).__name__, e))\n";
-
-static const char fs_probe_code[] =
-    "import sys\n"
-    "sys.path.insert(0, sys.argv[1])\n"
-    "import json\n"
-    "try:\n"
-    "    import flaskshield\n"
-    "except ImportError as e:\n"
-    "    print('error=import flaskshield: %s' % e)\n"
-    "    sys.exit(3)\n"
-    "import _flaskshield_probe\n"
-    "s = flaskshield.status()\n"
-    "print('attach=%s' % s.get('attach'))\n"
-    "print('probe=%d' % getattr(_flaskshield_probe, 'flaskshield_runs', 0))\n"
-    "print('status=' + json.dumps(s, sort_keys=True))\n";
-
-/* The value of "key=..." among the lines of out, or NULL (heap). */
-static char *
-fs_field(const char *out, const char *key)
-{
-    size_t klen = strlen(key);
-    const char *p = out;
-
-    while (p != NULL && *p) {
-        size_t n = strcspn(p, "\n");
-        if (n > klen && memcmp(p, key, klen) == 0 && p[klen] == '=') {
-            return strndup(p + klen + 1, n - klen - 1);
-        }
-        p += n;
-        p += *p == '\n';
-    }
-    return NULL;
-}
-
-static int
-fs_rm_entry(const char *path, const struct stat *st, int flag,
-            struct FTW *ftw)
-{
-    (void)st;
-    (void)ftw;
-    if (flag == FTW_DP) {
-        rmdir(path);
-    }
-    else {
-        unlink(path);
-    }
-    return 0;
-}
-
-/* A temporary folder holding the package _flaskshield_probe; heap path. */
-static char *
-fs_probe_dir(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    char *dir, *file;
-    FILE *f;
-
-    if (tmp == NULL || tmp[0] != '/') {
-        tmp = "/tmp";
-    }
-    if (asprintf(&dir, "%s/flaskshield-doctor-XXXXXX", tmp) < 0) {
-        return NULL;
-    }
-    if (mkdtemp(dir) == NULL) {
-        fprintf(stderr, "flaskshield: cannot create a folder in %s: %s\n",
-                tmp, strerror(errno));
-        free(dir);
-        return NULL;
-    }
-    if (asprintf(&file, "%s/_flaskshield_probe", dir) < 0) {
-        goto error;
-    }
-    if (mkdir(file, 0755) != 0) {
-        free(file);
-        goto error;
-    }
-    free(file);
-    if (asprintf(&file, "%s/_flaskshield_probe/__init__.py", dir) < 0) {
-        goto error;
-    }
-    f = fopen(file, "we");
-    free(file);
-    if (f == NULL) {
-        goto error;
-    }
-    fputs("# flaskshield self-test: the library's import callback sets "
-          "flaskshield_runs\n", f);
-    if (fclose(f) != 0) {
-        goto error;
-    }
-    return dir;
-
-error:
-    fprintf(stderr, "flaskshield: cannot write the probe in %s: %s\n", dir,
-            strerror(errno));
-    nftw(dir, fs_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return NULL;
-}
-
-int
-fs_doctor_probe(const char *python, const char *lib, const char *indent,
-                bool show_status)
-{
-    char *dir = fs_probe_dir();
-    char *argv[] = {(char *)python, "-B", "-c", (char *)fs_probe_code, NULL,
-                    NULL};
-    char *attach = NULL, *probe = NULL, *status = NULL, *error = NULL;
-    struct fs_child c;
-    int rc = -1;
-
-    if (dir == NULL) {
-        return -1;
-    }
-    argv[4] = dir;
-    if (fs_cmd_spawn(argv, lib, dir, FS_DOCTOR_TIMEOUT, &c) != 0) {
-        nftw(dir, fs_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-        free(dir);
-        return -1;
-    }
-    nftw(dir, fs_rm_entry, 8, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    attach = fs_field(c.out, "attach");
-    probe = fs_field(c.out, "probe");
-    status = fs_field(c.out, "status");
-    error = fs_field(c.out, "error");
-    printf("%slibrary:   %s\n", indent, lib);
-    if (attach != NULL && strcmp(attach, "None") != 0 && attach[0]) {
-        printf("%sattach:    %s\n", indent, attach);
-    }
-    else {
-        printf("%sattach:    FAILED (%s)\n", indent,
-               error ? error : c.timed_out ? "timed out"
-               : "no answer from the interpreter");
-    }
-    if (probe != NULL && strcmp(probe, "1") == 0) {
-        printf("%sprobe:     ran (_flaskshield_probe.flaskshield_runs = 1)\n",
-               indent);
-    }
-    else {
-        printf("%sprobe:     FAILED (_flaskshield_probe.flaskshield_runs = "
-               "%s; expected 1)\n", indent, probe ? probe : "?");
-    }
-    if (c.status != 0) {
-        printf("%sexit:      %d%s\n", indent, c.status,
-               c.status < 0 ? " (killed)" : "");
-    }
-    rc = c.status == 0 && attach != NULL && attach[0]
-         && strcmp(attach, "None") != 0 && probe != NULL
-         && strcmp(probe, "1") == 0 ? 0 : -1;
-    if (show_status && status != NULL) {
-        printf("%sstatus:    %s\n", indent, status);
-    }
-    if (show_status || rc != 0) {
-        if (c.err_len > 0) {
-            char pre[64];
-            printf("%sstderr:\n", indent);
-            snprintf(pre, sizeof(pre), "%s  | ", indent);
-            fs_child_print_stderr(stdout, &c, pre);
-        }
-    }
-    free(attach);
-    free(probe);
-    free(status);
-    free(error);
-    fs_child_free(&c);
-    return rc;
-}
 
 static void
 fs_doctor_help(FILE *f)
@@ -268,18 +95,18 @@ fs_cmd_doctor(int argc, char **argv)
         goto done;
     }
     started = true;
-    version = fs_field(c.out, "version");
+    version = fs_cmd_field(c.out, "version");
     if (c.status != 0 || version == NULL) {
         printf("version:     FAILED (the interpreter did not answer; exit "
                "%d)\n", c.status);
         fs_child_print_stderr(stdout, &c, "  | ");
         goto done;
     }
-    impl = fs_field(c.out, "implementation");
-    shared = fs_field(c.out, "enable_shared");
-    libpython = fs_field(c.out, "libpython");
-    missing = fs_field(c.out, "api_missing");
-    unknown = fs_field(c.out, "api_unknown");
+    impl = fs_cmd_field(c.out, "implementation");
+    shared = fs_cmd_field(c.out, "enable_shared");
+    libpython = fs_cmd_field(c.out, "libpython");
+    missing = fs_cmd_field(c.out, "api_missing");
+    unknown = fs_cmd_field(c.out, "api_unknown");
     printf("version:     %s (%s)%s\n", version, impl ? impl : "?",
            impl != NULL && strcmp(impl, "cpython") != 0
            ? ": not CPython, the library cannot attach" : "");

@@ -1,21 +1,16 @@
 /*
  * cli_main.c -- `flaskshield`: the table of subcommands and the dispatch.
  *
- * Each subcommand is one row of fs_cmds[] and one cmd_NAME.c file; adding
+ * Each subcommand is one row of fs_cmds[] and one cli_NAME.c file; adding
  * one (enable, disable, status, doctor, ...) is a row and a file.  Exit
- * statuses: 0 ok, 1 invalid policy, 2 usage error, 127 exec failure.  This
- * file also holds the two helpers the subcommands share.
+ * statuses: 0 ok, 1 invalid policy, 2 usage error, 127 exec failure; the
+ * helpers the subcommands share are in cli_common.c.
  */
-#include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "fs_file.h"
-#include "fs_policy_int.h"
 #include "fs_build.h"
-
 
 static const struct fs_cmd fs_cmds[] = {
     {"check", fs_cmd_check, "[FILE]",
@@ -47,75 +42,6 @@ fs_usage(FILE *f)
     }
     fprintf(f, "\nexit status: 0 ok, 1 invalid policy or failed check, "
                "2 usage error,\n127 command not started.\n");
-}
-
-int
-fs_cmd_usage_error(const char *cmd, const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "flaskshield%s%s: ", cmd ? " " : "", cmd ? cmd : "");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\nTry 'flaskshield --help'.\n");
-    return FS_EXIT_USAGE;
-}
-
-/* FILE "-": the policy text on standard input (includes relative to the
- * current directory), at most FS_FILE_MAX bytes. */
-static int
-fs_cmd_load_stdin(struct fs_policy **p, struct fs_policy_errors *errs)
-{
-    char *buf = malloc(FS_FILE_MAX + 2);
-    size_t len;
-    int rc;
-
-    if (buf == NULL) {
-        *p = NULL;
-        return -1;
-    }
-    len = fread(buf, 1, FS_FILE_MAX + 1, stdin);
-    if (len > FS_FILE_MAX || ferror(stdin)) {
-        fprintf(stderr, "<stdin>:0: %s\n", len > FS_FILE_MAX
-                ? "is larger than 1 MiB" : "cannot read");
-        free(buf);
-        *p = fs_policy_defaults();
-        return -1;
-    }
-    buf[len] = '\0';
-    rc = fs_policy_load_buffer("<stdin>", buf, len, NULL, p, errs);
-    free(buf);
-    return rc;
-}
-
-int
-fs_cmd_load(const char *file, struct fs_policy **p, const char **shown)
-{
-    struct fs_policy_errors errs = {NULL, 0};
-    size_t i;
-    int rc;
-
-    if (file != NULL && strcmp(file, "-") == 0) {
-        rc = fs_cmd_load_stdin(p, &errs);
-        *shown = "<stdin>";
-    }
-    else if (file != NULL) {
-        rc = fs_policy_load(file, p, &errs);
-        *shown = file;
-    }
-    else {
-        rc = fs_policy_resolve(p, shown, &errs);
-    }
-    for (i = 0; i < errs.count; i++) {
-        fprintf(stderr, "%s\n", errs.msg[i]);
-    }
-    fs_policy_errors_free(&errs);
-    if (*p == NULL) {
-        fprintf(stderr, "flaskshield: out of memory\n");
-        return -1;
-    }
-    return rc == 0 ? 0 : -1;
 }
 
 int

@@ -1,10 +1,7 @@
 /*
- * cli_library.c -- what run, enable, status and doctor share: finding
- * libflaskshield.so and running a program under it.
+ * cli_spawn.c -- running a program under the library, for the sanity
+ * checks of enable and doctor.
  *
- * fs_cmd_library() finds the library, in order: $FLASKSHIELD_LIBRARY; the
- * libflaskshield.so next to this executable (/proc/self/exe, so
- * build/flaskshield finds build/libflaskshield.so); FS_LIBDIR.
  * fs_cmd_spawn() runs a program with the library preloaded (every other
  * LD_PRELOAD entry kept, any other libflaskshield.so dropped), its output
  * captured and its run time bounded, so the sanity checks of `enable` and
@@ -12,77 +9,18 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "fs_build.h"
-
 
 #define FS_CHILD_MAX_OUTPUT (1024 * 1024)
-
-const char *
-fs_cmd_library(const char *cmd)
-{
-    static char path[PATH_MAX + sizeof(FS_LIBNAME) + 1];
-    const char *env = getenv("FLASKSHIELD_LIBRARY");
-    char exe[PATH_MAX];
-    ssize_t n;
-
-    if (env != NULL && env[0] != '\0') {
-        if (access(env, R_OK) != 0) {
-            if (cmd == NULL) {
-                return NULL;
-            }
-            fprintf(stderr, "flaskshield %s: FLASKSHIELD_LIBRARY=%s: %s\n",
-                    cmd, env, strerror(errno));
-            return NULL;
-        }
-        return env;
-    }
-    n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n > 0) {
-        char *slash;
-        exe[n] = '\0';
-        slash = strrchr(exe, '/');
-        if (slash != NULL) {
-            *slash = '\0';
-            snprintf(path, sizeof(path), "%s/%s", exe, FS_LIBNAME);
-            if (access(path, R_OK) == 0) {
-                return path;
-            }
-        }
-    }
-    snprintf(path, sizeof(path), "%s/%s", FS_LIBDIR, FS_LIBNAME);
-    if (access(path, R_OK) == 0) {
-        return path;
-    }
-    if (cmd != NULL) {
-        fprintf(stderr, "flaskshield %s: %s not found next to this program "
-                        "nor in %s; set FLASKSHIELD_LIBRARY\n", cmd,
-                FS_LIBNAME, FS_LIBDIR);
-    }
-    return NULL;
-}
-
-bool
-fs_cmd_is_library_entry(const char *entry, size_t len)
-{
-    size_t base = len, n = strlen(FS_LIBNAME);
-
-    while (base > 0 && entry[base - 1] != '/') {
-        base--;
-    }
-    return len - base == n && memcmp(entry + base, FS_LIBNAME, n) == 0;
-}
 
 /* LD_PRELOAD for a check of lib: the current entries minus every
  * libflaskshield.so, then lib.  Heap string or NULL. */
