@@ -6,7 +6,8 @@
  * dlsym() from a handle opened RTLD_NOW | RTLD_LOCAL, and a missing library or
  * symbol leaves the whole table unusable (NULL), never half filled.  No other
  * file calls libconfig functions directly, so the link stays free of it
- * (decision 1 of DESIGN.md applies the same rule to libpython).
+ * (docs/design.md, "No link-time dependency on libpython", applies the
+ * same rule to libpython).
  */
 #include "fs_libconfig.h"
 

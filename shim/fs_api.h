@@ -1,8 +1,8 @@
 /*
  * fs_api.h -- the CPython C API, looked up at run time.
  *
- * The library has no link-time dependency on libpython (DESIGN.md decision
- * 1).  Every C-API function it calls is a member of one table, `fs_api`,
+ * The library has no link-time dependency on libpython (docs/design.md,
+ * "No link-time dependency on libpython").  Every C-API function it calls is a member of one table, `fs_api`,
  * filled by fs_api_resolve() with dlsym() from the interpreter found in the
  * process; the defines below make ordinary C-API code (PEP 7) call through
  * the table.  Python.h is included for types, constants and struct layouts

@@ -4,7 +4,7 @@
  * The audit hook registered before Py_Initialize is allocated with the raw
  * allocator in force then and freed at Py_Finalize with the one in force
  * then; if initialization switched to the debug allocator in between, the
- * free aborts the process (DESIGN.md decision 3).  fs_attach.c therefore
+ * free aborts the process (docs/design.md, "The trigger: an audit hook").  fs_attach.c therefore
  * asks, before registering, which allocator CPython's pre-initialization
  * will choose, and this file answers exactly as CPython 3.8-3.13 decide it:
  *

@@ -1,7 +1,7 @@
 /*
  * fs_attach.c -- finding CPython in the process and attaching to it.
  *
- * Two ways in, one activation (DESIGN.md decision 2):
+ * Two ways in, one activation (docs/design.md, "Attaching"):
  *
  *   - the constructor runs in every process the library is preloaded into.
  *     It costs one dlsym(): when no interpreter is mapped it returns and the

@@ -1,6 +1,6 @@
 /*
  * fs_finder.h -- the meta-path finder that turns imports into post-import
- * callbacks (DESIGN.md decision 4).
+ * callbacks (docs/design.md, "The import finder").
  *
  * fs_finder_on_import() is called by the audit hook for every `import`
  * event.  The first import of a watched package (flask, werkzeug,

@@ -4,8 +4,8 @@
  * A `flaskshield.Patch` wraps the original callable and calls a C function
  * instead, which decides whether and how to call the original.  It is a
  * descriptor, so set on a class it binds like a method (the instance comes
- * first in args) and reaches subclasses and existing instances (DESIGN.md
- * decision 5); set on a module it is a plain callable.  Patching is
+ * first in args) and reaches subclasses and existing instances (docs/design.md,
+ * "Patch classes, not names"); set on a module it is a plain callable.  Patching is
  * idempotent: an attribute that already holds a Patch is left alone, so no
  * wrapper ever wraps a wrapper.
  */

@@ -3,9 +3,9 @@
  *
  * Pure C, no Python: the request guard hands the key's bytes (str keys as
  * UTF-8) and gets back a verdict.  The verdict names a reason, never the key.
- * The built-in list holds every published value named in FLASK-SURFACE.md
- * (str and bytes forms); the operator's weak list (fs_weak_list.h) is a
- * hash set with constant-time look-up.
+ * The built-in list holds every published value, in str and bytes forms
+ * (docs/design.md, "Published keys"); the operator's weak list
+ * (fs_weak_list.h) is a hash set with constant-time look-up.
  */
 #ifndef FS_SECRET_H
 #define FS_SECRET_H

@@ -2,7 +2,7 @@
  * fs_types.h -- the library's Python types, one set per interpreter.
  *
  * Every object the library hands to Python is an instance of a heap type
- * made from one of the PyType_Specs below (DESIGN.md decision 10).  Each
+ * made from one of the PyType_Specs below (docs/design.md, "All of it in C").  Each
  * interpreter has its own set, owned by its state (fs_interp.h), made the
  * first time the library works in it.  No type can be instantiated from
  * Python, and each spec gets the library's tp_alloc (fs_interp.c), so a

@@ -20,7 +20,7 @@ Figures (targets from issue 8):
          and wall <= 1.01.
   import `python3 -c "import flask"`, both stacks: instructions and wall <= 1.02.
          Both python figures are also split against a preload that only
-         registers a no-op audit hook (the floor of DESIGN.md decision 3).
+         registers a no-op audit hook (the floor of docs/design.md, "The trigger").
   wsgi   in process, no server: callgrind Ir per request of the hello-world,
          the 4 KiB JSON POST and a 4 MiB chunked upload read with get_data(),
          (Ir at N_HI - Ir at N_LO) / (N_HI - N_LO) requests,

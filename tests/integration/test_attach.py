@@ -130,7 +130,7 @@ print(type(d).__name__, "flaskshield" in sys.modules or
 @pytest.mark.parametrize("variant", list(DEV_VARIANTS))
 def test_import_flask_debug_allocator(stack, variant):
     """Flask under the debug allocator (PYTHONMALLOC=debug, -X dev,
-    PYTHONDEVMODE): the process must not crash (DESIGN.md decision 3) and
+    PYTHONDEVMODE): the process must not crash (docs/design.md, "The trigger: an audit hook") and
     the app must still be protected -- the library attaches after
     initialization instead of registering its hook before it."""
     flags, env = DEV_VARIANTS[variant]

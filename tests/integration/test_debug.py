@@ -1,8 +1,10 @@
 """test_debug.py -- issue 4: debug mode off and the Werkzeug debugger
 unreachable, however they were turned on (both stacks, real HTTP).
 
-Every path of FLASK-SURFACE.md "Debug mode: every way in" is started under
-the library and probed over loopback:
+Every way debug mode or the debugger can be switched on (app.run and its
+options, app.debug, config and its loaders, FLASK_DEBUG/FLASK_ENV, the flask
+command's flags, run_simple, a DebuggedApplication wrapped by hand) is
+started under the library and probed over loopback:
 
   /          app.debug and config["DEBUG"] read inside a request, the pid of
              the serving process and WERKZEUG_RUN_MAIN (reloader child?)
