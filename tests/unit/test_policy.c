@@ -387,6 +387,23 @@ test_many_errors_in_order(void)
     fs_policy_free(p);
 }
 
+/* The entries of test_apps' policies, one line each in the file. */
+#define APPS_LEGACY                                                     \
+    "  { match = \"legacy_upload\";\n"                                  \
+    "    body = { max_content_length = 104857600; };\n"                 \
+    "    config = { B = \"app\"; C = true; }; },\n"
+#define APPS_INTERNAL                                                   \
+    "  { match = \"internal.*\"; mode = \"report\";\n"                  \
+    "    debug = { debugger = \"allow\"; };\n"                          \
+    "    secret_key = { min_length = 64; }; },\n"
+#define APPS_OTHER_AND_GLOBALS                                          \
+    "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"            \
+    ");\n"                                                              \
+    /* global settings after apps still reach the entries */          \
+    "body = { max_form_parts = 5; };\n"                                 \
+    "config = { A = 1; B = \"global\"; };\n"                            \
+    "dev_server = \"refuse\";\n"
+
 static void
 test_apps(void)
 {
@@ -394,20 +411,9 @@ test_apps(void)
     struct fs_policy_errors e;
     const struct fs_app_settings *s;
     int rc = tp_load("apps.conf",
-        "apps = (\n"
-        "  { match = \"legacy_upload\";\n"
-        "    body = { max_content_length = 104857600; };\n"
-        "    config = { B = \"app\"; C = true; }; },\n"
-        "  { match = \"internal.*\"; mode = \"report\";\n"
-        "    debug = { debugger = \"allow\"; };\n"
-        "    secret_key = { min_length = 64; }; },\n"
-        "  { match = \"internal\"; mode = \"off\"; },\n"  /* shadowed? no */
-        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
-        ");\n"
-        /* global settings after apps still reach the entries */
-        "body = { max_form_parts = 5; };\n"
-        "config = { A = 1; B = \"global\"; };\n"
-        "dev_server = \"refuse\";\n",
+        "apps = (\n" APPS_LEGACY APPS_INTERNAL
+        "  { match = \"internal\"; mode = \"off\"; },\n"
+        APPS_OTHER_AND_GLOBALS,
         &p, &e);
 
     /* "internal" after "internal.*" is shadowed: "internal.*" matches
@@ -419,19 +425,9 @@ test_apps(void)
     fs_policy_free(p);
 
     rc = tp_load("apps.conf",
-        "apps = (\n"
-        "  { match = \"legacy_upload\";\n"
-        "    body = { max_content_length = 104857600; };\n"
-        "    config = { B = \"app\"; C = true; }; },\n"
-        "  { match = \"internal.*\"; mode = \"report\";\n"
-        "    debug = { debugger = \"allow\"; };\n"
-        "    secret_key = { min_length = 64; }; },\n"
+        "apps = (\n" APPS_LEGACY APPS_INTERNAL
         "  { match = \"internal.x\"; mode = \"off\"; },\n"
-        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
-        ");\n"
-        "body = { max_form_parts = 5; };\n"
-        "config = { A = 1; B = \"global\"; };\n"
-        "dev_server = \"refuse\";\n",
+        APPS_OTHER_AND_GLOBALS,
         &p, &e);
     /* apps[2] is shadowed by apps[1] too */
     CHECK(rc == -1);
@@ -440,19 +436,9 @@ test_apps(void)
     fs_policy_free(p);
 
     rc = tp_load("apps.conf",
-        "apps = (\n"
-        "  { match = \"legacy_upload\";\n"
-        "    body = { max_content_length = 104857600; };\n"
-        "    config = { B = \"app\"; C = true; }; },\n"
+        "apps = (\n" APPS_LEGACY
         "  { match = \"internal.x\"; mode = \"off\"; },\n"
-        "  { match = \"internal.*\"; mode = \"report\";\n"
-        "    debug = { debugger = \"allow\"; };\n"
-        "    secret_key = { min_length = 64; }; },\n"
-        "  { match = \"other.pkg\"; dev_server = \"allow\"; }\n"
-        ");\n"
-        "body = { max_form_parts = 5; };\n"
-        "config = { A = 1; B = \"global\"; };\n"
-        "dev_server = \"refuse\";\n",
+        APPS_INTERNAL APPS_OTHER_AND_GLOBALS,
         &p, &e);
     CHECK(rc == 0 && e.count == 0);
     CHECK(p->napps == 4);
