@@ -9,11 +9,13 @@
  *      built-in defaults apply.
  *   2. FLASKSHIELD_POLICY set: the system file is loaded first, if present.
  *      If it is valid and says allow_env_override = false, the variable is
- *      ignored and the system policy is in force.  Otherwise (no system
- *      file, an invalid one, or overrides allowed) the file the variable
- *      names is loaded, and a missing file is an error there.  Problems of
- *      a system file that is passed over in favour of the variable are not
- *      reported: the variable's file is the one in force.
+ *      ignored and the system policy is in force.  If it exists but is
+ *      rejected, the lock stays shut: the variable is ignored too, the
+ *      system file's errors are reported with one more saying so, and the
+ *      built-in strict defaults apply (a typo must not let an environment
+ *      choose, say, a policy with mode = "off").  Only with no system file,
+ *      or a valid one that allows overrides, is the file the variable
+ *      names loaded, and a missing file is an error there.
  * *path_used points to the system path given, to the environment's string,
  * or to p->path: it stays valid while the environment and *out do.
  */
@@ -21,6 +23,7 @@
 
 #include <stdlib.h>
 
+#include "fs_diag.h"
 #include "fs_policy_int.h"
 #include "fs_build.h"
 
@@ -58,6 +61,22 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
         return rc;
     }
     rc = fs_policy_load_file(system_path, &sys, &sys_errs, &missing);
+    if (rc != 0 && !missing) {
+        struct fs_diag d = {NULL, 0, 0, false};
+        size_t i;
+
+        for (i = 0; i < sys_errs.count; i++) {
+            fs_diag_add(&d, i, "%s", sys_errs.msg[i]);
+        }
+        fs_diag_add(&d, i, "%s:0: FLASKSHIELD_POLICY=%s is ignored: the system "
+                    "policy is rejected, and only a valid one with "
+                    "allow_env_override = true lets a process choose its "
+                    "policy file", system_path, env);
+        fs_policy_errors_free(&sys_errs);
+        fs_diag_finish(&d, errs);
+        *out = sys;
+        return -1;
+    }
     fs_policy_errors_free(&sys_errs);
     if (rc == 0 && !sys->allow_env_override) {
         *out = sys;

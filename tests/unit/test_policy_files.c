@@ -381,16 +381,37 @@ test_resolve(void)
     fs_policy_free(p);
     fs_policy_errors_free(&e);
 
-    /* An invalid system file does not decide: the variable's file. */
+    /* A rejected system file keeps the lock shut: the variable is ignored,
+     * the system file's errors and one saying so, the strict defaults. */
     setenv("FLASKSHIELD_POLICY", envbuf, 1);
     tp_write("sys.conf", "allow_env_override = false;\nbogus = 1;\n");
     rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
-    CHECK(rc == 0 && e.count == 0 && p->global.mode == FS_MODE_REPORT);
+    CHECK(rc == -1 && e.count == 2 && !p->from_file);
+    CHECK(p->global.mode == FS_MODE_ENFORCE);
+    CHECK(tp_has(&e, "sys.conf:2: bogus: unknown setting"));
+    CHECK(e.count == 2 && strstr(e.msg[1], "sys.conf:0: FLASKSHIELD_POLICY=")
+          != NULL && strstr(e.msg[1], "env.conf is ignored: the system "
+                                      "policy is rejected") != NULL);
+    CHECK(strcmp(used, sysbuf) == 0);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    /* ... whatever it says of overrides, and also when it cannot be read. */
+    tp_write("sys.conf", "allow_env_override = true;\nmode = \"of\";\n");
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == -1 && e.count == 2 && p->global.mode == FS_MODE_ENFORCE);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    tp_write("sys.conf", "mode = \"off\";\n");
+    chmod(sysbuf, 0666);
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == -1 && e.count == 2 && p->global.mode == FS_MODE_ENFORCE);
+    chmod(sysbuf, 0644);
     fs_policy_free(p);
     fs_policy_errors_free(&e);
 
     /* No variable, invalid system file: its errors, built-in defaults. */
     unsetenv("FLASKSHIELD_POLICY");
+    tp_write("sys.conf", "allow_env_override = false;\nbogus = 1;\n");
     rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
     CHECK(rc == -1 && e.count == 1 && !p->from_file);
     CHECK(tp_has(&e, "sys.conf:2: bogus: unknown setting"));
