@@ -8,6 +8,8 @@
  */
 #include "fs_policy.h"
 
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +73,7 @@ fs_policy_defaults(void)
         fs_policy_free(p);
         return NULL;
     }
+    fs_policy_digest(p, p->digest);
     return p;
 }
 
@@ -180,8 +183,49 @@ fs_policy_free(struct fs_policy *p)
         fs_app_settings_clear(&p->apps[i].settings);
     }
     free(p->apps);
+    for (i = 0; i < p->nsources; i++) {
+        free(p->sources[i]);
+    }
+    free(p->sources);
     free(p->path);
     free(p);
+}
+
+void
+fs_policy_digest(const struct fs_policy *p, char out[17])
+{
+    char *text = NULL;
+    size_t len = 0, i;
+    uint64_t h = 0xcbf29ce484222325u;
+    bool line_start = true, comment = false;
+    FILE *f = open_memstream(&text, &len);
+
+    out[0] = '\0';
+    if (f == NULL) {
+        return;
+    }
+    if (fs_policy_write_ex(f, p, NULL, 0) != 0) {
+        fclose(f);
+        free(text);
+        return;
+    }
+    if (fclose(f) != 0 || text == NULL) {
+        free(text);
+        return;
+    }
+    for (i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (line_start) {
+            comment = c == '#';
+        }
+        line_start = c == '\n';
+        if (!comment) {
+            h ^= c;
+            h *= 0x100000001b3u;
+        }
+    }
+    free(text);
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
 bool

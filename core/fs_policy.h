@@ -67,6 +67,7 @@ struct fs_policy {
     bool from_file;             /* false: built-in defaults in force */
     int version;                /* 1 */
     bool allow_env_override;
+    long long reload_interval;  /* seconds; 0: never re-read */
     enum fs_log_target log_target;
     char *log_file;
     enum fs_log_format log_format;
@@ -74,6 +75,10 @@ struct fs_policy {
     struct fs_app_settings global;
     struct fs_app_rule *apps;
     size_t napps;
+    char **sources;             /* every file read (the policy, then its
+                                 * includes): what a reload check stats */
+    size_t nsources;
+    char digest[17];            /* fs_policy_digest(): 16 hex digits */
 };
 
 /* Problems found while loading: each "FILE:LINE: message" (LINE 0 when the
@@ -98,6 +103,13 @@ int fs_policy_load(const char *path, struct fs_policy **out,
  * policy in force like fs_policy_load(), *path_used set to the file chosen. */
 int fs_policy_resolve(struct fs_policy **out, const char **path_used,
                       struct fs_policy_errors *errs);
+
+/* The digest of the effective policy: 16 hex digits of a 64-bit FNV-1a
+ * hash of its canonical text (fs_policy_write() without comments), so the
+ * same effective policy has the same digest on every host, whatever the
+ * files it came from; also stored in p->digest by the loader and by
+ * fs_policy_defaults().  Writes into out[17]; "" when out of memory. */
+void fs_policy_digest(const struct fs_policy *p, char out[17]);
 
 /* Settings for a Flask app by its import_name: the first matching `apps`
  * rule, else the global settings.  Never NULL. */

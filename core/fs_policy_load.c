@@ -600,6 +600,11 @@ fs_policy_load_buffer(const char *name, const char *data, size_t len,
             if (p->path == NULL) {
                 d.oom = true;
             }
+            /* The files read: the reload check stats them. */
+            p->sources = src.files;
+            p->nsources = src.nfiles;
+            src.files = NULL;
+            src.nfiles = 0;
         }
     }
     failed = fs_diag_failed(&d);
@@ -611,6 +616,7 @@ fs_policy_load_buffer(const char *name, const char *data, size_t len,
         return -1;
     }
     p->from_file = true;
+    fs_policy_digest(p, p->digest);
     *out = p;
     return 0;
 }

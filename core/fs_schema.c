@@ -53,6 +53,13 @@ const struct fs_setting fs_schema[] = {
      NULL, 0, 0, NULL, 0,
      "In the system policy: may FLASKSHIELD_POLICY name another file?\n"
      "false pins every process to the system policy."},
+    {"reload_interval", FS_ST_INT, P(reload_interval), false, 2, NULL, 0,
+     86400, NULL, 0,
+     "Seconds between checks of the policy files while serving: each\n"
+     "process re-reads a changed policy on its request path (a changed,\n"
+     "valid policy replaces the one in force; a rejected one is logged\n"
+     "and the one in force is kept).  0: read once, at the first import\n"
+     "of Flask or Werkzeug."},
     {"log", FS_ST_GROUP, NOFIELD, false, 0, NULL, 0, 0, NULL, 0,
      "Where flaskshield writes its log lines (one a violation and app)."},
     {"log.target", FS_ST_ENUM, P(log_target), false, FS_LOG_STDERR, NULL,

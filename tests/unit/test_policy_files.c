@@ -477,6 +477,63 @@ test_scalar_where_list_expected(void)
     }
 }
 
+/* The digest names the effective policy, not the text; the sources are
+ * every file read. */
+static void
+test_digest_and_sources(void)
+{
+    struct fs_policy *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    struct fs_policy_errors e;
+    size_t n;
+
+    CHECK(tp_load("da.conf", "mode = \"report\";\n# one\n", &a, &e) == 0);
+    fs_policy_errors_free(&e);
+    CHECK(tp_load("db.conf", "# other words\n  mode   =  \"report\" ;\n"
+                  "body = { max_content_length = 16777216; };\n", &b, &e)
+          == 0);
+    fs_policy_errors_free(&e);
+    CHECK(tp_load("dc.conf", "mode = \"off\";\n", &c, &e) == 0);
+    fs_policy_errors_free(&e);
+    CHECK(tp_load("dd.conf", "", &d, &e) == 0);
+    fs_policy_errors_free(&e);
+    CHECK(strlen(a->digest) == 16 && strspn(a->digest, "0123456789abcdef")
+                                     == 16);
+    /* Same effective policy (16 MiB is the default), other files. */
+    CHECK(strcmp(a->digest, b->digest) == 0);
+    CHECK(strcmp(a->digest, c->digest) != 0);
+    {
+        struct fs_policy *def = fs_policy_defaults();
+        char again[17];
+
+        CHECK(strcmp(d->digest, def->digest) == 0);
+        CHECK(strcmp(d->digest, a->digest) != 0);
+        fs_policy_digest(def, again);
+        CHECK(strcmp(again, def->digest) == 0);
+        CHECK(def->nsources == 0);
+        fs_policy_free(def);
+    }
+    CHECK(a->nsources == 1 && strcmp(tp_rel(a->sources[0]), "da.conf") == 0);
+    fs_policy_free(a);
+    fs_policy_free(b);
+    fs_policy_free(c);
+    fs_policy_free(d);
+
+    /* Sources: the file, then each include in the order read. */
+    tp_write("src-inc1.conf", "mode = \"report\";\n");
+    tp_write("src-inc2.conf", "dev_server = \"refuse\";\n");
+    CHECK(tp_load("src-main.conf", "@include \"src-inc1.conf\"\n"
+                  "@include \"src-inc2.conf\"\n", &a, &e) == 0);
+    fs_policy_errors_free(&e);
+    n = a->nsources;
+    CHECK(n == 3);
+    if (n == 3) {
+        CHECK(strcmp(tp_rel(a->sources[0]), "src-main.conf") == 0);
+        CHECK(strstr(a->sources[1], "src-inc1.conf") != NULL);
+        CHECK(strstr(a->sources[2], "src-inc2.conf") != NULL);
+    }
+    fs_policy_free(a);
+}
+
 int
 main(void)
 {
@@ -487,6 +544,7 @@ main(void)
     test_locale();
     test_resolve();
     test_buffer();
+    test_digest_and_sources();
     tp_cleanup();
     return fs_test_report();
 }
