@@ -67,13 +67,66 @@ fs_pin_value(const struct fs_pin *pin)
     }
 }
 
+/* The part of the state that comes from the policy in force: the app's
+ * settings, the pins as Python objects, and nothing cached from the last
+ * policy (limits, the key judged).  Made at first use and again when a
+ * reload replaced the policy (fs_state.generation moved). */
+static int
+fs_appstate_settings(fs_appstate *st)
+{
+    const struct fs_app_settings *s;
+    PyObject *pin_keys, *pin_values;
+    size_t i, npins;
+
+    s = fs_policy_for_app(fs_state.policy, st->name);
+    npins = s->npins;
+    pin_keys = PyTuple_New((Py_ssize_t)npins);
+    pin_values = PyTuple_New((Py_ssize_t)npins);
+    if (pin_keys == NULL || pin_values == NULL) {
+        FS_XDECREF(pin_keys);
+        FS_XDECREF(pin_values);
+        return -1;
+    }
+    for (i = 0; i < npins; i++) {
+        PyObject *k = PyUnicode_InternFromString(s->pins[i].key);
+        PyObject *v = fs_pin_value(&s->pins[i]);
+
+        if (k == NULL || v == NULL) {
+            FS_XDECREF(k);
+            FS_XDECREF(v);
+            goto error;
+        }
+        /* PyTuple_SetItem steals its item, on failure too */
+        if (PyTuple_SetItem(pin_keys, (Py_ssize_t)i, k) < 0) {
+            FS_DECREF(v);
+            goto error;
+        }
+        if (PyTuple_SetItem(pin_values, (Py_ssize_t)i, v) < 0) {
+            goto error;
+        }
+    }
+    st->s = s;
+    FS_XSETREF(st->pin_keys, pin_keys);
+    FS_XSETREF(st->pin_values, pin_values);
+    FS_XSETREF(st->limits, NULL);
+    FS_XSETREF(st->key, NULL);
+    FS_XSETREF(st->request_class, NULL);
+    st->limit = -1;
+    st->gen = fs_state.generation;
+    return 0;
+
+error:
+    FS_DECREF(pin_keys);
+    FS_DECREF(pin_values);
+    return -1;
+}
+
 static int
 fs_appstate_init(fs_appstate *st, PyObject *app)
 {
-    const struct fs_app_settings *s;
     PyObject *name = PyObject_GetAttrString(app, "import_name");
     const char *cname = NULL;
-    size_t i, npins;
+    int i;
 
     if (name != NULL && fs_is_str(name)) {
         cname = PyUnicode_AsUTF8AndSize(name, NULL);    /* NULL: surrogates */
@@ -93,38 +146,16 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
         PyErr_SetString(FS_ExcRuntimeError, "flaskshield: no policy");
         return -1;
     }
-    st->s = s = fs_policy_for_app(fs_state.policy, st->name);
     for (i = 0; i < FS_K_COUNT; i++) {
         st->keys[i] = PyUnicode_InternFromString(fs_key_names[i]);
         if (st->keys[i] == NULL) {
             return -1;
         }
     }
-    npins = s->npins;
-    st->pin_keys = PyTuple_New((Py_ssize_t)npins);
-    st->pin_values = PyTuple_New((Py_ssize_t)npins);
-    if (st->pin_keys == NULL || st->pin_values == NULL) {
-        return -1;
+    for (i = 0; i < 3; i++) {
+        st->written[i] = -1;
     }
-    for (i = 0; i < npins; i++) {
-        PyObject *k = PyUnicode_InternFromString(s->pins[i].key);
-        PyObject *v = fs_pin_value(&s->pins[i]);
-        if (k == NULL || v == NULL) {
-            FS_XDECREF(k);
-            FS_XDECREF(v);
-            return -1;
-        }
-        /* PyTuple_SetItem steals its item, on failure too */
-        if (PyTuple_SetItem(st->pin_keys, (Py_ssize_t)i, k) < 0) {
-            FS_DECREF(v);
-            return -1;
-        }
-        if (PyTuple_SetItem(st->pin_values, (Py_ssize_t)i, v) < 0) {
-            return -1;
-        }
-    }
-    st->limit = -1;
-    return 0;
+    return fs_appstate_settings(st);
 }
 
 fs_appstate *
@@ -135,6 +166,10 @@ fs_app_state_at(PyObject *app, PyObject *attr)
 
     if (st != NULL) {
         if (Py_TYPE(st)->tp_dealloc == fs_appstate_dealloc) {     /* ours */
+            if (((fs_appstate *)st)->gen != fs_state.generation
+                && fs_appstate_settings((fs_appstate *)st) < 0) {
+                fs_err_clear();     /* keeps the settings it had */
+            }
             return (fs_appstate *)st;
         }
         FS_DECREF(st);

@@ -31,6 +31,7 @@ typedef struct fs_appstate fs_appstate;
 struct fs_appstate {
     PyObject_HEAD
     const struct fs_app_settings *s;
+    unsigned long gen;          /* fs_state.generation s was taken from */
     char *name;                 /* the app's import_name */
     unsigned long long logged;
     PyObject *keys[FS_K_COUNT];
@@ -40,6 +41,9 @@ struct fs_appstate {
                                  *  max_form_parts): set in environ */
     long long limit;            /* effective max_content_length */
     long long limit_fms, limit_fp;  /* and form limits, in `limits` */
+    long long written[3];       /* MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE,
+                                 * MAX_FORM_PARTS as the library last wrote
+                                 * them into the config (-1: never) */
     PyObject *key;              /* last SECRET_KEY judged (strong ref) */
     PyObject *request_class;    /* last app.request_class seen (strong) */
     enum fs_secret_verdict verdict;

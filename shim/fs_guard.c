@@ -20,6 +20,7 @@
 #include "fs_app_key.h"
 #include "fs_input.h"
 #include "fs_limits.h"
+#include "fs_reload.h"
 #include "fs_respond.h"
 
 /* Pins use the bits of `logged` from FS_LOGGED_PIN0 up (pins past the
@@ -61,8 +62,11 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
             fs_err_clear();
             cur = -1;
         }
-        if (cur >= 0 && cur <= cap) {
-            return cur;         /* the app's own, lower limit stands */
+        /* The app's own, lower limit stands; a value the library wrote
+         * under a policy since replaced does not. */
+        if (cur == cap || (cur >= 0 && cur < cap
+                           && cur != st->written[k - FS_K_MCL])) {
+            return cur;
         }
     }
     n = PyLong_FromLongLong(cap);
@@ -72,6 +76,9 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     }
     fs_app_config_set(st, config, st->keys[k], n);
     FS_DECREF(n);
+    if (fs_app_enforcing(st)) {
+        st->written[k - FS_K_MCL] = cap;
+    }
     if (fs_app_once(st, bit)) {
         fs_log_capped(st, fs_key_names[k], cur, cap);
     }
@@ -277,6 +284,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     if (PyTuple_Size(args) != 3) {
         return fs_call_orig(orig, args, kwargs);
     }
+    fs_reload_tick();
     app = PyTuple_GetItem(args, 0);
     env = PyTuple_GetItem(args, 1);
     start_response = PyTuple_GetItem(args, 2);

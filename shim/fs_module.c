@@ -42,7 +42,11 @@ fs_status_policy(void)
         || !fs_set(d, "from_file",
                    PyBool_FromLong(p != NULL && p->from_file))
         || !fs_set(d, "mode", fs_str_or_none(p != NULL ? fs_global_mode()
-                                                        : NULL))) {
+                                                        : NULL))
+        || !fs_set(d, "digest", fs_str_or_none(p != NULL ? p->digest
+                                                          : NULL))
+        || !fs_set(d, "generation",
+                   PyLong_FromLongLong((long long)fs_state.generation))) {
         FS_DECREF(d);
         return NULL;
     }

@@ -7,8 +7,11 @@
 #include <stdatomic.h>
 #include <string.h>
 
+#include <stdlib.h>
+
 #include "fs_api.h"
 #include "fs_log.h"
+#include "fs_reload.h"
 #include "fs_build.h"
 
 struct fs_state fs_state;
@@ -117,10 +120,77 @@ fs_activate(void)
     fs_log_str(&l, "attach", fs_state.attach);
     fs_log_str(&l, "policy", fs_state.policy->from_file
                              ? fs_state.policy_path : NULL);
+    fs_log_str(&l, "policy_digest", fs_state.policy->digest);
     fs_log_end(&l);
     if (rc < 0 || !fs_state.policy->from_file) {
         fs_log_policy_problems(&errs, fs_state.policy_path);
     }
+    fs_reload_arm(&errs);
     fs_policy_errors_free(&errs);
     fs_load_weak_list();
+}
+
+/* Policies replaced by a reload: freed only after FS_RETIRE_SECONDS, since
+ * a check that read an app's settings may still hold them while a Python
+ * call it made runs (the GIL lets another thread reload meanwhile). */
+#define FS_RETIRE_SECONDS 300
+struct fs_retired {
+    struct fs_policy *p;
+    time_t at;
+};
+static struct fs_retired *fs_retired;
+static size_t fs_nretired, fs_capretired;
+
+static void
+fs_retire(struct fs_policy *old, time_t now)
+{
+    size_t i, kept = 0;
+
+    for (i = 0; i < fs_nretired; i++) {
+        if (now - fs_retired[i].at >= FS_RETIRE_SECONDS) {
+            fs_policy_free(fs_retired[i].p);
+        }
+        else {
+            fs_retired[kept++] = fs_retired[i];
+        }
+    }
+    fs_nretired = kept;
+    if (fs_nretired == fs_capretired) {
+        size_t cap = fs_capretired ? fs_capretired * 2 : 8;
+        struct fs_retired *r = realloc(fs_retired, cap * sizeof(*r));
+        if (r == NULL) {
+            return;             /* out of memory: leaked, never freed early */
+        }
+        fs_retired = r;
+        fs_capretired = cap;
+    }
+    fs_retired[fs_nretired].p = old;
+    fs_retired[fs_nretired].at = now;
+    fs_nretired++;
+}
+
+void
+fs_policy_replace(struct fs_policy *np, const char *path, time_t now)
+{
+    struct fs_policy *old = fs_state.policy;
+    struct fs_weak_list *weak = fs_state.weak;
+    bool changed = strcmp(old->digest, np->digest) != 0;
+    struct fs_logline l;
+
+    fs_state.policy = np;
+    fs_state.policy_path = path;
+    fs_state.generation++;
+    fs_retire(old, now);
+    if (!changed) {
+        return;                 /* the same policy from other files */
+    }
+    fs_log_configure(np->log_target, np->log_file, np->log_format);
+    fs_state.weak = NULL;
+    fs_weak_list_free(weak);    /* only read under the GIL, never held */
+    fs_load_weak_list();
+    fs_log_begin(&l, FS_INFO, "policy.reloaded", NULL, fs_global_mode());
+    fs_log_str(&l, "policy", np->from_file ? path : NULL);
+    fs_log_str(&l, "policy_digest", np->digest);
+    fs_log_str(&l, "previous_digest", old->digest);
+    fs_log_end(&l);
 }

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "fs_policy.h"
 #include "fs_secret.h"
@@ -27,6 +28,7 @@ struct fs_state {
     const char *attach;         /* "constructor", "Py_Initialize", ... */
     bool activated;
     struct fs_policy *policy;   /* never NULL once activated */
+    unsigned long generation;   /* moves when a reload replaces policy */
     const char *policy_path;    /* file chosen, or NULL */
     struct fs_weak_list *weak;  /* secret_key.weak_list, or NULL */
     struct fs_patch_note patches[FS_MAX_PATCHES];
@@ -45,6 +47,12 @@ void fs_activate(void);
  * protected (`python.unsupported`, to stderr in the default format: no
  * policy is read for a process the library stays out of). */
 void fs_note_unsupported(const char *reason);
+
+/* Put np (read from path) in force in place of the policy in force, for
+ * every app of the process (their states follow fs_state.generation).
+ * Logs policy.reloaded when the effective policy differs.  The old policy
+ * is freed some minutes later (now: CLOCK_MONOTONIC_COARSE seconds). */
+void fs_policy_replace(struct fs_policy *np, const char *path, time_t now);
 
 /* Record that a patch was applied (listed by flaskshield.status()). */
 void fs_note_patch(const char *module, const char *target);

@@ -1,0 +1,204 @@
+"""test_reload.py -- a running fleet follows its policy (issue 15).
+
+Each server runs an app that reports, per request, its pid and the
+MAX_CONTENT_LENGTH its config holds; the policy (reload_interval = 1) caps
+bodies at 1 MiB.  The test then replaces the policy file the way config
+management does (a new file renamed over the old one) and polls until every
+worker it has seen answers with the new cap:
+
+- a change (down to 64 KiB, then up to 4 MiB: a value the library wrote
+  under the old policy gives way to the new one) reaches every worker within
+  reload_interval + 1 s, plus a margin for a loaded machine, without a
+  restart, and a body over the new cap gets 413; `policy.reloaded` is logged
+  with both digests;
+- a broken update keeps the policy in force (`policy.invalid` with
+  "effect": "kept the policy in force"), and a later fix is picked up;
+- a Kubernetes ConfigMap's layout (policy.conf -> ..data/policy.conf,
+  ..data -> a timestamped folder) is followed through an atomic swap of the
+  ..data link;
+- reload_interval = 0 reads the policy once.
+
+Servers: gunicorn (sync, --preload, gthread), waitress, uWSGI (master, and
+lazy-apps), mod_wsgi (embedded), on both stacks where the server runs.
+"""
+
+import os
+import time
+
+import pytest
+
+import harness
+
+APP = """
+import os
+import secrets
+import flask
+
+app = flask.Flask("reloadapp")
+app.secret_key = secrets.token_hex(32)
+
+
+@app.route("/limit")
+def limit():
+    return "%d %s" % (os.getpid(), app.config.get("MAX_CONTENT_LENGTH"))
+
+
+@app.route("/upload", methods=["POST"])
+def upload():
+    return "got %d" % len(flask.request.get_data())
+"""
+
+POLICY = """
+version = 1;
+reload_interval = %(interval)d;
+body = { max_content_length = %(mcl)d; };
+"""
+
+SERVERS = {
+    # id: (kind, extra_args, workers)
+    "gunicorn": ("gunicorn", (), 2),
+    "gunicorn-preload": ("gunicorn", ("--preload",), 2),
+    "gunicorn-gthread": ("gunicorn", ("-k", "gthread", "--threads", "4"), 2),
+    "waitress": ("waitress", (), 1),
+    "uwsgi": ("uwsgi", (), 2),
+    "uwsgi-lazy-apps": ("uwsgi", ("--lazy-apps",), 2),
+    "mod_wsgi": ("apache", (), 2),
+}
+MARGIN = 4.0        # seconds beyond reload_interval + 1 on a loaded machine
+
+
+def write_atomically(path, text):
+    tmp = path.with_name(path.name + ".new")
+    tmp.write_text(text)
+    tmp.chmod(0o644)
+    os.replace(tmp, path)
+
+
+def limits_by_pid(srv, rounds=12):
+    """{pid: cap} from a few requests (fresh connections reach every worker
+    of a pre-fork server sooner or later)."""
+    seen = {}
+    for _ in range(rounds):
+        r = srv.get("/limit")
+        assert r.status == 200, (r.status, r.text)
+        pid, cap = r.text.split()
+        seen[int(pid)] = cap
+    return seen
+
+
+def every_worker(srv, n, timeout=20.0):
+    """{pid: cap} once n distinct workers have answered (each has read its
+    policy: a worker still booting would read the next version)."""
+    deadline = time.monotonic() + timeout
+    seen = {}
+    while len(seen) < n:
+        assert time.monotonic() < deadline, "only %d of %d workers answered" % (
+            len(seen), n)
+        seen.update(limits_by_pid(srv))
+    return seen
+
+
+def wait_for_cap(srv, cap, deadline):
+    """Poll until every worker seen answers `cap`; returns (seconds it took,
+    {pid: cap} of the last round)."""
+    start = time.monotonic()
+    last = {}
+    while time.monotonic() < deadline:
+        last = limits_by_pid(srv)
+        if all(v == str(cap) for v in last.values()):
+            return time.monotonic() - start, last
+        time.sleep(0.2)
+    raise AssertionError("workers still on the old cap after the deadline: %s" % last)
+
+
+@pytest.mark.parametrize("server", sorted(SERVERS))
+def test_change_reaches_every_worker(stack, tmp_path, start_server, server):
+    kind, extra, workers = SERVERS[server]
+    stack.require(kind)
+    app = harness.write_app(tmp_path, APP)
+    policy = harness.write_policy(tmp_path, POLICY % {"interval": 1, "mcl": 1 << 20})
+    srv = start_server(kind, stack, app, policy=policy, extra_args=extra,
+                       workers=workers)
+    before = every_worker(srv, workers)
+    assert set(before.values()) == {str(1 << 20)}, before
+
+    for cap in (64 << 10, 4 << 20):
+        changed = time.monotonic()
+        write_atomically(policy, POLICY % {"interval": 1, "mcl": cap})
+        took, last = wait_for_cap(srv, cap, changed + 1 + 1 + MARGIN)
+        assert took <= 1 + 1 + MARGIN, (took, last)
+        # a body between the two caps: refused under the small one only
+        r = srv.post("/upload", data=b"x" * (100 << 10))
+        assert r.status == (413 if cap == 64 << 10 else 200), (cap, r.status, r.text)
+
+    reloaded = [e for e in srv.log_lines() if e.get("event") == "policy.reloaded"]
+    assert reloaded, srv.describe()
+    assert all(len(e["policy_digest"]) == 16 and len(e["previous_digest"]) == 16
+               and e["policy_digest"] != e["previous_digest"] for e in reloaded)
+    assert all(e["policy"] == str(policy) for e in reloaded)
+
+
+def test_broken_update_keeps_the_policy_in_force(stack, tmp_path, start_server):
+    app = harness.write_app(tmp_path, APP)
+    policy = harness.write_policy(tmp_path, POLICY % {"interval": 1, "mcl": 64 << 10})
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=2)
+    assert set(every_worker(srv, 2).values()) == {str(64 << 10)}
+
+    # A typo (an unknown setting) in the update, then a bad value.
+    write_atomically(policy, POLICY % {"interval": 1, "mcl": 8 << 20}
+                     + 'mdoe = "off";\n')
+    time.sleep(3)
+    assert set(limits_by_pid(srv, rounds=20).values()) == {str(64 << 10)}
+    r = srv.post("/upload", data=b"x" * (100 << 10))
+    assert r.status == 413, r.status
+    invalid = srv.wait_for_event("policy.invalid", timeout=5)[0]
+    assert "mdoe" in invalid["error"] and ":5:" in invalid["error"], invalid
+    assert invalid["effect"] == "kept the policy in force", invalid
+    # Logged once per worker for the same errors, not at every interval.
+    time.sleep(2.5)
+    limits_by_pid(srv, rounds=20)
+    n = len([e for e in srv.log_lines() if e.get("event") == "policy.invalid"])
+    assert n == 2, srv.describe()
+
+    # The fix is picked up.
+    changed = time.monotonic()
+    write_atomically(policy, POLICY % {"interval": 1, "mcl": 8 << 20})
+    wait_for_cap(srv, 8 << 20, changed + 2 + MARGIN)
+
+
+def test_configmap_symlink_swap_is_followed(stack, tmp_path, start_server):
+    """/etc/flaskshield as Kubernetes mounts a ConfigMap: policy.conf ->
+    ..data/policy.conf, ..data -> ..2026_12_05_v1; an update writes a new
+    timestamped folder and swaps ..data atomically."""
+    app = harness.write_app(tmp_path, APP)
+    mount = tmp_path / "configmap"
+    mount.mkdir(mode=0o755)
+
+    def version(name, cap):
+        d = mount / name
+        d.mkdir(mode=0o755)
+        (d / "policy.conf").write_text(POLICY % {"interval": 1, "mcl": cap})
+        (d / "policy.conf").chmod(0o644)
+        link = mount / "..data_tmp"
+        os.symlink(name, link)
+        os.replace(link, mount / "..data")
+
+    version("..2026_12_05_v1", 64 << 10)
+    os.symlink("..data/policy.conf", mount / "policy.conf")
+    srv = start_server("gunicorn", stack, app, policy=mount / "policy.conf",
+                       workers=2)
+    assert set(every_worker(srv, 2).values()) == {str(64 << 10)}
+    changed = time.monotonic()
+    version("..2026_12_05_v2", 2 << 20)
+    wait_for_cap(srv, 2 << 20, changed + 2 + MARGIN)
+
+
+def test_interval_zero_reads_once(stack, tmp_path, start_server):
+    app = harness.write_app(tmp_path, APP)
+    policy = harness.write_policy(tmp_path, POLICY % {"interval": 0, "mcl": 64 << 10})
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1)
+    assert set(limits_by_pid(srv).values()) == {str(64 << 10)}
+    write_atomically(policy, POLICY % {"interval": 0, "mcl": 2 << 20})
+    time.sleep(3)
+    assert set(limits_by_pid(srv).values()) == {str(64 << 10)}
+    assert not [e for e in srv.log_lines() if e.get("event") == "policy.reloaded"]
