@@ -72,8 +72,23 @@ def tmp_path(tmp_path):
     return tmp_path
 
 
+def _as_pytest_outcome(excinfo):
+    """The harness does not import pytest: its HarnessError fails the test
+    as pytest.fail(message, pytrace=False) does, and its Unsupported skips
+    it as pytest.skip(message) does (reported where the harness raised it)."""
+    exc = excinfo.value
+    if isinstance(exc, harness.Unsupported):
+        new = pytest.skip.Exception(str(exc))
+    else:
+        new = pytest.fail.Exception(str(exc), pytrace=False)
+    return pytest.ExceptionInfo.from_exc_info((type(new), new, excinfo.tb))
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
+    if call.excinfo is not None and call.excinfo.errisinstance(
+            (harness.HarnessError, harness.Unsupported)):
+        call.excinfo = _as_pytest_outcome(call.excinfo)
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "_rep_" + rep.when, rep)

@@ -9,6 +9,7 @@ wraps it in fixtures.
 
 Modules (everything public is also here, at the package's top level):
 
+  errors     HarnessError (the test fails), Unsupported (it is skipped)
   paths      the build under test: build_dir, library_path, command_path,
              require_library
   preload    the environment that loads the library (library_env,
@@ -25,6 +26,7 @@ Modules (everything public is also here, at the package's top level):
 
 # Every module's public names, re-exported (`import harness as h`, `from
 # harness import write_app` keep working).
+from .errors import HarnessError, Unsupported
 from .paths import REPO, build_dir, command_path, library_path, require_library
 from .preload import (PROGRAM_SUPPRESSIONS, baseline_env, env_words,
                       library_env, preload_value, sanitizer_env,

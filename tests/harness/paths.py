@@ -7,7 +7,7 @@ directory: ``$FLASKSHIELD_BUILD``, else ``<repo>/build``.
 import os
 from pathlib import Path
 
-import pytest
+from .errors import HarnessError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -30,6 +30,6 @@ def require_library():
     """Fail (never skip) the calling test when the library is not built."""
     lib = library_path()
     if not lib.is_file():
-        pytest.fail("%s is not built (run `make`, or set FLASKSHIELD_BUILD)" % lib,
-                    pytrace=False)
+        raise HarnessError("%s is not built (run `make`, or set "
+                           "FLASKSHIELD_BUILD)" % lib)
     return lib

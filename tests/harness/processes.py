@@ -10,8 +10,7 @@ import os
 import signal
 import subprocess
 
-import pytest
-
+from .errors import HarnessError
 from .logs import parse_log
 from .preload import baseline_env, library_env, sanitizer_env_for
 
@@ -98,8 +97,8 @@ def run_cmd(argv, preload=True, policy=None, env=None, stack=None,
     except subprocess.TimeoutExpired:
         _killpg(p.pid, signal.SIGKILL)
         out, err = p.communicate()
-        pytest.fail("%r did not finish within %ss (preload=%s)\nstderr:\n%s"
-                    % (argv, timeout, preload, err), pytrace=False)
+        raise HarnessError("%r did not finish within %ss (preload=%s)\nstderr:\n%s"
+                           % (argv, timeout, preload, err))
     finally:
         _killpg(p.pid, signal.SIGKILL)   # stray grandchildren
     return _finish(subprocess.CompletedProcess(p.args, p.returncode, out, err))

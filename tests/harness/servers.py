@@ -21,8 +21,7 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
+from .errors import HarnessError
 from .http import HTTP_TIMEOUT, http_request
 from .logs import find_events, parse_log
 from .preload import sanitizer_env_for
@@ -330,14 +329,14 @@ def _check_www_data_readable(path):
     """Fail clearly if Apache's www-data children cannot read `path`."""
     path = Path(path).resolve()
     if path.stat().st_mode & 0o004 == 0:
-        pytest.fail("%s is not world-readable; Apache's children (www-data) "
-                    "must read it" % path, pytrace=False)
+        raise HarnessError("%s is not world-readable; Apache's children "
+                           "(www-data) must read it" % path)
     for d in path.parents:
         if d.stat().st_mode & 0o001 == 0:
-            pytest.fail("%s is not world-traversable; Apache's children "
-                        "(www-data) must reach %s (use the tmp_path fixture of "
-                        "tests/integration, which allows it)" % (d, path),
-                        pytrace=False)
+            raise HarnessError("%s is not world-traversable; Apache's children "
+                               "(www-data) must reach %s (use the tmp_path "
+                               "fixture of tests/integration, which allows it)"
+                               % (d, path))
 
 
 def start_server(kind, stack, app_path, policy=None, env=None, preload=True,
@@ -359,12 +358,11 @@ def start_server(kind, stack, app_path, policy=None, env=None, preload=True,
     """
     stack.require(kind)
     if kind == "uwsgi" and shutil.which("uwsgi") is None:
-        pytest.fail("uwsgi is not installed (uwsgi-core, uwsgi-plugin-python3)",
-                    pytrace=False)
+        raise HarnessError("uwsgi is not installed (uwsgi-core, "
+                           "uwsgi-plugin-python3)")
     if kind.startswith("apache") and not Path(
             "/usr/lib/apache2/modules/mod_wsgi.so").exists():
-        pytest.fail("mod_wsgi is not installed (libapache2-mod-wsgi-py3)",
-                    pytrace=False)
+        raise HarnessError("mod_wsgi is not installed (libapache2-mod-wsgi-py3)")
     srv = Server(kind, stack, app_path, policy, env, preload, extra_args,
                  callable, workers)
     srv.apache_extra = textwrap.dedent(apache_conf)

@@ -16,8 +16,7 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
-
+from .errors import HarnessError, Unsupported
 from .processes import RUN_TIMEOUT, base_env
 
 PYENV_PYTHON = os.environ.get("FLASKSHIELD_PYENV_PYTHON",
@@ -57,8 +56,9 @@ class Stack:
         if kind not in KINDS:
             raise ValueError("unknown server kind %r" % kind)
         if not self.supports(kind):
-            pytest.skip("%s embeds Debian's libpython3.11; it cannot run the %s "
-                        "interpreter (impossible by design)" % (kind, self.name))
+            raise Unsupported("%s embeds Debian's libpython3.11; it cannot run "
+                              "the %s interpreter (impossible by design)"
+                              % (kind, self.name))
 
     def __repr__(self):
         return "<Stack %s %s flask %s>" % (self.name, self.python, self.flask_version)
@@ -66,7 +66,7 @@ class Stack:
 
 def _versions(python, env_extra):
     if not os.access(python, os.X_OK):
-        pytest.fail("interpreter %s is missing" % python, pytrace=False)
+        raise HarnessError("interpreter %s is missing" % python)
     code = ("import importlib.metadata as m; "
             "print(m.version('flask'), m.version('werkzeug'))")
     env = base_env()
@@ -74,7 +74,7 @@ def _versions(python, env_extra):
     cp = subprocess.run([python, "-c", code], env=env, capture_output=True,
                         text=True, timeout=RUN_TIMEOUT)
     if cp.returncode != 0:
-        pytest.fail("%s cannot import flask: %s" % (python, cp.stderr), pytrace=False)
+        raise HarnessError("%s cannot import flask: %s" % (python, cp.stderr))
     flask_v, werkzeug_v = cp.stdout.split()
     return flask_v, werkzeug_v
 
@@ -101,8 +101,7 @@ def _link_packages(d, names):
     for name in names:
         src = DIST_PACKAGES / name
         if not src.is_dir():
-            pytest.fail("%s is missing (install the Debian package)" % src,
-                        pytrace=False)
+            raise HarnessError("%s is missing (install the Debian package)" % src)
         dst = d / name
         if not dst.exists():
             dst.symlink_to(src)

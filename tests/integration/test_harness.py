@@ -167,5 +167,5 @@ def test_run_cmd_without_library_is_plain(tmp_path):
 
 def test_library_missing_fails_not_skips(monkeypatch, tmp_path):
     monkeypatch.setenv("FLASKSHIELD_BUILD", str(tmp_path / "nowhere"))
-    with pytest.raises(pytest.fail.Exception, match="not built"):
+    with pytest.raises(harness.HarnessError, match="not built"):
         harness.require_library()
