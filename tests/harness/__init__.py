@@ -4,8 +4,10 @@ The integration suite runs programs the way operators do: a real interpreter or
 WSGI server as a subprocess, with ``LD_PRELOAD=<build>/libflaskshield.so`` and
 ``FLASKSHIELD_POLICY=<policy file>`` in its environment, reached over real HTTP
 on 127.0.0.1.  This package holds everything that is not a pytest fixture, so
-tests may also import it directly (``from harness import ...``); conftest.py
-wraps it in fixtures.
+tests may also import it directly (``from harness import ...``);
+tests/conftest.py wraps it in the fixtures of tests/integration and
+tests/stress, and tests/bench/bench.py uses it too.  It does not import pytest
+(see errors).
 
 Modules (everything public is also here, at the package's top level):
 

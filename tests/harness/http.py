@@ -1,4 +1,11 @@
 """http -- the HTTP client of the tests: one request on a fresh connection.
+
+Server.get/post/request and tests/bench/bench.py go through http_request.
+Tests of the wire itself (test_body's exchange(), which reads the response
+while it writes the body; test_point_of_use's raw_post(), one write) speak
+HTTP on a socket of their own on purpose, and test_secret_key's get_many()
+opens http.client connections before it sends on them (to reach every
+gunicorn worker), building the same Response.
 """
 
 import http.client

@@ -7,8 +7,9 @@ run``), script (``python app.py``).
 
 Cleanup: servers run in their own session (``start_new_session=True``) and are
 stopped by signalling the whole process group (SIGTERM, then SIGKILL after a
-bounded wait).  Every started server is also kept in a registry that conftest
-empties at the end of each test, so a test cannot leak a server.
+bounded wait).  Every started server is also kept in a registry that
+tests/conftest.py empties at the end of each test (stop_all_servers), so a
+test cannot leak a server.
 """
 
 import os

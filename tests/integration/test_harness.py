@@ -1,4 +1,5 @@
-"""test_harness.py -- the harness itself, WITHOUT the library (preload=False).
+"""test_harness.py -- the harness (tests/harness/) itself, WITHOUT the library
+(preload=False).
 
 Every stack runs every server kind it can; a hello-world app answers with its
 Flask version, and gunicorn and waitress echo a 100 KiB chunked upload.  These
