@@ -53,12 +53,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO / "tests"))
 import harness  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
@@ -495,8 +494,10 @@ def bench_http(c):
 
 
 def count(s):
-    with urllib.request.urlopen(s.url + "/count", timeout=15) as r:
-        d = json.loads(r.read())
+    r = s.get("/count", timeout=15)
+    if r.status != 200:
+        raise RuntimeError("GET /count: %d %s" % (r.status, r.text[:200]))
+    d = r.json()
     return d["pid"], d["n"]
 
 

@@ -1,4 +1,5 @@
-"""test_harness.py -- the harness itself, WITHOUT the library (preload=False).
+"""test_harness.py -- the harness (tests/harness/) itself, WITHOUT the library
+(preload=False).
 
 Every stack runs every server kind it can; a hello-world app answers with its
 Flask version, and gunicorn and waitress echo a 100 KiB chunked upload.  These
@@ -167,5 +168,5 @@ def test_run_cmd_without_library_is_plain(tmp_path):
 
 def test_library_missing_fails_not_skips(monkeypatch, tmp_path):
     monkeypatch.setenv("FLASKSHIELD_BUILD", str(tmp_path / "nowhere"))
-    with pytest.raises(pytest.fail.Exception, match="not built"):
+    with pytest.raises(harness.HarnessError, match="not built"):
         harness.require_library()

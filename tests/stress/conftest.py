@@ -1,14 +1,8 @@
-"""conftest.py -- the stress suite reuses the integration suite's fixtures
-and harness (tests/integration/conftest.py, harness.py)."""
+"""conftest.py -- the stress suite's fixtures and harness are the integration
+suite's: tests/conftest.py and tests/harness/.  Its load checks come from
+tests/integration/test_reliability.py, so that directory is on sys.path."""
 
-import importlib.util
 import sys
 from pathlib import Path
 
-_IT = Path(__file__).resolve().parents[1] / "integration"
-sys.path.insert(0, str(_IT))
-
-_spec = importlib.util.spec_from_file_location("it_conftest", _IT / "conftest.py")
-_mod = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_mod)
-globals().update({k: v for k, v in vars(_mod).items() if not k.startswith("__")})
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))

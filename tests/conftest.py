@@ -1,14 +1,22 @@
-"""conftest.py -- fixtures of the integration suite (the machinery is harness.py).
+"""conftest.py -- the fixtures of tests/integration and tests/stress (the
+machinery is the package tests/harness/).
+
+pytest loads this file for both suites, as it sits in their parent directory;
+importing it puts tests/ on sys.path, where `import harness` finds the package.
 
 Fixtures:
   stack          parametrized "debian" / "pyenv": a harness.Stack
-  shield         the built library (harness.Shield); FAILS the test if missing
+  shield         the built library (Shield, below); FAILS the test if missing
   tmp_path       pytest's, made reachable by Apache's www-data children
   start_server   harness.start_server, every server stopped at test teardown
   pyenv_servers  (session) the symlink directory that gives pyenv gunicorn/waitress
 
+Hook: the harness does not import pytest; its HarnessError and Unsupported
+are reported as pytest.fail(message, pytrace=False) and pytest.skip(message)
+(pytest_runtest_makereport).
+
 Run:  FLASKSHIELD_BUILD=$PWD/build /usr/bin/python3 -m pytest -q tests/integration
-(FLASKSHIELD_BUILD defaults to <repo>/build.)
+(or tests/stress; FLASKSHIELD_BUILD defaults to <repo>/build.)
 """
 
 import shutil
@@ -72,8 +80,23 @@ def tmp_path(tmp_path):
     return tmp_path
 
 
+def _as_pytest_outcome(excinfo):
+    """The harness does not import pytest: its HarnessError fails the test
+    as pytest.fail(message, pytrace=False) does, and its Unsupported skips
+    it as pytest.skip(message) does (reported where the harness raised it)."""
+    exc = excinfo.value
+    if isinstance(exc, harness.Unsupported):
+        new = pytest.skip.Exception(str(exc))
+    else:
+        new = pytest.fail.Exception(str(exc), pytrace=False)
+    return pytest.ExceptionInfo.from_exc_info((type(new), new, excinfo.tb))
+
+
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
+    if call.excinfo is not None and call.excinfo.errisinstance(
+            (harness.HarnessError, harness.Unsupported)):
+        call.excinfo = _as_pytest_outcome(call.excinfo)
     outcome = yield
     rep = outcome.get_result()
     setattr(item, "_rep_" + rep.when, rep)
