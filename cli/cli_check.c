@@ -92,9 +92,10 @@ fs_cmd_check(int argc, char **argv)
         else {
             printf("%s: not present, built-in defaults", shown);
         }
-        printf(" (mode %s, %zu app%s, %zu pinned key%s)\n",
+        printf(" (mode %s, %zu app%s, %zu pinned key%s, digest %s)\n",
                fs_mode_name(p->global.mode), p->napps,
-               p->napps == 1 ? "" : "s", pins, pins == 1 ? "" : "s");
+               p->napps == 1 ? "" : "s", pins, pins == 1 ? "" : "s",
+               p->digest);
     }
     fs_policy_free(p);
     return rc == 0 ? FS_EXIT_OK : FS_EXIT_INVALID;

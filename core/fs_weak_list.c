@@ -252,7 +252,6 @@ fs_weak_unquote(const unsigned char *s, size_t n, unsigned char *out)
                     cp = cp * 8 + (unsigned long)(s[i] - '0');
                 }
                 i--;
-                digits = 0;
                 goto emit;
             }
             return FS_NOT_LITERAL;           /* an escape Python would not accept */

@@ -112,8 +112,10 @@ def test_status_keys_and_no_secret(stack, tmp_path):
     assert st["attach"] == ("constructor" if stack.name == "debian" else "Py_BytesMain")
     assert st["python"].split()[0] == _python_version(stack)
     assert st["pid"] > 0 and st["activated"] is True
-    assert set(st["policy"]) == {"path", "from_file", "mode"}, st["policy"]
+    assert set(st["policy"]) == {"path", "from_file", "mode", "digest",
+                                 "generation"}, st["policy"]
     assert st["policy"]["from_file"] is False
+    assert len(st["policy"]["digest"]) == 16 and st["policy"]["generation"] == 0
     assert st["policy"]["mode"] == "enforce"
     assert isinstance(st["patches"], list) and st["patches"]
     for p in st["patches"]:

@@ -202,3 +202,25 @@ def test_interval_zero_reads_once(stack, tmp_path, start_server):
     time.sleep(3)
     assert set(limits_by_pid(srv).values()) == {str(64 << 10)}
     assert not [e for e in srv.log_lines() if e.get("event") == "policy.reloaded"]
+
+
+def test_digest_names_the_effective_policy(stack, tmp_path, shield):
+    """`flaskshield check` prints the digest the library logs; the same
+    effective policy written otherwise has the same digest, another policy
+    another one."""
+    a = harness.write_policy(tmp_path, POLICY % {"interval": 2, "mcl": 1 << 20},
+                             name="a.conf")
+    b = harness.write_policy(tmp_path, "# the same, other words\nversion = 1;\n"
+                             "body = { max_content_length = 1048576; };\n",
+                             name="b.conf")
+    c = harness.write_policy(tmp_path, POLICY % {"interval": 2, "mcl": 2 << 20},
+                             name="c.conf")
+    digests = {}
+    for name, path in (("a", a), ("b", b), ("c", c)):
+        cp = harness.run_cmd([shield.cmd, "check", path], preload=False, text=True)
+        assert cp.returncode == 0, cp.stderr
+        digests[name] = cp.stdout.split("digest ")[1].split(")")[0]
+        run = harness.run_python(stack, ["-c", "import flask"], policy=path)
+        act = [e for e in run.events if e.get("event") == "activate"]
+        assert act and act[0]["policy_digest"] == digests[name], (run.stderr, digests)
+    assert digests["a"] == digests["b"] != digests["c"], digests
