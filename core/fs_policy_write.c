@@ -375,7 +375,9 @@ static const char fs_doc_header[] =
     "# others or owned by neither root nor the user running the app.\n"
     "# `flaskshield check FILE` validates a file; `flaskshield explain`\n"
     "# prints the policy in force.  A line `@include \"FILE\"` splices in\n"
-    "# another file (relative to this file's folder, same checks).\n";
+    "# another file (relative to this file's folder, same checks).\n"
+    "# Drop-ins: every policy.d/*.conf, in byte order, overrides this file\n"
+    "# setting by setting (apps entries are appended; same checks).\n";
 
 /* With FS_WRITE_ORIGIN, for --app: which apps entry the app gets. */
 static void
