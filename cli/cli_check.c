@@ -1,8 +1,8 @@
 /*
  * cli_check.c -- `flaskshield check [FILE]`.
  *
- * Validates FILE (default: the policy the process would use, see
- * fs_policy_resolve()).  A valid policy prints one summary line on stdout
+ * Validates FILE and its drop-ins (default: the policy the process would
+ * use, see fs_policy_resolve()).  A valid policy prints one summary line on stdout
  * and exits 0; an invalid one prints every problem as "FILE:LINE: message"
  * on stderr, compiler style, and exits 1.  A missing default file is valid:
  * the built-in defaults apply.  A missing FILE named here is an error.  The
@@ -20,8 +20,8 @@ static void
 fs_check_help(FILE *f)
 {
     fprintf(f, "usage: flaskshield check [FILE]\n\n"
-               "Validate a policy file ('-': standard input; default: the one\n"
-               "in force, from "
+               "Validate a policy file and its drop-ins ('-': standard input;\n"
+               "default: the one in force, from "
                "FLASKSHIELD_POLICY or %s).\n"
                "Exit 0 when valid, 1 with every error on stderr.\n",
             FS_DEFAULT_POLICY_PATH);
@@ -92,10 +92,14 @@ fs_cmd_check(int argc, char **argv)
         else {
             printf("%s: not present, built-in defaults", shown);
         }
-        printf(" (mode %s, %zu app%s, %zu pinned key%s, digest %s)\n",
+        printf(" (mode %s, %zu app%s, %zu pinned key%s",
                fs_mode_name(p->global.mode), p->napps,
-               p->napps == 1 ? "" : "s", pins, pins == 1 ? "" : "s",
-               p->digest);
+               p->napps == 1 ? "" : "s", pins, pins == 1 ? "" : "s");
+        if (p->from_file && strcmp(shown, "<stdin>") != 0) {
+            printf(", %zu drop-in%s", p->ndropins,
+                   p->ndropins == 1 ? "" : "s");
+        }
+        printf(", digest %s)\n", p->digest);
     }
     fs_policy_free(p);
     return rc == 0 ? FS_EXIT_OK : FS_EXIT_INVALID;

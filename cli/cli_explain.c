@@ -1,12 +1,15 @@
 /*
- * cli_explain.c -- `flaskshield explain [FILE] [--app NAME] [--doc]`.
+ * cli_explain.c -- `flaskshield explain [FILE] [--app NAME] [--doc]
+ * [--origin] [--builtin]`.
  *
  * Prints the effective policy in libconfig syntax (fs_policy_write()):
- * every setting after defaults, and with --app the settings that the
- * Flask app with that import_name gets (its first matching apps entry
- * merged over the global settings).  The output is itself a valid policy,
- * and explaining it again prints the same bytes.  --doc adds the
- * documentation of every setting; --builtin ignores every file, so
+ * every setting after defaults and the drop-ins, and with --app the
+ * settings that the Flask app with that import_name gets (its first
+ * matching apps entry merged over the global settings).  The output is
+ * itself a valid policy, and explaining it again prints the same bytes.
+ * --doc adds the documentation of every setting; --origin ends each
+ * setting line with a comment naming the file and line that set it, or
+ * "built-in default"; --builtin ignores every file, so
  * `flaskshield explain --builtin --doc` writes etc/policy.conf.
  * An invalid FILE prints its errors on stderr, the built-in defaults on
  * stdout (what would apply) and exits 1.
@@ -21,11 +24,13 @@ static void
 fs_explain_help(FILE *f)
 {
     fprintf(f, "usage: flaskshield explain [FILE] [--app NAME] [--doc] "
-               "[--builtin]\n\n"
-               "Print the effective policy (default: the one in force) in\n"
-               "libconfig syntax; with --app, the settings of the Flask app\n"
-               "whose import_name is NAME.  --doc documents every setting;\n"
-               "--builtin uses the built-in defaults.\n");
+               "[--origin]\n"
+               "                           [--builtin]\n\n"
+               "Print the effective policy (default: the one in force; a\n"
+               "FILE with its drop-ins) in libconfig syntax; with --app, the\n"
+               "settings of the Flask app whose import_name is NAME.  --doc\n"
+               "documents every setting; --origin names the file and line\n"
+               "that set each one; --builtin uses the built-in defaults.\n");
 }
 
 int
@@ -57,6 +62,9 @@ fs_cmd_explain(int argc, char **argv)
         }
         else if (opts && strcmp(a, "--doc") == 0) {
             flags |= FS_WRITE_DOC;
+        }
+        else if (opts && strcmp(a, "--origin") == 0) {
+            flags |= FS_WRITE_ORIGIN;
         }
         else if (opts && strcmp(a, "--builtin") == 0) {
             builtin = true;

@@ -104,3 +104,30 @@ fs_diag_finish(struct fs_diag *d, struct fs_policy_errors *errs)
     fs_diag_clear(d);
     return n;
 }
+
+void
+fs_diag_move(struct fs_diag *to, struct fs_diag *from, size_t offset)
+{
+    size_t i;
+
+    for (i = 0; i < from->count; i++) {
+        if (to->count == to->cap) {
+            size_t cap = to->cap ? to->cap * 2 : 8;
+            struct fs_diag_item *items = realloc(to->items,
+                                                 cap * sizeof(*items));
+            if (items == NULL) {
+                to->oom = true;
+                break;
+            }
+            to->items = items;
+            to->cap = cap;
+        }
+        to->items[to->count].key = from->items[i].key + offset;
+        to->items[to->count].seq = to->count;
+        to->items[to->count].msg = from->items[i].msg;
+        from->items[i].msg = NULL;
+        to->count++;
+    }
+    to->oom = to->oom || from->oom;
+    fs_diag_clear(from);
+}

@@ -41,4 +41,8 @@ bool fs_diag_failed(const struct fs_diag *d);
 
 void fs_diag_clear(struct fs_diag *d);
 
+/* Move every message of from into to, their keys raised by offset (to put
+ * the problems of several files in file order); from is left empty. */
+void fs_diag_move(struct fs_diag *to, struct fs_diag *from, size_t offset);
+
 #endif /* FS_DIAG_H */

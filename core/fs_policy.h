@@ -1,12 +1,14 @@
 /*
  * fs_policy.h -- the flaskshield policy as plain C data.
  *
- * The policy file (libconfig syntax, see etc/policy.conf) is turned into
- * one `struct fs_policy` by fs_policy_load().  One table of settings
- * (core/fs_schema.c) drives parsing, validation, `flaskshield explain` and
- * the documentation.  Loading never exits, never prints and never leaves the
- * caller's locale changed; every problem found is returned as a list of
- * "FILE:LINE: message" strings and the caller decides how to report them.
+ * The policy file (libconfig syntax, see etc/policy.conf) and its drop-ins
+ * (the *.conf files of NAME.d beside NAME.conf, merged over it in lexical
+ * order) are turned into one `struct fs_policy` by fs_policy_load().  One
+ * table of settings (core/fs_schema.c) drives parsing, validation,
+ * `flaskshield explain` and the documentation.  Loading never exits, never
+ * prints and never leaves the caller's locale changed; every problem found
+ * is returned as a list of "FILE:LINE: message" strings and the caller
+ * decides how to report them.
  * A rejected file yields the built-in strict defaults (fail secure).
  *
  * libconfig is not linked: it is opened with dlopen() the first time a file
@@ -31,6 +33,16 @@ enum fs_on_violation {
     FS_VIOLATION_REFUSE, FS_VIOLATION_EXIT, FS_VIOLATION_WARN
 };
 
+/* Where a value was set: line `line` of sources[src] of the policy it
+ * belongs to; line 0: the built-in default. */
+struct fs_origin {
+    unsigned src;
+    unsigned line;
+};
+
+/* Room for one fs_origin per row of fs_schema[] (checked there). */
+#define FS_SETTINGS_MAX 32
+
 /* One pinned Flask config key (policy `config = { KEY = value; }`). */
 enum fs_pin_type { FS_PIN_BOOL, FS_PIN_INT, FS_PIN_STRING };
 struct fs_pin {
@@ -39,6 +51,7 @@ struct fs_pin {
     bool b;                     /* FS_PIN_BOOL */
     long long i;                /* FS_PIN_INT */
     char *s;                    /* FS_PIN_STRING */
+    struct fs_origin origin;
 };
 
 /* Everything that an `apps` entry may override. */
@@ -55,11 +68,15 @@ struct fs_app_settings {
     long long max_form_parts;           /* >= 0 */
     struct fs_pin *pins;                /* merged: global then app */
     size_t npins;
+    /* Where each row of fs_schema[] was set (`flaskshield explain
+     * --origin`); an apps entry starts from the global settings' copy. */
+    struct fs_origin origin[FS_SETTINGS_MAX];
 };
 
 struct fs_app_rule {
     char *match;        /* import_name, exact, or a prefix ending in ".*" */
     struct fs_app_settings settings;    /* already merged over the global */
+    struct fs_origin origin;            /* the entry's match line */
 };
 
 struct fs_policy {
@@ -75,9 +92,12 @@ struct fs_policy {
     struct fs_app_settings global;
     struct fs_app_rule *apps;
     size_t napps;
-    char **sources;             /* every file read (the policy, then its
-                                 * includes): what a reload check stats */
+    char **sources;             /* what a reload check stats, in read order:
+                                 * the policy, its includes, the drop-in
+                                 * directory (listed whether it exists or
+                                 * not), each drop-in and its includes */
     size_t nsources;
+    size_t ndropins;            /* drop-in files read */
     char digest[17];            /* fs_policy_digest(): 16 hex digits */
 };
 
@@ -91,7 +111,10 @@ struct fs_policy_errors {
 /* Built-in defaults (exactly the values of the shipped policy.conf). */
 struct fs_policy *fs_policy_defaults(void);
 
-/* Load one file.  Returns 0 and *out set on success.  On any problem returns
+/* Load one policy file and its drop-ins: FILE.d/ (NAME.d/ for NAME.conf),
+ * each regular, non-hidden *.conf file there in byte order, merged over the
+ * file setting by setting (pins key by key; apps entries appended).
+ * Returns 0 and *out set on success.  On any problem in any file returns
  * -1, fills errs (every error found, in file order) and sets *out to the
  * built-in defaults, so the caller always gets a usable policy. */
 int fs_policy_load(const char *path, struct fs_policy **out,

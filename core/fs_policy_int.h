@@ -50,6 +50,7 @@ bool fs_pin_equal(const struct fs_pin *a, const struct fs_pin *b);
 
 /* Writer flags for fs_policy_write_ex(). */
 #define FS_WRITE_DOC 0x01       /* documentation comments from fs_schema */
+#define FS_WRITE_ORIGIN 0x02    /* where each setting was set (a comment) */
 
 int fs_policy_write_ex(FILE *f, const struct fs_policy *p, const char *app,
                        unsigned flags);

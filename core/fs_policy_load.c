@@ -1,15 +1,20 @@
 /*
- * fs_policy_load.c -- from a policy file to a struct fs_policy.
+ * fs_policy_load.c -- from a policy file and its drop-ins to a struct
+ * fs_policy.
  *
- * The steps: read the file with the checks of fs_file.c; expand @include
- * and build the line map (fs_source.c); parse the expanded text with
- * libconfig (through fs_libconfig.c, restoring the caller's thread locale,
- * which libconfig 1.5 resets to the global one); then walk the tree of
- * settings against fs_schema[], so that every unknown name, wrong type and
- * out-of-range value is reported with its file and line.  Global settings
- * are walked first and `apps` last, because every apps entry starts from a
- * copy of the global settings.  Any problem rejects the file as a whole and
- * yields the built-in defaults.
+ * The steps, for the file and then each drop-in (fs_dropin.c finds them):
+ * read the file with the checks of fs_file.c; expand @include and build the
+ * line map (fs_source.c); parse the expanded text with libconfig (through
+ * fs_libconfig.c, restoring the caller's thread locale, which libconfig 1.5
+ * resets to the global one).  Then the trees of settings are walked against
+ * fs_schema[] over one struct fs_policy, so that every unknown name, wrong
+ * type and out-of-range value is reported with its file and line, and a
+ * later file replaces what an earlier one set, key by key.  The global
+ * settings of every file are walked first and the `apps` entries of every
+ * file last (the file's first, then each drop-in's, one list), because
+ * every apps entry starts from a copy of the merged global settings.  Each
+ * value remembers where it was set (struct fs_origin).  Any problem in any
+ * file rejects the policy as a whole and yields the built-in defaults.
  */
 #include "fs_policy.h"
 
@@ -22,17 +27,41 @@
 #include <sys/stat.h>
 
 #include "fs_diag.h"
+#include "fs_dropin.h"
 #include "fs_file.h"
 #include "fs_libconfig.h"
 #include "fs_policy_int.h"
 #include "fs_schema.h"
 #include "fs_source.h"
 
+/* One file of the policy: the policy file itself or one drop-in. */
+struct fs_part {
+    struct fs_source src;
+    struct fs_diag d;           /* its problems, keyed by expanded line */
+    config_t cfg;
+    bool parsed;                /* cfg holds a tree (walk, then destroy) */
+    unsigned src_base;          /* index of src.files[0] in p->sources */
+};
+
 struct fs_walk {
     const struct fs_source *src;
     struct fs_diag *d;
     struct fs_policy *p;
+    unsigned src_base;
 };
+
+/* Where expanded line xline of the file being walked came from. */
+static struct fs_origin
+fs_walk_origin(const struct fs_walk *w, unsigned xline)
+{
+    struct fs_origin o = {0, 0};
+
+    if (xline >= 1 && xline <= w->src->nlines) {
+        o.src = w->src_base + w->src->lines[xline - 1].file;
+        o.line = w->src->lines[xline - 1].line;
+    }
+    return o;
+}
 
 static void
 fs_walk_error(struct fs_walk *w, unsigned xline, const char *ctx,
@@ -155,6 +184,7 @@ fs_walk_pins(struct fs_walk *w, const config_setting_t *m,
         }
         memset(&pin, 0, sizeof(pin));
         pin.key = e->name;
+        pin.origin = fs_walk_origin(w, e->line);
         switch (e->type) {
         case CONFIG_TYPE_BOOL:
             pin.type = FS_PIN_BOOL;
@@ -316,6 +346,7 @@ fs_walk_group(struct fs_walk *w, const config_setting_t *group,
 {
     bool in_app = ctx[0] != '\0';
     unsigned i;
+    size_t before;
 
     for (i = 0; i < fs_cfg_length(group); i++) {
         const config_setting_t *m = fs_cfg_elem(group, i);
@@ -337,7 +368,11 @@ fs_walk_group(struct fs_walk *w, const config_setting_t *group,
                           "entry");
             continue;
         }
+        before = w->d->count;
         fs_walk_value(w, m, s, app, ctx);
+        if (w->d->count == before && s->type != FS_ST_APPS) {
+            app->origin[s - fs_schema] = fs_walk_origin(w, m->line);
+        }
     }
 }
 
@@ -394,11 +429,27 @@ fs_rule_shadowed(const struct fs_policy *p, size_t i)
     return -1;
 }
 
+/* " in FILE:LINE" when rule j was set in another file than the one being
+ * walked, else "". */
+static void
+fs_rule_elsewhere(const struct fs_walk *w, size_t j, char *buf, size_t size)
+{
+    const struct fs_origin *o = &w->p->apps[j].origin;
+
+    buf[0] = '\0';
+    if (o->line > 0 && o->src < w->src_base && o->src < w->p->nsources) {
+        snprintf(buf, size, " in %s:%u", w->p->sources[o->src], o->line);
+    }
+}
+
+/* The entries of one file's `apps`, appended to p->apps (the index in
+ * messages is the entry's place in that one list). */
 static void
 fs_walk_apps(struct fs_walk *w, const config_setting_t *m)
 {
     struct fs_policy *p = w->p;
-    unsigned i, n = fs_cfg_length(m);
+    unsigned i, n = fs_cfg_length(m), base = (unsigned)p->napps;
+    struct fs_app_rule *apps;
 
     if (m->type != CONFIG_TYPE_LIST
         && !(m->type == CONFIG_TYPE_ARRAY && n == 0)) {
@@ -407,23 +458,27 @@ fs_walk_apps(struct fs_walk *w, const config_setting_t *m)
                       fs_cfg_type_name(m));
         return;
     }
+    p->global.origin[fs_schema_find("apps", 4) - fs_schema]
+        = fs_walk_origin(w, m->line);
     if (n == 0) {
         return;
     }
-    p->apps = calloc(n, sizeof(*p->apps));
-    if (p->apps == NULL) {
+    apps = realloc(p->apps, (p->napps + n) * sizeof(*p->apps));
+    if (apps == NULL) {
         w->d->oom = true;
         return;
     }
+    p->apps = apps;
+    memset(p->apps + p->napps, 0, n * sizeof(*p->apps));
     for (i = 0; i < n; i++) {
         const config_setting_t *e = fs_cfg_elem(m, i);
         const config_setting_t *match = NULL;
         struct fs_app_rule *rule = &p->apps[p->napps];
-        char ctx[40];
+        char ctx[40], where[300];
         unsigned k;
         long shadow;
 
-        snprintf(ctx, sizeof(ctx), "apps[%u]", i);
+        snprintf(ctx, sizeof(ctx), "apps[%u]", base + i);
         if (e->type != CONFIG_TYPE_GROUP) {
             fs_walk_error(w, e->line, "", ctx, "must be a group "
                           "{ match = \"...\"; ... } (got %s)",
@@ -439,6 +494,7 @@ fs_walk_apps(struct fs_walk *w, const config_setting_t *m)
             w->d->oom = true;
             return;
         }
+        rule->origin = fs_walk_origin(w, match ? match->line : e->line);
         p->napps++;
         if (match == NULL) {
             fs_walk_error(w, e->line, ctx, "", "match is required");
@@ -460,10 +516,11 @@ fs_walk_apps(struct fs_walk *w, const config_setting_t *m)
             }
             shadow = fs_rule_shadowed(p, p->napps - 1);
             if (shadow >= 0) {
+                fs_rule_elsewhere(w, (size_t)shadow, where, sizeof(where));
                 fs_walk_error(w, match->line, ctx, ".match", "\"%s\" is "
-                              "never used: apps[%ld] (match \"%s\") comes "
-                              "first", rule->match, shadow,
-                              p->apps[shadow].match);
+                              "never used: apps[%ld] (match \"%s\"%s) "
+                              "comes first", rule->match, shadow,
+                              p->apps[shadow].match, where);
             }
         }
         if (rule->match == NULL) {
@@ -526,15 +583,14 @@ fs_line_name(const struct fs_source *src, unsigned xline, char *buf,
     }
 }
 
+/* Parse the expanded text of part into part->cfg (part->parsed). */
 static void
-fs_parse(const struct fs_source *src, struct fs_policy *p, struct fs_diag *d)
+fs_part_parse(struct fs_part *part)
 {
     const struct fs_libconfig *lc = fs_libconfig();
-    struct fs_walk w = {src, d, p};
+    const struct fs_source *src = &part->src;
+    struct fs_diag *d = &part->d;
     locale_t saved;
-    config_t cfg;
-    int ok;
-    unsigned i;
 
     if (lc == NULL) {
         fs_diag_add(d, 0, "%s:0: libconfig.so.9 not available",
@@ -543,14 +599,15 @@ fs_parse(const struct fs_source *src, struct fs_policy *p, struct fs_diag *d)
     }
     /* libconfig 1.5 ends every parse with uselocale(LC_GLOBAL_LOCALE). */
     saved = uselocale((locale_t)0);
-    lc->init(&cfg);
-    ok = lc->read_string(&cfg, src->text);
+    lc->init(&part->cfg);
+    part->parsed = lc->read_string(&part->cfg, src->text);
     uselocale(saved);
-    if (!ok) {
-        unsigned line, xline = cfg.error_line > 0 ? (unsigned)cfg.error_line
-                                                  : 0;
+    if (!part->parsed) {
+        config_t *cfg = &part->cfg;
+        unsigned line, xline = cfg->error_line > 0 ? (unsigned)cfg->error_line
+                                                   : 0;
         const char *file = fs_source_where(src, xline, &line);
-        const char *text = cfg.error_text ? cfg.error_text : "syntax error";
+        const char *text = cfg->error_text ? cfg->error_text : "syntax error";
         char name[64];
 
         fs_line_name(src, xline, name, sizeof(name));
@@ -562,54 +619,180 @@ fs_parse(const struct fs_source *src, struct fs_policy *p, struct fs_diag *d)
         else {
             fs_diag_add(d, xline, "%s:%u: %s", file, line, text);
         }
-        lc->destroy(&cfg);
-        return;
+        lc->destroy(cfg);
     }
-    fs_walk_group(&w, cfg.root, "", &p->global, "");
-    for (i = 0; i < fs_cfg_length(cfg.root); i++) {
-        const config_setting_t *m = fs_cfg_elem(cfg.root, i);
-        if (strcmp(m->name, "apps") == 0) {
-            fs_walk_apps(&w, m);
-        }
-    }
-    lc->destroy(&cfg);
 }
 
-int
-fs_policy_load_buffer(const char *name, const char *data, size_t len,
-                      const struct stat *st, struct fs_policy **out,
-                      struct fs_policy_errors *errs)
+/* Read, expand and parse one part from data (the file's contents). */
+static void
+fs_part_load(struct fs_part *part, const char *name, const char *data,
+             size_t len, const struct stat *st)
 {
-    struct fs_diag d;
-    struct fs_source src;
+    fs_source_expand(&part->src, name, data, len, st, &part->d);
+    if (part->src.text != NULL && !part->src.no_parse) {
+        fs_part_parse(part);
+    }
+}
+
+/* A drop-in: read with the checks of fs_file.c, then fs_part_load(). */
+static void
+fs_part_load_file(struct fs_part *part, const char *path)
+{
+    char why[256];
+    char *data = NULL;
+    size_t len = 0;
+    struct stat st;
+
+    if (fs_file_read(path, &data, &len, &st, why, sizeof(why))
+        != FS_FILE_OK) {
+        fs_diag_add(&part->d, 0, "%s:0: %s", path, why);
+        return;
+    }
+    fs_part_load(part, path, data, len, &st);
+    free(data);
+}
+
+static int
+fs_push_source(struct fs_policy *p, const char *name)
+{
+    char **sources = realloc(p->sources,
+                             (p->nsources + 1) * sizeof(*sources));
+    char *copy = strdup(name);
+
+    if (sources != NULL) {
+        p->sources = sources;
+    }
+    if (sources == NULL || copy == NULL) {
+        free(copy);
+        return -1;
+    }
+    p->sources[p->nsources++] = copy;
+    return 0;
+}
+
+/* Build the policy from the parts (parts[0] the policy file, the others
+ * its drop-ins, dir the drop-in folder or NULL): p->sources, then the
+ * global settings of every part, then their apps entries.  Problems go to
+ * d, in file order. */
+static void
+fs_merge(struct fs_policy *p, struct fs_part *parts, size_t nparts,
+         const char *dir, struct fs_diag *dirdiag, struct fs_diag *d)
+{
+    size_t k, f, offset = 0;
+    unsigned i;
+    bool oom = false;
+
+    for (k = 0; k < nparts; k++) {
+        parts[k].src_base = (unsigned)p->nsources;
+        for (f = 0; f < parts[k].src.nfiles; f++) {
+            oom = oom || fs_push_source(p, parts[k].src.files[f]) != 0;
+        }
+        if (k == 0 && dir != NULL) {
+            oom = oom || fs_push_source(p, dir) != 0;
+        }
+    }
+    if (oom) {
+        d->oom = true;
+    }
+    for (k = 0; k < nparts; k++) {
+        struct fs_walk w = {&parts[k].src, &parts[k].d, p, parts[k].src_base};
+        if (parts[k].parsed) {
+            fs_walk_group(&w, parts[k].cfg.root, "", &p->global, "");
+        }
+    }
+    for (k = 0; k < nparts; k++) {
+        struct fs_walk w = {&parts[k].src, &parts[k].d, p, parts[k].src_base};
+        const config_setting_t *root = parts[k].cfg.root;
+        if (!parts[k].parsed) {
+            continue;
+        }
+        for (i = 0; i < fs_cfg_length(root); i++) {
+            const config_setting_t *m = fs_cfg_elem(root, i);
+            if (strcmp(m->name, "apps") == 0) {
+                fs_walk_apps(&w, m);
+            }
+        }
+    }
+    /* Each part's problems after the previous part's: its keys (expanded
+     * lines, at most nlines + 1) raised past them. */
+    for (k = 0; k < nparts; k++) {
+        fs_diag_move(d, &parts[k].d, offset);
+        offset += parts[k].src.nlines + 2;
+        if (k == 0 && dirdiag != NULL) {
+            fs_diag_move(d, dirdiag, offset);
+            offset += 1;
+        }
+    }
+}
+
+static void
+fs_parts_free(struct fs_part *parts, size_t nparts)
+{
+    const struct fs_libconfig *lc = fs_libconfig();
+    size_t k;
+
+    for (k = 0; k < nparts; k++) {
+        if (parts[k].parsed && lc != NULL) {
+            lc->destroy(&parts[k].cfg);
+        }
+        fs_source_free(&parts[k].src);
+        fs_diag_clear(&parts[k].d);
+    }
+    free(parts);
+}
+
+/* The policy from data (the contents of the file name), and, when
+ * dropins, the drop-ins of name.  Same contract as fs_policy_load(). */
+static int
+fs_policy_assemble(const char *name, const char *data, size_t len,
+                   const struct stat *st, bool dropins,
+                   struct fs_policy **out, struct fs_policy_errors *errs)
+{
+    struct fs_diag d, dirdiag;
     struct fs_policy *p = fs_policy_defaults();
+    struct fs_part *parts = NULL;
+    size_t nparts = 1, k, ndropins = 0;
+    char *dir = NULL, **paths = NULL;
     bool failed;
 
     memset(&d, 0, sizeof(d));
-    memset(&src, 0, sizeof(src));
-    if (p == NULL) {
+    memset(&dirdiag, 0, sizeof(dirdiag));
+    if (dropins) {
+        dir = fs_dropin_dir(name);
+        if (dir == NULL) {
+            d.oom = true;
+        }
+        else {
+            fs_dropin_list(dir, &paths, &ndropins, NULL, &dirdiag, 0);
+        }
+        nparts += ndropins;
+    }
+    parts = calloc(nparts, sizeof(*parts));
+    if (p == NULL || parts == NULL) {
         d.oom = true;
     }
     else {
-        fs_source_expand(&src, name, data, len, st, &d);
-        if (src.text != NULL && !src.no_parse) {
-            fs_parse(&src, p, &d);
+        fs_part_load(&parts[0], name, data, len, st);
+        for (k = 0; k < ndropins; k++) {
+            fs_part_load_file(&parts[k + 1], paths[k]);
         }
+        fs_merge(p, parts, nparts, dir, &dirdiag, &d);
         if (!fs_diag_failed(&d)) {
             p->path = strdup(name);
             if (p->path == NULL) {
                 d.oom = true;
             }
-            /* The files read: the reload check stats them. */
-            p->sources = src.files;
-            p->nsources = src.nfiles;
-            src.files = NULL;
-            src.nfiles = 0;
+            p->ndropins = ndropins;
         }
     }
+    if (parts != NULL) {
+        fs_parts_free(parts, nparts);
+    }
+    fs_diag_move(&d, &dirdiag, 0);      /* left there only without parts */
+    fs_dropin_free(paths, ndropins);
+    free(dir);
     failed = fs_diag_failed(&d);
     fs_diag_finish(&d, errs);
-    fs_source_free(&src);
     if (failed) {
         fs_policy_free(p);
         *out = fs_policy_defaults();
@@ -619,6 +802,14 @@ fs_policy_load_buffer(const char *name, const char *data, size_t len,
     fs_policy_digest(p, p->digest);
     *out = p;
     return 0;
+}
+
+int
+fs_policy_load_buffer(const char *name, const char *data, size_t len,
+                      const struct stat *st, struct fs_policy **out,
+                      struct fs_policy_errors *errs)
+{
+    return fs_policy_assemble(name, data, len, st, false, out, errs);
 }
 
 int
@@ -636,6 +827,30 @@ fs_policy_load_file(const char *path, struct fs_policy **out,
     if (missing != NULL) {
         *missing = status == FS_FILE_MISSING;
     }
+    if (status == FS_FILE_MISSING) {
+        /* Drop-ins are read only with their file: a folder of them beside
+         * no file is a mistake that would otherwise pass unseen. */
+        char *dir = fs_dropin_dir(path), **paths = NULL;
+        size_t n = 0;
+        struct fs_diag dd;
+
+        memset(&dd, 0, sizeof(dd));
+        if (dir != NULL) {
+            fs_dropin_list(dir, &paths, &n, NULL, &dd, 0);
+        }
+        fs_diag_clear(&dd);
+        fs_dropin_free(paths, n);
+        if (n > 0) {
+            snprintf(why + strlen(why), sizeof(why) - strlen(why),
+                     " (and %s holds drop-ins, which are read only with "
+                     "the file)", dir);
+            status = FS_FILE_REJECTED;
+            if (missing != NULL) {
+                *missing = false;
+            }
+        }
+        free(dir);
+    }
     if (status != FS_FILE_OK) {
         struct fs_diag d;
         memset(&d, 0, sizeof(d));
@@ -644,7 +859,7 @@ fs_policy_load_file(const char *path, struct fs_policy **out,
         *out = fs_policy_defaults();
         return -1;
     }
-    rc = fs_policy_load_buffer(path, data, len, &st, out, errs);
+    rc = fs_policy_assemble(path, data, len, &st, true, out, errs);
     free(data);
     return rc;
 }

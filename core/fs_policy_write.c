@@ -7,7 +7,10 @@
  * comment.  An `apps` entry lists only what differs from the global
  * settings (its merged settings are rebuilt identically when the output is
  * loaded again), so writing, loading and writing again gives the same bytes.
- * With FS_WRITE_DOC every setting is preceded by its documentation.
+ * With FS_WRITE_DOC every setting is preceded by its documentation; with
+ * FS_WRITE_ORIGIN every setting line ends in a comment naming the file and
+ * line that set it (the policy file, an include or a drop-in), or "built-in
+ * default".
  */
 #include "fs_policy.h"
 
@@ -72,6 +75,31 @@ fs_put_string(FILE *f, const char *s)
         }
     }
     fputc('"', f);
+}
+
+/* With FS_WRITE_ORIGIN: "  # set in FILE:LINE" or "  # built-in default"
+ * (after "; " instead of "  # " when a comment is open already). */
+static void
+fs_put_origin(struct fs_writer *w, const struct fs_origin *o, bool open)
+{
+    const struct fs_policy *p = w->p;
+
+    if (!(w->flags & FS_WRITE_ORIGIN)) {
+        return;
+    }
+    fputs(open ? "; " : "  # ", w->f);
+    if (o->line == 0 || o->src >= p->nsources) {
+        fputs("built-in default", w->f);
+    }
+    else {
+        fprintf(w->f, "set in %s:%u", p->sources[o->src], o->line);
+    }
+}
+
+static const struct fs_origin *
+fs_row_origin(const struct fs_app_settings *app, const struct fs_setting *s)
+{
+    return &app->origin[s - fs_schema];
 }
 
 static void
@@ -173,12 +201,15 @@ fs_put_scalar(struct fs_writer *w, const struct fs_setting *s,
             fs_put_string(f, s->def_str ? s->def_str : "");
         }
     }
+    fs_put_origin(w, fs_row_origin(app, s), differs);
     fputc('\n', f);
 }
 
 static void
-fs_put_pin(FILE *f, const struct fs_pin *pin, int indent)
+fs_put_pin(struct fs_writer *w, const struct fs_pin *pin, int indent)
 {
+    FILE *f = w->f;
+
     fs_put_indent(f, indent);
     fprintf(f, "%s = ", pin->key);
     switch (pin->type) {
@@ -192,7 +223,9 @@ fs_put_pin(FILE *f, const struct fs_pin *pin, int indent)
         fs_put_string(f, pin->s ? pin->s : "");
         break;
     }
-    fputs(";\n", f);
+    fputc(';', f);
+    fs_put_origin(w, &pin->origin, false);
+    fputc('\n', f);
 }
 
 static bool
@@ -225,13 +258,15 @@ fs_put_pins(struct fs_writer *w, const struct fs_setting *s,
     fs_put_doc(w, s, indent);
     fs_put_indent(w->f, indent);
     if (n == 0) {
-        fprintf(w->f, "%s = { };\n", s->name);
+        fprintf(w->f, "%s = { };", s->name);
+        fs_put_origin(w, fs_row_origin(app, s), false);
+        fputc('\n', w->f);
         return;
     }
     fprintf(w->f, "%s = {\n", s->name);
     for (i = 0; i < app->npins; i++) {
         if (!fs_pin_inherited(&app->pins[i], base)) {
-            fs_put_pin(w->f, &app->pins[i], indent + 1);
+            fs_put_pin(w, &app->pins[i], indent + 1);
         }
     }
     fs_put_indent(w->f, indent);
@@ -307,7 +342,11 @@ fs_put_apps(struct fs_writer *w, const struct fs_setting *s, bool whole)
 
     fs_put_doc(w, s, 0);
     if (!whole || p->napps == 0) {
-        fputs("apps = ( );\n", w->f);
+        fputs("apps = ( );", w->f);
+        if (whole) {
+            fs_put_origin(w, fs_row_origin(&p->global, s), false);
+        }
+        fputc('\n', w->f);
         return;
     }
     fputs("apps = (\n", w->f);
@@ -317,7 +356,9 @@ fs_put_apps(struct fs_writer *w, const struct fs_setting *s, bool whole)
         fs_put_indent(w->f, 2);
         fputs("match = ", w->f);
         fs_put_string(w->f, p->apps[i].match);
-        fputs(";\n", w->f);
+        fputc(';', w->f);
+        fs_put_origin(w, &p->apps[i].origin, false);
+        fputc('\n', w->f);
         fs_put_settings(w, &p->apps[i].settings, &p->global, 2, false);
         fs_put_indent(w->f, 1);
         fputs(i + 1 < p->napps ? "},\n" : "}\n", w->f);
@@ -334,7 +375,32 @@ static const char fs_doc_header[] =
     "# others or owned by neither root nor the user running the app.\n"
     "# `flaskshield check FILE` validates a file; `flaskshield explain`\n"
     "# prints the policy in force.  A line `@include \"FILE\"` splices in\n"
-    "# another file (relative to this file's folder, same checks).\n";
+    "# another file (relative to this file's folder, same checks).\n"
+    "# Drop-ins: every policy.d/*.conf, in byte order, overrides this file\n"
+    "# setting by setting (apps entries are appended; same checks).\n";
+
+/* With FS_WRITE_ORIGIN, for --app: which apps entry the app gets. */
+static void
+fs_put_app_rule(struct fs_writer *w, const char *app)
+{
+    const struct fs_app_settings *s = fs_policy_for_app(w->p, app);
+    size_t i;
+
+    if (!(w->flags & FS_WRITE_ORIGIN)) {
+        return;
+    }
+    for (i = 0; i < w->p->napps; i++) {
+        if (s == &w->p->apps[i].settings) {
+            fprintf(w->f, "# apps[%zu] applies (match ", i);
+            fs_put_string(w->f, w->p->apps[i].match);
+            fputc(')', w->f);
+            fs_put_origin(w, &w->p->apps[i].origin, true);
+            fputc('\n', w->f);
+            return;
+        }
+    }
+    fputs("# no apps entry matches: the global settings apply\n", w->f);
+}
 
 int
 fs_policy_write_ex(FILE *f, const struct fs_policy *p, const char *app,
@@ -352,6 +418,7 @@ fs_policy_write_ex(FILE *f, const struct fs_policy *p, const char *app,
             fputc((*c >= 0x20 && *c != 0x7f && *c != '"') ? *c : '?', f);
         }
         fputs("\"\n", f);
+        fs_put_app_rule(&w, app);
     }
     else {
         fputs("# flaskshield effective policy\n", f);

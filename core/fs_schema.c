@@ -132,6 +132,9 @@ const struct fs_setting fs_schema[] = {
 
 const size_t fs_schema_count = sizeof(fs_schema) / sizeof(fs_schema[0]);
 
+_Static_assert(sizeof(fs_schema) / sizeof(fs_schema[0]) <= FS_SETTINGS_MAX,
+               "struct fs_app_settings has an origin for every row");
+
 const struct fs_setting *
 fs_schema_find(const char *name, size_t len)
 {

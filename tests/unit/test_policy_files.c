@@ -512,24 +512,29 @@ test_digest_and_sources(void)
         CHECK(def->nsources == 0);
         fs_policy_free(def);
     }
-    CHECK(a->nsources == 1 && strcmp(tp_rel(a->sources[0]), "da.conf") == 0);
+    /* The file, then its drop-in folder (which does not exist). */
+    CHECK(a->nsources == 2 && strcmp(tp_rel(a->sources[0]), "da.conf") == 0
+          && strcmp(tp_rel(a->sources[1]), "da.d") == 0);
+    CHECK(a->ndropins == 0);
     fs_policy_free(a);
     fs_policy_free(b);
     fs_policy_free(c);
     fs_policy_free(d);
 
-    /* Sources: the file, then each include in the order read. */
+    /* Sources: the file, then each include in the order read, then the
+     * drop-in folder. */
     tp_write("src-inc1.conf", "mode = \"report\";\n");
     tp_write("src-inc2.conf", "dev_server = \"refuse\";\n");
     CHECK(tp_load("src-main.conf", "@include \"src-inc1.conf\"\n"
                   "@include \"src-inc2.conf\"\n", &a, &e) == 0);
     fs_policy_errors_free(&e);
     n = a->nsources;
-    CHECK(n == 3);
-    if (n == 3) {
+    CHECK(n == 4);
+    if (n == 4) {
         CHECK(strcmp(tp_rel(a->sources[0]), "src-main.conf") == 0);
         CHECK(strstr(a->sources[1], "src-inc1.conf") != NULL);
         CHECK(strstr(a->sources[2], "src-inc2.conf") != NULL);
+        CHECK(strcmp(tp_rel(a->sources[3]), "src-main.d") == 0);
     }
     fs_policy_free(a);
 }
