@@ -130,7 +130,9 @@ fs_dropin_list(const char *dir, char ***paths, size_t *count, bool *missing,
         n++;
     }
     closedir(dh);
-    qsort(list, n, sizeof(*list), fs_dropin_cmp);
+    if (n > 1) {
+        qsort(list, n, sizeof(*list), fs_dropin_cmp);
+    }
     /* Sorting "dir/NAME" by strcmp sorts by NAME: the prefix is shared. */
     for (i = 0; i < n; i++) {
         if (stat(list[i], &st) != 0) {
