@@ -253,3 +253,31 @@ def test_digest_names_the_effective_policy(stack, tmp_path, shield):
         act = [e for e in run.events if e.get("event") == "activate"]
         assert act and act[0]["policy_digest"] == digests[name], (run.stderr, digests)
     assert digests["a"] == digests["b"] != digests["c"], digests
+
+
+def test_report_then_enforce_in_place(stack, tmp_path, start_server):
+    """The staged rollout of the runbook: a policy shipped in report mode
+    changes nothing; switched to enforce in place, the running workers
+    enforce it; a typo in the enforce update leaves them in report mode
+    (never the strict defaults)."""
+    app = harness.write_app(tmp_path, APP)
+    staged = POLICY % {"interval": 1, "mcl": 64 << 10}
+    policy = harness.write_policy(tmp_path, staged + 'mode = "report";\n')
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=2)
+    every_worker(srv, 2)
+    for _ in range(6):
+        assert srv.post("/upload", data=b"x" * (100 << 10)).status == 200
+
+    write_atomically(policy, staged + 'mode = "enforec";\n')
+    time.sleep(3)
+    for _ in range(6):
+        assert srv.post("/upload", data=b"x" * (100 << 10)).status == 200
+
+    write_atomically(policy, staged + 'mode = "enforce";\n')
+    deadline = time.monotonic() + 2 + MARGIN
+    refused = 0
+    while refused < 6:
+        assert time.monotonic() < deadline, "still not enforced"
+        r = srv.post("/upload", data=b"x" * (100 << 10))
+        refused = refused + 1 if r.status == 413 else 0
+        time.sleep(0.1)
