@@ -832,15 +832,18 @@ fs_policy_load_file(const char *path, struct fs_policy **out,
          * no file is a mistake that would otherwise pass unseen. */
         char *dir = fs_dropin_dir(path), **paths = NULL;
         size_t n = 0;
+        int listed = 0;
         struct fs_diag dd;
 
         memset(&dd, 0, sizeof(dd));
         if (dir != NULL) {
-            fs_dropin_list(dir, &paths, &n, NULL, &dd, 0);
+            listed = fs_dropin_list(dir, &paths, &n, NULL, &dd, 0);
         }
         fs_diag_clear(&dd);
         fs_dropin_free(paths, n);
-        if (n > 0) {
+        /* Entries that are refused count too: a folder of broken drop-ins
+         * must not pass for no policy at all. */
+        if (n > 0 || listed != 0) {
             snprintf(why + strlen(why), sizeof(why) - strlen(why),
                      " (and %s holds drop-ins, which are read only with "
                      "the file)", dir);

@@ -16,17 +16,106 @@
  *      choose, say, a policy with mode = "off").  Only with no system file,
  *      or a valid one that allows overrides, is the file the variable
  *      names loaded, and a missing file is an error there.
+ * The system policy is the operator's: each of its files (the policy, its
+ * includes, its drop-ins, symlinks followed) must be owned by root, and its
+ * folder and drop-in folder must not be writable by anyone but root
+ * (sshd's StrictModes, which a read-only mount such as a Kubernetes
+ * ConfigMap passes), else it is rejected.  A process user that could
+ * rewrite it could otherwise weaken the policy of a running process.
  * *path_used points to the system path given, to the environment's string,
  * or to p->path: it stays valid while the environment and *out do.
  */
 #include "fs_policy.h"
 
+#include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "fs_diag.h"
+#include "fs_dropin.h"
 #include "fs_policy_int.h"
 #include "fs_build.h"
 
+
+/* A folder of the system policy that someone other than root may change:
+ * the reason, or NULL. */
+static const char *
+fs_folder_unsafe(const char *dir)
+{
+    struct stat st;
+    struct statvfs vfs;
+
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        return NULL;            /* no folder: nothing in it is read */
+    }
+    if (statvfs(dir, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+        return NULL;            /* a read-only mount: nobody writes it */
+    }
+    if (st.st_uid != 0) {
+        return "is not owned by root";
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+        return "is writable by group or others";
+    }
+    return NULL;
+}
+
+/* The ownership rules of the system policy (see above), on what p was read
+ * from; problems go to d. */
+static void
+fs_system_owned(const char *system_path, const struct fs_policy *p,
+                struct fs_diag *d)
+{
+    char folder[4096];
+    char *dropins = fs_dropin_dir(system_path);
+    const char *why;
+    struct stat st;
+    size_t i;
+
+    snprintf(folder, sizeof(folder), "%s", system_path);
+    if ((why = fs_folder_unsafe(dirname(folder))) != NULL) {
+        fs_diag_add(d, 0, "%s:0: its folder %s %s; the system policy's "
+                    "folders must be root's alone", system_path, folder, why);
+    }
+    if (dropins != NULL && (why = fs_folder_unsafe(dropins)) != NULL) {
+        fs_diag_add(d, 0, "%s:0: %s; the system policy's folders must be "
+                    "root's alone", dropins, why);
+    }
+    free(dropins);
+    for (i = 0; i < p->nsources; i++) {
+        if (stat(p->sources[i], &st) == 0 && S_ISREG(st.st_mode)
+            && st.st_uid != 0) {
+            fs_diag_add(d, 0, "%s:0: is owned by uid %lu; the system "
+                        "policy's files must be root's", p->sources[i],
+                        (unsigned long)st.st_uid);
+        }
+    }
+}
+
+/* fs_policy_load_file() of the system policy, with its ownership rules. */
+static int
+fs_load_system(const char *system_path, struct fs_policy **out,
+               struct fs_policy_errors *errs, bool *missing)
+{
+    struct fs_diag d = {NULL, 0, 0, false};
+    int rc = fs_policy_load_file(system_path, out, errs, missing);
+
+    if (rc != 0 || *out == NULL) {
+        return rc;
+    }
+    fs_system_owned(system_path, *out, &d);
+    if (!fs_diag_failed(&d)) {
+        return 0;
+    }
+    fs_policy_errors_free(errs);
+    fs_diag_finish(&d, errs);
+    fs_policy_free(*out);
+    *out = fs_policy_defaults();
+    return -1;
+}
 
 int
 fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
@@ -46,7 +135,7 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
         *path_used = system_path;
     }
     if (env == NULL || env[0] == '\0') {
-        rc = fs_policy_load_file(system_path, out, &sys_errs, &missing);
+        rc = fs_load_system(system_path, out, &sys_errs, &missing);
         if (rc != 0 && missing) {
             /* No system file: the built-in defaults, silently. */
             fs_policy_errors_free(&sys_errs);
@@ -60,7 +149,7 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
         }
         return rc;
     }
-    rc = fs_policy_load_file(system_path, &sys, &sys_errs, &missing);
+    rc = fs_load_system(system_path, &sys, &sys_errs, &missing);
     if (rc != 0 && !missing) {
         struct fs_diag d = {NULL, 0, 0, false};
         size_t i;

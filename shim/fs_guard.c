@@ -156,14 +156,26 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
     }
 }
 
+/* The pins, from one snapshot of the app's settings: comparing a value can
+ * run the app's __eq__, which may let another thread reload the policy and
+ * replace the app's pin tuples (the settings themselves live on for
+ * minutes, see fs_policy_replace()). */
 static void
 fs_guard_pins(fs_appstate *st, PyObject *config)
 {
-    Py_ssize_t i, n = PyTuple_Size(st->pin_keys);
+    const struct fs_app_settings *s = st->s;
+    PyObject *keys = st->pin_keys, *values = st->pin_values;
+    Py_ssize_t i, n = PyTuple_Size(keys);
 
+    if (n <= 0 || PyTuple_Size(values) != n) {
+        fs_err_clear();
+        return;
+    }
+    FS_INCREF(keys);
+    FS_INCREF(values);
     for (i = 0; i < n; i++) {
-        PyObject *k = PyTuple_GetItem(st->pin_keys, i);
-        PyObject *want = PyTuple_GetItem(st->pin_values, i);
+        PyObject *k = PyTuple_GetItem(keys, i);
+        PyObject *want = PyTuple_GetItem(values, i);
         PyObject *cur = fs_dict_get(config, k);
         struct fs_logline l;
         int same;
@@ -181,8 +193,8 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
             continue;
         }
         fs_app_config_set(st, config, k, want);
-        if (fs_app_once(st, FS_PIN_BIT(i))) {
-            const struct fs_pin *pin = &st->s->pins[i];
+        if ((size_t)i < s->npins && fs_app_once(st, FS_PIN_BIT(i))) {
+            const struct fs_pin *pin = &s->pins[i];
             fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
             fs_log_str(&l, "key", pin->key);
             if (pin->type == FS_PIN_BOOL) {
@@ -198,6 +210,8 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
             fs_log_end(&l);
         }
     }
+    FS_DECREF(keys);
+    FS_DECREF(values);
 }
 
 /* Bound the body: refuse a declared length over the limit, and read every

@@ -82,3 +82,69 @@ def test_env_policy_only_where_the_system_policy_allows(stack, etc_copy, tmp_pat
         assert ignored, (case, cp.events)
     else:
         assert not ignored, (case, cp.events)
+
+
+# While the process runs (reload_interval = 1): the script, run as root in
+# the namespace, edits the system policy itself between requests made with
+# Flask's test client (which goes through Flask.wsgi_app, where the reload
+# check runs).  The app's key is Flask's tutorial value: refused (500) under
+# enforcement, served (200) under the environment's mode = "off".
+RUNNING = """
+import os, sys, time
+import flask
+app = flask.Flask("locked")
+app.secret_key = "dev"
+app.add_url_rule("/", "i", lambda: "ok")
+client = app.test_client()
+system = "/etc/flaskshield/policy.conf"
+
+def status(label):
+    print("%s=%d" % (label, client.get("/").status_code), flush=True)
+
+status("start")
+for step in sys.argv[1:]:
+    kind, _, arg = step.partition(":")
+    if kind == "write":
+        path, text = arg.split("=", 1)
+        with open(path, "w") as f:
+            f.write(text.replace("|", "\\n"))
+        os.chmod(path, 0o644)
+    elif kind == "rm":
+        os.unlink(arg)
+    elif kind == "mkdir":
+        os.makedirs(arg, mode=0o755, exist_ok=True)
+    time.sleep(2.2)
+    status(step.split(":")[0] + ":" + step.split(":")[1].split("=")[0])
+"""
+
+RUNNING_CASES = {
+    # the lock seen shut never opens in a running process: not by a file
+    # truncated while it is rewritten, not by a deleted one
+    "truncated": ("version = 1;\nreload_interval = 1;\nallow_env_override = false;\n",
+                  ["write:/etc/flaskshield/policy.conf=",
+                   "rm:/etc/flaskshield/policy.conf"],
+                  [500, 500, 500]),
+    # a lock added as a system drop-in reaches a process whose policy the
+    # environment chose
+    "dropin-lock": ("version = 1;\nreload_interval = 1;\nallow_env_override = true;\n",
+                    ["mkdir:/etc/flaskshield/policy.d",
+                     "write:/etc/flaskshield/policy.d/00-lock.conf="
+                     "allow_env_override = false;|"],
+                    [200, 200, 500]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(RUNNING_CASES))
+def test_lock_while_running(stack, etc_copy, tmp_path, case):
+    system, steps, want = RUNNING_CASES[case]
+    _set_system_policy(etc_copy, system)
+    env_policy = harness.write_policy(tmp_path, OFF_POLICY, name="off.conf")
+    script = harness.write_file(tmp_path, "run.py", RUNNING)
+    argv = ["unshare", "-m", "--propagation", "private", "sh", "-c",
+            'mount --bind "$1" /etc || exit 90; shift; exec "$@"', "sh",
+            str(etc_copy), stack.python, str(script)] + steps
+    cp = harness.run_cmd(argv, policy=env_policy, stack=stack, text=True)
+    assert cp.returncode == 0, cp.stderr
+    got = [int(line.rsplit("=", 1)[1]) for line in cp.stdout.split()]
+    assert got == want, (case, cp.stdout, [e for e in cp.events
+                                           if e.get("event", "").startswith("policy")])

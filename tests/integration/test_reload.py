@@ -285,3 +285,77 @@ def test_report_then_enforce_in_place(stack, tmp_path, start_server):
         r = srv.post("/upload", data=b"x" * (100 << 10))
         refused = refused + 1 if r.status == 413 else 0
         time.sleep(0.1)
+
+
+EVIL_APP = """
+import secrets
+import time
+import flask
+
+
+class Slow(str):
+    # Comparing it takes a while and lets other threads run (the GIL is
+    # released while it sleeps): a reload may happen meanwhile.
+    def __eq__(self, other):
+        time.sleep(2)
+        return False
+
+    __hash__ = str.__hash__
+
+
+app = flask.Flask("evilapp")
+app.secret_key = secrets.token_hex(32)
+
+
+@app.route("/set")
+def set_():
+    app.config["SESSION_COOKIE_SAMESITE"] = Slow("Lax")
+    return "set"
+
+
+@app.route("/pins")
+def pins():
+    return "%s %s" % (app.config.get("SESSION_COOKIE_SAMESITE"),
+                      app.config.get("PREFERRED_URL_SCHEME"))
+"""
+
+PINNED = POLICY % {"interval": 1, "mcl": 1 << 20} + """
+config = { SESSION_COOKIE_SAMESITE = "Strict"; PREFERRED_URL_SCHEME = "https"; };
+"""
+
+
+@pytest.mark.parametrize("new", ["no-pins", "other-value"])
+def test_reload_during_a_pin_comparison(stack, tmp_path, start_server, new):
+    """A reload while another thread compares a pinned value (the app's own
+    __eq__, which lets threads switch) neither crashes the worker nor
+    writes a stale object into the config: the pins are enforced from one
+    snapshot of the app's settings."""
+    app = harness.write_app(tmp_path, EVIL_APP)
+    policy = harness.write_policy(tmp_path, PINNED)
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1,
+                       extra_args=("-k", "gthread", "--threads", "4"))
+    assert srv.get("/set").status == 200
+    time.sleep(1.2)
+    out = {}
+
+    def slow():
+        out["r"] = srv.get("/pins", timeout=20)
+    import threading
+    t = threading.Thread(target=slow)
+    t.start()
+    time.sleep(0.5)         # the slow request is inside the comparison
+    later = POLICY % {"interval": 1, "mcl": 1 << 20}
+    if new == "other-value":
+        later += 'config = { SESSION_COOKIE_SAMESITE = "Lax"; PREFERRED_URL_SCHEME = "https"; };\n'
+    write_atomically(policy, later)
+    time.sleep(1.3)
+    r = srv.get("/pins", timeout=20)        # reloads while the other waits
+    t.join(30)
+    assert "r" in out and out["r"].status == 200, out
+    assert r.status == 200, r.text
+    assert srv.alive()
+    text = srv.stderr_text()
+    assert "Segmentation fault" not in text and "Fatal Python error" not in text
+    assert "Worker with pid" not in text or "was terminated" not in text, text[-2000:]
+    final = srv.get("/pins").text
+    assert final.split()[0] in ("Strict", "Lax") and final.split()[1] == "https", final

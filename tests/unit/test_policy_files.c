@@ -7,6 +7,7 @@
  */
 #include <locale.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include "test_policy_util.h"
 #include "fs_build.h"
@@ -425,6 +426,72 @@ test_resolve(void)
     CHECK(rc == 0 && p->from_file && p->global.dev_server == FS_DEV_REFUSE);
     fs_policy_free(p);
     fs_policy_errors_free(&e);
+
+    /* The system policy is root's: a file of it owned by another user, or
+     * a folder others may write (without the sticky bit), rejects it. */
+    unsetenv("FLASKSHIELD_POLICY");
+    tp_write("sys.conf", "mode = \"report\";\n");
+    CHECK(chown(sysbuf, 65534, 65534) == 0);
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == -1 && !p->from_file && p->global.mode == FS_MODE_ENFORCE);
+    CHECK(e.count == 1 && strstr(e.msg[0], "is owned by uid 65534") != NULL);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    /* Read by that user itself (the app's user, who could rewrite it). */
+    CHECK(chmod(tp_dir, 0711) == 0);
+    {
+        pid_t child = fork();
+        int status = -1;
+
+        if (child == 0) {
+            int ok;
+            if (setgid(65534) != 0 || setuid(65534) != 0) {
+                _exit(3);
+            }
+            rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+            ok = rc == -1 && p->global.mode == FS_MODE_ENFORCE && e.count == 1
+                 && strstr(e.msg[0], "sys.conf:0: is owned by uid 65534; the "
+                                     "system policy's files must be root's")
+                    != NULL;
+            _exit(ok ? 0 : 1);
+        }
+        CHECK(child > 0 && waitpid(child, &status, 0) == child
+              && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    CHECK(chown(sysbuf, 0, 0) == 0);
+    CHECK(chmod(tp_dir, 0775) == 0);
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == -1 && e.count == 1 && strstr(e.msg[0], "is writable by group "
+                                             "or others") != NULL);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    CHECK(chmod(tp_dir, 01777) == 0);       /* sticky, as /tmp */
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == 0 && p->global.mode == FS_MODE_REPORT);
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    CHECK(chmod(tp_dir, 0700) == 0);
+    /* ... and a drop-in of it owned by another user. */
+    mkdir(tp_path("sys.d"), 0755);
+    tp_write("sys.d/50-app.conf", "mode = \"off\";\n");
+    CHECK(chown(tp_path("sys.d/50-app.conf"), 65534, 65534) == 0);
+    setenv("FLASKSHIELD_POLICY", envbuf, 1);
+    rc = fs_policy_resolve_from(sysbuf, &p, &used, &e);
+    CHECK(rc == -1 && p->global.mode == FS_MODE_ENFORCE);
+    CHECK(e.count == 2 && strstr(e.msg[0], "50-app.conf:0: is owned by uid "
+                                 "65534") != NULL
+          && strstr(e.msg[1], "FLASKSHIELD_POLICY=") != NULL);
+    if (e.count != 2) {
+        size_t k;
+        for (k = 0; k < e.count; k++) {
+            fprintf(stderr, "  %s\n", e.msg[k]);
+        }
+    }
+    fs_policy_free(p);
+    fs_policy_errors_free(&e);
+    unlink(tp_path("sys.d/50-app.conf"));
+    rmdir(tp_path("sys.d"));
+    unsetenv("FLASKSHIELD_POLICY");
 
     /* The public entry point uses the compiled-in path. */
     rc = fs_policy_resolve(&p, &used, &e);
