@@ -156,14 +156,13 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
     }
 }
 
-/* The pins, from one snapshot of the app's settings: comparing a value can
- * run the app's __eq__, which may let another thread reload the policy and
- * replace the app's pin tuples (the settings themselves live on for
- * minutes, see fs_policy_replace()). */
+/* The pins, from one snapshot of the app's pin tuples (own references):
+ * comparing a value can run the app's __eq__, which may let another thread
+ * reload the policy and replace them.  The log line is made from the
+ * snapshot too, never from the settings of a policy that may be gone. */
 static void
 fs_guard_pins(fs_appstate *st, PyObject *config)
 {
-    const struct fs_app_settings *s = st->s;
     PyObject *keys = st->pin_keys, *values = st->pin_values;
     Py_ssize_t i, n = PyTuple_Size(keys);
 
@@ -193,19 +192,19 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
             continue;
         }
         fs_app_config_set(st, config, k, want);
-        if ((size_t)i < s->npins && fs_app_once(st, FS_PIN_BIT(i))) {
-            const struct fs_pin *pin = &s->pins[i];
+        if (fs_app_once(st, FS_PIN_BIT(i))) {
             fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
-            fs_log_str(&l, "key", pin->key);
-            if (pin->type == FS_PIN_BOOL) {
-                fs_log_bool(&l, "value", pin->b);
+            fs_log_str(&l, "key", PyUnicode_AsUTF8AndSize(k, NULL));
+            if (want == FS_True || want == FS_False) {
+                fs_log_bool(&l, "value", want == FS_True);
             }
-            else if (pin->type == FS_PIN_INT) {
-                fs_log_int(&l, "value", pin->i);
+            else if (fs_is_int(want)) {
+                fs_log_int(&l, "value", PyLong_AsLongLong(want));
             }
             else {
-                fs_log_str(&l, "value", pin->s);
+                fs_log_str(&l, "value", PyUnicode_AsUTF8AndSize(want, NULL));
             }
+            fs_err_clear();
             fs_log_bool(&l, "enforced", fs_app_enforcing(st));
             fs_log_end(&l);
         }
