@@ -165,8 +165,12 @@ def unit_targets(root):
 
 
 def make(root, *args, check=True):
+    """make in the copy, as a fresh command: none of the variables of a
+    `make test` this suite may run under (SANITIZE=1, WERROR=1 ...)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
     cp = subprocess.run(["make", "-C", str(root), "BUILD=b", "V=1", *args],
-                        capture_output=True, text=True, timeout=900)
+                        capture_output=True, text=True, timeout=900, env=env)
     if check:
         assert cp.returncode == 0, (args, cp.stdout[-3000:], cp.stderr[-3000:])
     return cp
