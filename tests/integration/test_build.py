@@ -165,10 +165,11 @@ def unit_targets(root):
 
 
 def make(root, *args, check=True):
-    """make in the copy, as a fresh command: none of the variables of a
-    `make test` this suite may run under (SANITIZE=1, WERROR=1 ...)."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")}
+    """make in the copy, as a fresh command in a small fixed environment:
+    none of the variables of a `make SANITIZE=1 test` this suite may run
+    under (make exports them to its recipes, and make reads its variables
+    from the environment)."""
+    env = harness.base_env()
     cp = subprocess.run(["make", "-C", str(root), "BUILD=b", "V=1", *args],
                         capture_output=True, text=True, timeout=900, env=env)
     if check:
