@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_fnv.h"
 #include "fs_policy_int.h"
 #include "fs_schema.h"
 
@@ -196,7 +197,7 @@ fs_policy_digest(const struct fs_policy *p, char out[17])
 {
     char *text = NULL;
     size_t len = 0, i;
-    uint64_t h = 0xcbf29ce484222325u;
+    uint64_t h = FS_FNV_OFFSET;
     bool line_start = true, comment = false;
     FILE *f = open_memstream(&text, &len);
 
@@ -220,8 +221,7 @@ fs_policy_digest(const struct fs_policy *p, char out[17])
         }
         line_start = c == '\n';
         if (!comment) {
-            h ^= c;
-            h *= 0x100000001b3u;
+            h = fs_fnv1a(h, &c, 1);
         }
     }
     free(text);

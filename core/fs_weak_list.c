@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "fs_file.h"
+#include "fs_fnv.h"
 
 /* ---------------------------------------------------------------------- */
 /* Weak list: a hash set over one file buffer                              */
@@ -46,13 +47,8 @@ struct fs_weak_list {
 static uint64_t
 fs_weak_hash(const unsigned char *p, size_t len)
 {
-    uint64_t h = 0xcbf29ce484222325u;   /* FNV-1a, 64 bits */
-    size_t i;
+    uint64_t h = fs_fnv1a(FS_FNV_OFFSET, p, len);
 
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3u;
-    }
     /* FNV-1a's low bits mix poorly; fold the high half in. */
     return h ^ (h >> 32);
 }

@@ -49,6 +49,7 @@
 
 #include "fs_api.h"
 #include "fs_dropin.h"
+#include "fs_fnv.h"
 #include "fs_log.h"
 #include "fs_state.h"
 #include "fs_build.h"
@@ -57,19 +58,6 @@ static uint64_t fs_fingerprint_in_force;    /* 0: read again at next check */
 static uint64_t fs_errors_logged;           /* hash of the last rejection */
 static time_t fs_next_check;
 static bool fs_lock_seen;   /* the system policy said no overrides */
-
-static uint64_t
-fs_mix(uint64_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    size_t i;
-
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3u;
-    }
-    return h;
-}
 
 /* Did t fall less than a second before now? */
 static bool
@@ -91,18 +79,18 @@ fs_mix_file(uint64_t h, const char *path, const struct timespec *wall,
     if (path == NULL || path[0] == '\0') {
         return h;
     }
-    h = fs_mix(h, path, strlen(path) + 1);
+    h = fs_fnv1a(h, path, strlen(path) + 1);
     if (stat(path, &st) != 0) {
         int missing = -1;
-        return fs_mix(h, &missing, sizeof(missing));
+        return fs_fnv1a(h, &missing, sizeof(missing));
     }
-    h = fs_mix(h, &st.st_dev, sizeof(st.st_dev));
-    h = fs_mix(h, &st.st_ino, sizeof(st.st_ino));
-    h = fs_mix(h, &st.st_mode, sizeof(st.st_mode));
-    h = fs_mix(h, &st.st_uid, sizeof(st.st_uid));
-    h = fs_mix(h, &st.st_size, sizeof(st.st_size));
-    h = fs_mix(h, &st.st_mtim, sizeof(st.st_mtim));
-    h = fs_mix(h, &st.st_ctim, sizeof(st.st_ctim));
+    h = fs_fnv1a(h, &st.st_dev, sizeof(st.st_dev));
+    h = fs_fnv1a(h, &st.st_ino, sizeof(st.st_ino));
+    h = fs_fnv1a(h, &st.st_mode, sizeof(st.st_mode));
+    h = fs_fnv1a(h, &st.st_uid, sizeof(st.st_uid));
+    h = fs_fnv1a(h, &st.st_size, sizeof(st.st_size));
+    h = fs_fnv1a(h, &st.st_mtim, sizeof(st.st_mtim));
+    h = fs_fnv1a(h, &st.st_ctim, sizeof(st.st_ctim));
     if (fs_recent(&st.st_mtim, wall) || fs_recent(&st.st_ctim, wall)) {
         *racy = true;
     }
@@ -137,7 +125,7 @@ fs_mix_system_dropins(uint64_t h, const struct timespec *wall, bool *racy)
 static uint64_t
 fs_fingerprint(const struct fs_policy *p, bool *racy)
 {
-    uint64_t h = 0xcbf29ce484222325u;
+    uint64_t h = FS_FNV_OFFSET;
     struct timespec wall;
     size_t i;
 
@@ -163,11 +151,11 @@ fs_lock_shut(const struct fs_policy *p, const char *path)
 static uint64_t
 fs_errors_hash(const struct fs_policy_errors *errs)
 {
-    uint64_t h = 0xcbf29ce484222325u;
+    uint64_t h = FS_FNV_OFFSET;
     size_t i;
 
     for (i = 0; i < errs->count; i++) {
-        h = fs_mix(h, errs->msg[i], strlen(errs->msg[i]) + 1);
+        h = fs_fnv1a(h, errs->msg[i], strlen(errs->msg[i]) + 1);
     }
     return h != 0 ? h : 1;
 }
