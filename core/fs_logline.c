@@ -31,9 +31,8 @@ put(struct fs_logline *l, const char *s, size_t n)
     l->len += n;
 }
 
-/* The length of the well-formed UTF-8 sequence at s[0..n), or 0. */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
+size_t
+fs_utf8_len(const unsigned char *s, size_t n)
 {
     size_t len, i;
     unsigned long cp;
@@ -93,7 +92,7 @@ put_escaped(struct fs_logline *l, const char *s, size_t n)
             put(l, esc, 6);
             i++;
         }
-        else if ((k = utf8_len(u + i, n - i)) > 0) {
+        else if ((k = fs_utf8_len(u + i, n - i)) > 0) {
             put(l, s + i, k);
             i += k;
         }

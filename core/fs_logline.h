@@ -38,6 +38,10 @@ void fs_log_strn(struct fs_logline *l, const char *key, const char *value,
 void fs_log_int(struct fs_logline *l, const char *key, long long value);
 void fs_log_bool(struct fs_logline *l, const char *key, int value);
 
+/* The length of the well-formed UTF-8 sequence at s[0..n) (n > 0; no
+ * overlong form, no surrogate, at most U+10FFFF), or 0. */
+size_t fs_utf8_len(const unsigned char *s, size_t n);
+
 /* Close the line ("}" in JSON) and end it with "\n"; returns its length.
  * Room for both is always kept. */
 size_t fs_logline_finish(struct fs_logline *l);

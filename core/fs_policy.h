@@ -85,6 +85,7 @@ struct fs_policy {
     int version;                /* 1 */
     bool allow_env_override;
     long long reload_interval;  /* seconds; 0: never re-read */
+    char *runtime_dir;          /* "" or where the record file goes */
     enum fs_log_target log_target;
     char *log_file;
     enum fs_log_format log_format;

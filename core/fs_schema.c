@@ -60,6 +60,12 @@ const struct fs_setting fs_schema[] = {
      "valid policy replaces the one in force; a rejected one is logged\n"
      "and the one in force is kept).  0: read once, at the first import\n"
      "of Flask or Werkzeug."},
+    {"runtime_dir", FS_ST_STRING, P(runtime_dir), false, 0,
+     "/run/flaskshield", 0, 0, NULL, FS_SF_ABSPATH | FS_SF_EMPTY_OK,
+     "Folder where each process that imports Flask keeps a small file\n"
+     "of its apps and counters, read by `flaskshield ps` and\n"
+     "`flaskshield metrics` (made mode 1777 if missing and the process\n"
+     "may; read at start only).  \"\": publish nothing."},
     {"log", FS_ST_GROUP, NOFIELD, false, 0, NULL, 0, 0, NULL, 0,
      "Where flaskshield writes its log lines (one a violation and app)."},
     {"log.target", FS_ST_ENUM, P(log_target), false, FS_LOG_STDERR, NULL,

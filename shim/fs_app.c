@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fs_patch.h"
+#include "fs_record_file.h"
 #include "fs_state.h"
 #include "fs_types.h"
 
@@ -113,6 +114,7 @@ fs_appstate_settings(fs_appstate *st)
     FS_XSETREF(st->request_class, NULL);
     st->limit = -1;
     st->gen = fs_state.generation;
+    st->slot = fs_record_app(st->name, fs_mode_name(s->mode));
     return 0;
 
 error:
@@ -285,6 +287,13 @@ fs_subject_once(struct fs_subject *sub, unsigned long long bit)
     }
     process_logged |= bit;
     return true;
+}
+
+void
+fs_subject_count(const struct fs_subject *sub, enum fs_counter c,
+                 bool enforced)
+{
+    fs_count(sub->st != NULL ? sub->st->slot : 0, c, enforced);
 }
 
 void

@@ -15,6 +15,7 @@
 #define FS_APP_H
 
 #include "fs_api.h"
+#include "fs_counters.h"
 #include "fs_log.h"
 #include "fs_policy.h"
 #include "fs_secret.h"
@@ -33,6 +34,7 @@ struct fs_appstate {
     const struct fs_app_settings *s;
     unsigned long gen;          /* fs_state.generation s was taken from */
     char *name;                 /* the app's import_name */
+    int slot;                   /* its counters in the record (0: none) */
     unsigned long long logged;
     PyObject *keys[FS_K_COUNT];
     PyObject *pin_keys;         /* tuple of str, or NULL */
@@ -117,6 +119,9 @@ fs_subject_of(fs_appstate *st)
 }
 
 bool fs_subject_once(struct fs_subject *sub, unsigned long long bit);
+/* fs_count() for the subject's app (or the process). */
+void fs_subject_count(const struct fs_subject *sub, enum fs_counter c,
+                      bool enforced);
 void fs_subject_log(struct fs_subject *sub, struct fs_logline *l,
                     enum fs_level level, const char *event);
 void fs_subject_done(struct fs_subject *sub);

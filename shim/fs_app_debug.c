@@ -94,6 +94,8 @@ fs_debug_note(struct fs_subject *sub, enum fs_debug_finding f,
 {
     struct fs_logline l;
 
+    fs_subject_count(sub, f == FS_DF_DEBUGGER ? FS_CNT_FIX_DEBUGGER
+                                              : FS_CNT_FIX_DEBUG, enforced);
     if (!fs_subject_once(sub, fs_debug_events[f].bit)) {
         return;
     }

@@ -224,6 +224,7 @@ fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
     FS_XDECREF(pos);
     /* A missing key: Flask makes no serializer and signs nothing. */
     if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {
+        fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, true);
         if (fs_app_once(st, FS_LOGGED_SESSION)) {
             struct fs_logline l;
             fs_app_log_begin(&l, FS_ERROR, "session.refused", st);

@@ -20,6 +20,7 @@
 #include "fs_app_key.h"
 #include "fs_input.h"
 #include "fs_limits.h"
+#include "fs_record_file.h"
 #include "fs_reload.h"
 #include "fs_respond.h"
 
@@ -76,6 +77,7 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
     }
     fs_app_config_set(st, config, st->keys[k], n);
     FS_DECREF(n);
+    fs_count(st->slot, FS_CNT_FIX_BODY_LIMIT, fs_app_enforcing(st));
     if (fs_app_enforcing(st)) {
         st->written[k - FS_K_MCL] = cap;
     }
@@ -117,8 +119,11 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
         /* A property (Flask 3.1), or None deferring to the config, is
          * judged in the config; only a class value of its own counts. */
         if ((!is_none && cur < 0) || (in_config && is_none)
-            || (cur >= 0 && cur <= caps[i])
-            || !fs_app_once(st, FS_LOGGED_FORM_CLASS << i)) {
+            || (cur >= 0 && cur <= caps[i])) {
+            continue;
+        }
+        fs_count(st->slot, FS_CNT_FIX_BODY_LIMIT, fs_app_enforcing(st));
+        if (!fs_app_once(st, FS_LOGGED_FORM_CLASS << i)) {
             continue;
         }
         fs_log_capped(st, attrs[i], cur, caps[i]);
@@ -146,7 +151,7 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
     fs_guard_request_class(p, st, app, in_config);
     if (st->limits == NULL || mcl != st->limit || fms != st->limit_fms
         || fp != st->limit_fp) {
-        FS_XSETREF(st->limits, fs_limits_tuple(mcl, fms, fp));
+        FS_XSETREF(st->limits, fs_limits_tuple(mcl, fms, fp, st->slot));
         if (st->limits == NULL) {
             fs_err_clear();
         }
@@ -192,6 +197,7 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
             continue;
         }
         fs_app_config_set(st, config, k, want);
+        fs_count(st->slot, FS_CNT_FIX_PIN, fs_app_enforcing(st));
         if (fs_app_once(st, FS_PIN_BIT(i))) {
             fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
             fs_log_str(&l, "key", PyUnicode_AsUTF8AndSize(k, NULL));
@@ -231,6 +237,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         fs_err_clear();
     }
     if (kind == FS_CLEN_VALUE && len > st->limit) {
+        fs_count(st->slot, FS_CNT_REFUSED_BODY, true);
         return fs_respond_413(start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
@@ -240,7 +247,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         if (in == NULL) {
             FS_RETURN_NONE;
         }
-        wrapped = fs_input_new(p->input_type, in, st->limit);
+        wrapped = fs_input_new(p->input_type, in, st->limit, st->slot);
         if (wrapped == NULL
             || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT],
                               wrapped) < 0) {
@@ -251,10 +258,28 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
     FS_RETURN_NONE;     /* an exception left set: fs_call_orig passes it on */
 }
 
+/* Report mode: count what enforce would have refused (a key refused, a
+ * declared body over the limit). */
+static void
+fs_guard_report(fs_patch *p, fs_appstate *st, PyObject *env,
+                enum fs_secret_verdict v)
+{
+    long long len;
+
+    if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
+        fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, false);
+    }
+    else if (fs_input_length(p, env, &len) == FS_CLEN_VALUE
+             && len > st->limit) {
+        fs_count(st->slot, FS_CNT_REFUSED_BODY, false);
+    }
+}
+
 /* The secret is bad: what the policy says to do now. */
 static PyObject *
 fs_guard_refuse(fs_appstate *st, PyObject *start_response)
 {
+    fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, true);
     if (st->s->sk_on_violation == FS_VIOLATION_EXIT) {
         _exit(78);              /* EX_CONFIG; the line is already written */
     }
@@ -298,6 +323,12 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
         return fs_call_orig(orig, args, kwargs);
     }
     fs_reload_tick();
+    if (fs_record_forked) {
+        fs_record_renew();              /* a fork() child's first request */
+    }
+    if (fs_counters_pending) {
+        fs_counters_tick();
+    }
     app = PyTuple_GetItem(args, 0);
     env = PyTuple_GetItem(args, 1);
     start_response = PyTuple_GetItem(args, 2);
@@ -332,6 +363,9 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
             return r;
         }
         FS_DECREF(r);
+    }
+    else if (st->s->mode == FS_MODE_REPORT) {
+        fs_guard_report(p, st, env, v);
     }
     FS_DECREF(st);
     return fs_call_orig(orig, args, kwargs);

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fs_counters.h"
 #include "fs_patch.h"
 #include "fs_types.h"
 
@@ -14,6 +15,7 @@ typedef struct {
     PyObject *inner;
     long long limit;
     long long pos;
+    int slot;
 } fs_input;
 
 static void
@@ -67,6 +69,9 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     }
     if ((long long)len > room) {
         FS_DECREF(data);
+        if (in->pos <= in->limit) {
+            fs_count(in->slot, FS_CNT_REFUSED_BODY, true);
+        }
         in->pos = in->limit < LLONG_MAX ? in->limit + 1 : LLONG_MAX;
         return fs_input_too_large();
     }
@@ -197,7 +202,8 @@ PyType_Spec fs_input_spec = {
 };
 
 PyObject *
-fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
+fs_input_new(PyObject *input_type, PyObject *inner, long long limit,
+             int slot)
 {
     PyObject *self = fs_object_new(input_type);
 
@@ -206,6 +212,7 @@ fs_input_new(PyObject *input_type, PyObject *inner, long long limit)
     }
     ((fs_input *)self)->inner = fs_new_ref(inner);
     ((fs_input *)self)->limit = limit;
+    ((fs_input *)self)->slot = slot;
     return self;
 }
 

@@ -20,9 +20,10 @@
 #include "fs_patch.h"
 
 /* A flaskshield.Input over `inner` delivering at most `limit` bytes (new
- * reference), or NULL with an exception set. */
+ * reference), or NULL with an exception set.  A body found longer counts
+ * as a refusal of the app in record slot `slot`. */
 PyObject *fs_input_new(PyObject *input_type, PyObject *inner,
-                       long long limit);
+                       long long limit, int slot);
 
 /* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
  * returns NULL. */

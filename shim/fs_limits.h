@@ -18,8 +18,10 @@
 
 #define FS_LIMITS_KEY "flaskshield.limits"
 
-/* (max_content_length, max_form_memory_size, max_form_parts) */
-PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp);
+/* (max_content_length, max_form_memory_size, max_form_parts, slot): the
+ * app's limits, and its slot in the record (its counters) */
+PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp,
+                          int slot);
 
 /* Put the descriptors on a request class (and its subclasses that set a
  * limit of their own): idempotent.  0, or -1 with an exception set. */

@@ -29,15 +29,17 @@
 #include "fs_patches.h"
 
 #include "fs_app.h"
+#include "fs_counters.h"
 #include "fs_input.h"
 #include "fs_patch.h"
 #include "fs_types.h"
 
 /* Without the guard's limits in environ (an app whose own wsgi_app never
  * calls Flask's): the policy's cap for the app of the current app
- * context; -1 when there is none, or the policy does not enforce there. */
+ * context, and its record slot; -1 when there is none, or the policy does
+ * not enforce there. */
 static long long
-fs_request_app_cap(void)
+fs_request_app_cap(int *slot)
 {
     PyObject *modules = PySys_GetObject("modules");
     PyObject *globals = modules != NULL
@@ -55,6 +57,7 @@ fs_request_app_cap(void)
     st = app != NULL ? fs_app_state(app) : NULL;
     if (st != NULL && fs_app_enforcing(st)) {
         cap = st->s->max_content_length;
+        *slot = st->slot;
     }
     FS_XDECREF(st);
     FS_XDECREF(app);
@@ -64,21 +67,24 @@ fs_request_app_cap(void)
 }
 
 /* The request's cap: the limits the guard put in environ, or the app's
- * under the policy; lowered by Werkzeug 3.1's own.  -1: nothing to do. */
+ * under the policy; lowered by Werkzeug 3.1's own.  -1: nothing to do.
+ * *slot: the app's record slot (its counters). */
 static long long
-fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs)
+fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs, int *slot)
 {
     PyObject *limits = fs_dict_get(env, p->names[FS_N_LIMITS]);
     PyObject *own = kwargs != NULL
         ? fs_dict_get(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
 
-    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) >= 1
+    *slot = 0;
+    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 4
         && fs_is_int(PyTuple_GetItem(limits, 0))) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, 0));
+        *slot = (int)PyLong_AsLongLong(PyTuple_GetItem(limits, 3));
     }
     else {
-        cap = fs_request_app_cap();
+        cap = fs_request_app_cap(slot);
     }
     if (cap < 0) {
         fs_err_clear();
@@ -102,21 +108,24 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
     PyObject *env, *base, *r;
     long long cap, len;
     enum fs_clen kind;
-    int terminated = 0;
+    int terminated = 0, slot;
 
     env = PyTuple_Size(args) >= 1 ? PyTuple_GetItem(args, 0) : NULL;
     if (env == NULL || !fs_is_dict(env)
         || (kwargs != NULL && !fs_is_dict(kwargs))) {
         return fs_call_orig(orig, args, kwargs);
     }
-    cap = fs_request_cap(p, env, kwargs);
+    cap = fs_request_cap(p, env, kwargs, &slot);
     if (cap < 0) {
         return fs_call_orig(orig, args, kwargs);
     }
     kind = fs_input_length(p, env, &len);
+    if (kind == FS_CLEN_VALUE && len > cap) {
+        fs_count(slot, FS_CNT_REFUSED_BODY, true);
+        return fs_input_too_large();
+    }
     if (kind == FS_CLEN_VALUE) {
-        return len > cap ? fs_input_too_large()
-                         : fs_call_orig(orig, args, kwargs);
+        return fs_call_orig(orig, args, kwargs);
     }
     base = fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]);
     if (base != NULL) {
@@ -141,7 +150,7 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
     if (fs_is_type(base, FS_T_INPUT)) {
         return base;            /* the guard's, with the same cap */
     }
-    r = fs_input_new(p->input_type, base, cap);
+    r = fs_input_new(p->input_type, base, cap, slot);
     FS_DECREF(base);
     return r;
 }

@@ -71,6 +71,7 @@ fs_log_replaced(struct fs_subject *sub, PyObject *kw, const char *via,
 {
     struct fs_logline l;
 
+    fs_subject_count(sub, FS_CNT_FIX_DEV_SERVER, enforce);
     fs_subject_log(sub, &l, FS_WARN, "dev_server.replaced");
     fs_log_str(&l, "via", via);
     fs_log_str(&l, "server", "waitress");
@@ -159,6 +160,9 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     struct fs_logline l;
     PyObject *r;
 
+    if (d == FS_DEV_WARN) {
+        fs_subject_count(sub, FS_CNT_FIX_DEV_SERVER, false);
+    }
     if (d == FS_DEV_WARN && fs_subject_once(sub, FS_LOGGED_DEV_SERVER)) {
         fs_subject_log(sub, &l, FS_WARN, "dev_server.used");
         fs_log_str(&l, "via", via);
@@ -180,6 +184,7 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
         }
     }
     if (d == FS_DEV_REFUSE || d == FS_DEV_WAITRESS) {
+        fs_subject_count(sub, FS_CNT_FIX_DEV_SERVER, enforce);
         fs_subject_log(sub, &l, FS_ERROR, "dev_server.refused");
         fs_log_str(&l, "via", via);
         fs_log_str(&l, "advice", fs_advice);

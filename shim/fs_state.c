@@ -11,6 +11,7 @@
 
 #include "fs_api.h"
 #include "fs_log.h"
+#include "fs_record_file.h"
 #include "fs_reload.h"
 #include "fs_build.h"
 
@@ -122,6 +123,7 @@ fs_activate(void)
                              ? fs_state.policy_path : NULL);
     fs_log_str(&l, "policy_digest", fs_state.policy->digest);
     fs_log_end(&l);
+    fs_record_open(version);
     if (rc < 0 || !fs_state.policy->from_file) {
         fs_log_policy_problems(&errs, fs_state.policy_path);
     }
@@ -181,6 +183,7 @@ fs_policy_replace(struct fs_policy *np, const char *path, time_t now)
     fs_state.policy_path = path;
     fs_state.generation++;
     fs_retire(old, now);
+    fs_record_set_policy();
     if (!changed) {
         return;                 /* the same policy from other files */
     }

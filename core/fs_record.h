@@ -1,0 +1,87 @@
+/*
+ * fs_record.h -- what a process with the library publishes about itself:
+ * the layout of its record file, and the names of its counters.
+ *
+ * A process that imports Flask keeps one small file in the runtime
+ * directory (`runtime_dir`, /run/flaskshield by default) named PID.rec,
+ * mapped shared into its memory: a header (pid, command, Python version,
+ * policy path, digest and mode) and one slot per Flask app (its
+ * import_name, mode and counters).  The process writes it (shim/
+ * fs_record_file.c, fs_counters.c); `flaskshield ps` and `flaskshield
+ * metrics` read it (cli/cli_records.c) -- no thread, socket or signal in
+ * the process.  The process holds a shared flock() on the file while it
+ * lives: a reader that can take an exclusive one knows the writer is gone
+ * and removes the file.
+ *
+ * Counters are 64-bit, changed with relaxed atomic additions and read with
+ * atomic loads; the header's strings change only on a policy reload,
+ * between two increments of `seq` (odd while writing): a reader copies the
+ * header and takes the copy when `seq` was even and unchanged across it.
+ */
+#ifndef FS_RECORD_H
+#define FS_RECORD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FS_RECORD_MAGIC   0x3143455253534b46ull    /* "FKSSREC1" */
+#define FS_RECORD_VERSION 1u
+#define FS_RECORD_APPS    32        /* slots; slot 0 is the process */
+#define FS_RECORD_SUFFIX  ".rec"
+
+/* What is counted.  A refusal is a request the library answered with an
+ * error (or, in report mode, would have); a correction is a setting or a
+ * behaviour of the app the library changed (or would have). */
+enum fs_counter {
+    FS_CNT_REFUSED_BODY,        /* 413: body over max_content_length */
+    FS_CNT_REFUSED_SECRET_KEY,  /* 500: the key is refused */
+    FS_CNT_FIX_DEBUG,           /* DEBUG/TESTING/PROPAGATE_EXCEPTIONS */
+    FS_CNT_FIX_DEBUGGER,        /* the interactive debugger asked for */
+    FS_CNT_FIX_DEV_SERVER,      /* the development server */
+    FS_CNT_FIX_BODY_LIMIT,      /* a body limit raised or unset */
+    FS_CNT_FIX_PIN,             /* a pinned config key had another value */
+    FS_CNT_COUNT
+};
+
+/* The first counter that is a correction. */
+#define FS_CNT_FIRST_FIX FS_CNT_FIX_DEBUG
+
+/* The label of a counter: `reason` of a refusal, `kind` of a correction
+ * ("body_too_large", "debug", ...). */
+extern const char *const fs_counter_names[FS_CNT_COUNT];
+
+struct fs_record_app {
+    char name[120];             /* the app's import_name; "" in slot 0 */
+    char mode[8];               /* "enforce", "report", "off" */
+    /* [counter][enforced]: enforced = 1 when the library acted, 0 when
+     * it only reported (report mode, dev_server = "warn") */
+    uint64_t count[FS_CNT_COUNT][2];
+};
+
+struct fs_record {
+    uint64_t magic;
+    uint32_t version;
+    uint32_t size;              /* sizeof(struct fs_record) */
+    uint32_t seq;               /* odd while the strings below change */
+    uint32_t napps;             /* slots in use, slot 0 included */
+    int64_t pid;
+    int64_t started;            /* time(NULL) when the record was made */
+    char python[32];            /* "3.11.7" */
+    char command[256];          /* argv, NULs made spaces */
+    char policy[256];           /* the policy file, "" for built-ins */
+    char digest[17];
+    char mode[8];               /* the global mode */
+    char pad[7];
+    struct fs_record_app app[FS_RECORD_APPS];
+};
+
+/* Is buf[0..len) a record of this layout?  Strings are checked to be
+ * NUL-terminated and napps in range, so a reader can use them as such. */
+bool fs_record_valid(const struct fs_record *r, size_t len);
+
+/* Copy src into dst (at most size-1 bytes, NUL-terminated), as the
+ * fixed-size string fields are filled. */
+void fs_record_strcpy(char *dst, size_t size, const char *src);
+
+#endif /* FS_RECORD_H */
