@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "fs_policy.h"
+#include "fs_record.h"
 
 #define FS_EXIT_OK 0            /* success, a valid policy */
 #define FS_EXIT_INVALID 1       /* the policy is invalid */
@@ -38,6 +39,8 @@ int fs_cmd_enable(int argc, char **argv);
 int fs_cmd_disable(int argc, char **argv);
 int fs_cmd_status(int argc, char **argv);
 int fs_cmd_doctor(int argc, char **argv);
+int fs_cmd_ps(int argc, char **argv);
+int fs_cmd_metrics(int argc, char **argv);
 
 /* ---- cli_common.c -------------------------------------------------- */
 
@@ -165,5 +168,24 @@ char *fs_cmd_field(const char *out, const char *key);
  * library attached and the probe's callback ran once, else -1. */
 int fs_doctor_probe(const char *python, const char *lib, const char *indent,
                     bool show_status);
+
+/* ---- cli_records.c: the records ps and metrics read ----------------- */
+
+/* The options of ps (json non-NULL: --json allowed) and metrics: --dir
+ * DIR, else the runtime_dir of the policy in force.  Returns 0, or -1
+ * when done (*rc set: --help shown, a usage error printed). */
+int fs_records_args(const char *cmd, int argc, char **argv, bool *json,
+                    const char **dir, void (*help)(FILE *f), int *rc);
+
+/* The records of the live processes in dir, by pid (heap array, *n of
+ * them; a missing folder has none); records of dead processes are
+ * removed.  0, or -1 after a message. */
+int fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
+                    size_t *n);
+
+/* s quoted as a JSON string (json) or a Prometheus label value: escaped
+ * as each says, and bytes that are not UTF-8 (a name the record cut in
+ * the middle of a character) become U+FFFD. */
+void fs_records_quote(FILE *f, bool json, const char *s);
 
 #endif /* FS_CLI_H */

@@ -27,6 +27,10 @@ static const struct fs_cmd fs_cmds[] = {
      "is the library preloaded, and which policy is in force"},
     {"doctor", fs_cmd_doctor, "[PYTHON]",
      "can the library attach to PYTHON (default: python3 on PATH)"},
+    {"ps", fs_cmd_ps, "[--json] [--dir DIR]",
+     "the processes running with the library: apps, policy, counters"},
+    {"metrics", fs_cmd_metrics, "[--dir DIR]",
+     "the same counters in the Prometheus text format"},
 };
 
 static void
