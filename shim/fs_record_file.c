@@ -68,14 +68,23 @@ fs_record_unavailable(const char *dir, const char *why)
     fs_log_end(&l);
 }
 
-/* The runtime folder: made 1777 when missing.  0, or -1 and *why. */
+/* The runtime folder: made 1777 when missing (the mode set through a
+ * descriptor opened without following a symlink: a folder swapped for a
+ * link meanwhile is never what gets the mode).  0, or -1 and *why. */
 static int
 fs_record_mkdir(const char *dir, const char **why)
 {
     struct stat st;
+    int fd;
 
     if (mkdir(dir, 01777) == 0) {
-        chmod(dir, 01777);          /* mkdir() obeys the umask */
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0) {
+            if (fstat(fd, &st) == 0 && st.st_uid == geteuid()) {
+                fchmod(fd, 01777);      /* mkdir() obeys the umask */
+            }
+            close(fd);
+        }
     }
     else if (errno != EEXIST) {
         *why = strerror(errno);
