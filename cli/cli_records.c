@@ -165,7 +165,9 @@ fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
         count += (size_t)fs_records_one(dirfd(d), e->d_name, &recs[count]);
     }
     closedir(d);
-    qsort(recs, count, sizeof(*recs), fs_records_by_pid);
+    if (count > 0) {
+        qsort(recs, count, sizeof(*recs), fs_records_by_pid);
+    }
     *out = recs;
     *n = count;
     return 0;
