@@ -100,6 +100,9 @@ def unreachable_functions(path):
         if f not in seen:
             seen.add(f)
             todo.extend(t for t in edges.get(f, ()) if t in funcs)
+            # aliases: objdump names a call's target by one of the names
+            # at its address (__pthread_atfork for pthread_atfork)
+            todo.extend(by_addr[funcs[f]])
     return sorted(f for f in funcs if f not in seen and not TOOLCHAIN.match(f))
 
 
