@@ -32,6 +32,10 @@ Figures (targets from issue 8):
   reload the same GET with the shipped policy (reload_interval = 2) against
          reload_interval = 0: the cost of following the policy files,
          <= 1.002 (issue 15).
+  counters  the counters of issue 16: nothing inside fs_count and
+         fs_counters_tick on a GET that refuses nothing; the GET with the
+         record in a file against runtime_dir = "" <= 1.002; a worker's record
+         mapping plus the summary state <= 64 KiB resident.
   http   gunicorn, 2 sync workers, GET hello-world and POST 4 KiB JSON read
          with get_json(), wrk on loopback: requests/s >= 0.98.
   rss    gunicorn, 1 sync worker (so every request lands on the measured
@@ -149,6 +153,7 @@ else:
                           content_type="application/json").get_environ()
     data = body
 seen = []
+want = __import__("os").environ.get("BENCH_STATUS", "200")
 def start_response(status, headers, exc_info=None):
     seen.append(status)
 for _ in range(n):
@@ -158,7 +163,7 @@ for _ in range(n):
     out = b"".join(it)
     if hasattr(it, "close"):
         it.close()
-    if not seen or not seen[-1].startswith("200"):
+    if not seen or not seen[-1].startswith(want):
         sys.exit("status %r: %r" % (seen[-1:], out[:300]))
     del seen[:]
 """
@@ -424,6 +429,19 @@ def bench_wsgi(c):
                     fmt(round(per["peer"])), (per["peer"] / per["without"] - 1) * 100))
 
 
+def policy_with(c, name, **settings):
+    """A copy of the shipped policy with some settings' values replaced
+    (`key = value;` lines at any depth: runtime_dir, max_content_length);
+    appending them instead would repeat a setting, which the loader
+    rejects."""
+    text = c.policy.read_text()
+    for key, value in settings.items():
+        text, n = re.subn(r"(?m)^(\s*%s = ).*;$" % key, lambda m: m.group(1) + value + ";",
+                          text)
+        assert n == 1, (key, n)
+    return harness.write_file(c.tmp, name, text)
+
+
 def bench_reload(c):
     """The cost of following the policy files (issue 15), per in-process
     GET with the shipped policy (reload_interval = 2: a coarse clock read
@@ -437,8 +455,7 @@ def bench_reload(c):
     drv.write_text(WSGI_DRIVER)
     body = c.tmp / "body.json"
     body.write_bytes(json_body(4096))
-    still = harness.write_file(c.tmp, "policy-noreload.conf",
-                               c.policy.read_text() + "\nreload_interval = 0;\n")
+    still = policy_with(c, "policy-noreload.conf", reload_interval="0")
     lo, hi = WSGI_N
     jobs = {}
     for name, stack in c.stacks.items():
@@ -470,6 +487,95 @@ def bench_reload(c):
             "of the order of 0.3 %%)." % (
                 name, per["check"], per["check"] / per["interval 0"] * 100,
                 fmt(round(per["interval 0"])), (r - 1) * 100))
+
+
+def bench_counters(c):
+    """The cost of the counters (issue 16).  Per in-process GET that breaks
+    nothing: the instructions inside fs_count and fs_counters_tick (none
+    are called), and the whole GET with the record in a file
+    (runtime_dir set) against none (runtime_dir = ""), <= 1.002.  Per
+    refused request (a 4 KiB POST over a 1 KiB cap, a 413): the
+    instructions inside fs_count.  Memory: the resident size of a
+    gunicorn worker's record mapping after refused requests, plus the
+    library's static summary state, <= 64 KiB."""
+    from concurrent.futures import ThreadPoolExecutor
+    drv = c.tmp / "wsgi_driver.py"
+    drv.write_text(WSGI_DRIVER)
+    body = c.tmp / "body.json"
+    body.write_bytes(json_body(4096))
+    run = c.tmp / "run"
+    pol = {"file": policy_with(c, "policy-run.conf", runtime_dir='"%s"' % run),
+           "none": policy_with(c, "policy-norun.conf", runtime_dir='""'),
+           "capped": policy_with(c, "policy-capped.conf", runtime_dir='"%s"' % run,
+                                 max_content_length="1024")}
+    lo, hi = WSGI_N
+    jobs = {}
+    for name, stack in c.stacks.items():
+        for side, policy, kind, only, status in (
+                ("file", "file", "get", None, "200"),
+                ("none", "none", "get", None, "200"),
+                ("count get", "file", "get", "fs_count", "200"),
+                ("tick get", "file", "get", "fs_counters_tick", "200"),
+                ("count 413", "capped", "post", "fs_count", "413")):
+            env = harness.child_env(stack, {"PYTHONHASHSEED": "0",
+                                            "BENCH_STATUS": status}, True,
+                                    pol[policy])
+            for n in (lo, hi):
+                jobs[(name, side, n)] = ([stack.python, str(drv), str(c.appdir),
+                                          str(n), kind, str(body)], env, only)
+    with ThreadPoolExecutor(CG_JOBS) as ex:
+        futs = {k: ex.submit(callgrind_ir, *v) for k, v in jobs.items()}
+        ir = {k: f.result() for k, f in futs.items()}
+    for name in c.stacks:
+        per = {s: (ir[(name, s, hi)] - ir[(name, s, lo)]) / (hi - lo)
+               for s in ("file", "none", "count get", "tick get", "count 413")}
+        idle = per["count get"] + per["tick get"]
+        c.add("counters", "counters, Ir per GET refusing nothing", name,
+              round(per["none"]), round(idle, 1), idle / per["none"], "== 0",
+              idle == 0, "Ir")
+        r = per["file"] / per["none"]
+        c.add("counters", "GET with runtime_dir set vs \"\", Ir (whole)", name,
+              round(per["none"]), round(per["file"]), r, "<= 1.002", r <= 1.002, "Ir")
+        c.notes.append(
+            "%s counters: %.1f Ir per GET inside fs_count and fs_counters_tick "
+            "(nothing refused); the whole GET with the record in a file against "
+            "runtime_dir = \"\": %+.2f %%; a refused 4 KiB POST (413) spends %.1f Ir "
+            "inside fs_count (the summary line included, once a minute)." % (
+                name, idle, (r - 1) * 100, per["count 413"]))
+    lib_static = 0
+    nm = subprocess.run(["nm", "-S", str(c.lib)], capture_output=True, text=True).stdout
+    for line in nm.splitlines():
+        f = line.split()
+        if len(f) == 4 and f[3] in ("fs_reported", "fs_next_line", "fs_last_line",
+                                    "fs_counted", "fs_counters_pending"):
+            lib_static += int(f[1], 16)
+    for name, stack in c.stacks.items():
+        srv = harness.start_server("gunicorn", stack, c.appdir / "app.py",
+                                   policy=pol["capped"], workers=1, timeout=30)
+        try:
+            pid, _ = count(srv)
+            for _ in range(200):
+                srv.post("/json", json_body(4096), {"Content-Type": "application/json"})
+            rss = 0
+            with open("/proc/%d/smaps" % pid) as f:
+                inside = False
+                for line in f:
+                    if re.match(r"^[0-9a-f]+-[0-9a-f]+ ", line):
+                        inside = line.rstrip().endswith("%d.rec" % pid)
+                    elif inside and line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+            assert rss > 0, "no record mapping in worker %d (%s): %s" % (
+                pid, name, open("/proc/%d/maps" % pid).read().count(".rec"))
+            total = rss + (lib_static + 1023) // 1024
+            c.rows.append(("counters", "gunicorn worker: record mapping + summary "
+                           "state, resident KiB", name, 0, total, None, "<= +64 KiB",
+                           total <= 64, "KiB"))
+            c.notes.append("%s gunicorn worker after 200 refused requests: the record "
+                           "mapping is %d KiB resident, the library's summary state "
+                           "%d bytes (static)." % (name, rss, lib_static))
+        finally:
+            srv.stop()
+            srv.cleanup_files()
 
 
 # --------------------------------------------------------------------------
@@ -716,7 +822,7 @@ def main():
     elif QUICK:
         COMMAND = "make bench BENCH_QUICK=1"
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="exec,python,wsgi,reload,http,rss")
+    ap.add_argument("--only", default="exec,python,wsgi,reload,counters,http,rss")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
     args = ap.parse_args()
     t0 = time.monotonic()
@@ -725,7 +831,8 @@ def main():
         for part in args.only.split(","):
             try:
                 {"exec": bench_exec, "python": bench_python, "wsgi": bench_wsgi,
-                 "reload": bench_reload, "http": bench_http,
+                 "reload": bench_reload, "counters": bench_counters,
+                 "http": bench_http,
                  "rss": bench_rss}[part](c)
             except Exception as e:      # report the rest; this part failed
                 import traceback
