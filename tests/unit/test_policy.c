@@ -23,6 +23,8 @@ test_defaults(void)
     CHECK(p->log_target == FS_LOG_STDERR);
     CHECK(strcmp(p->log_file, "/var/log/flaskshield.log") == 0);
     CHECK(p->log_format == FS_LOG_JSON);
+    CHECK(p->log_level == FS_INFO);
+    CHECK(strcmp(p->global.service, "") == 0);
     CHECK(p->global.debug_force_off);
     CHECK(p->global.debugger == FS_DEBUGGER_BLOCK);
     CHECK(p->global.dev_server == FS_DEV_WARN);
@@ -505,6 +507,43 @@ test_apps(void)
     fs_policy_errors_free(&e);
 }
 
+/* log.level, and service: top level and per app, each entry owning its
+ * copy (issue 16). */
+static void
+test_service_and_level(void)
+{
+    struct fs_policy *p = NULL;
+    struct fs_policy_errors e;
+    int rc = tp_load("svc.conf",
+        "service = \"fleet\";\n"
+        "log = { level = \"warning\"; };\n"
+        "apps = ( { match = \"shop\"; service = \"shop-api\"; },\n"
+        "         { match = \"admin\"; mode = \"off\"; } );\n",
+        &p, &e);
+
+    CHECK(rc == 0 && e.count == 0);
+    CHECK(p->log_level == FS_WARN);
+    CHECK(strcmp(p->global.service, "fleet") == 0);
+    CHECK(p->napps == 2);
+    if (p->napps == 2) {
+        CHECK(strcmp(p->apps[0].settings.service, "shop-api") == 0);
+        CHECK(strcmp(p->apps[1].settings.service, "fleet") == 0);
+        CHECK(p->apps[1].settings.service != p->global.service);
+    }
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    rc = tp_load("svc.conf",
+        "service = 1;\n"
+        "log = { level = \"loud\"; };\n", &p, &e);
+    CHECK(rc == -1);
+    CHECK(tp_has(&e, "svc.conf:1: service: must be a string"));
+    CHECK(tp_has(&e, "svc.conf:2: log.level: must be \"debug\", \"info\", "
+                 "\"warning\" or \"error\""));
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -515,6 +554,7 @@ main(void)
     test_errors();
     test_many_errors_in_order();
     test_apps();
+    test_service_and_level();
     tp_cleanup();
     return fs_test_report();
 }
