@@ -7,18 +7,22 @@
  * last 2 bytes of the buffer are kept for the closing "}\n".
  *
  * Strings are escaped for JSON (quote, backslash, control characters as
- * \u00XX) in both formats, and decoded as UTF-8 on the way: a well-formed
- * sequence (no overlong form, no surrogate, at most U+10FFFF) is copied,
- * any other byte is replaced by U+FFFD.  Policy paths, policy strings and
- * import names can hold any bytes; the line never does.
+ * \u00XX) wherever they are quoted, and decoded as UTF-8 on the way: a
+ * well-formed sequence (no overlong form, no surrogate, at most U+10FFFF)
+ * is copied, any other byte is replaced by U+FFFD.  Policy paths, policy
+ * strings and import names can hold any bytes; the line never does.  The
+ * text format is logfmt: key=value pairs separated by one space, a value
+ * bare when it needs no escape and no quotes (go-logfmt's and Python
+ * logfmt parsers' rule), else quoted; JSON's escapes are the ones logfmt
+ * parsers undo.
  */
 #include "fs_logline.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static const char *const fs_level_names[] = {"debug", "info", "warning",
-                                             "error"};
+const char *const fs_level_words[] = {"debug", "info", "warning", "error",
+                                      NULL};
 
 static void
 put(struct fs_logline *l, const char *s, size_t n)
@@ -103,19 +107,38 @@ put_escaped(struct fs_logline *l, const char *s, size_t n)
     }
 }
 
-/* Start a field (separator and key); returns the mark to roll back to. */
+/* Must a logfmt value be quoted?  When it is empty or holds a byte that
+ * ends a bare value or needs an escape. */
+static bool
+text_needs_quotes(const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c <= ' ' || c == '=' || c == '"' || c == '\\' || c == 0x7f) {
+            return true;
+        }
+    }
+    return n == 0;
+}
+
+/* Start a field (separator, unless it is the first, and key); returns the
+ * mark to roll back to. */
 static size_t
 field_begin(struct fs_logline *l, const char *key)
 {
     size_t mark = l->len;
 
     if (l->text) {
-        put(l, " ", 1);
+        if (l->len > 0) {
+            put(l, " ", 1);
+        }
         put(l, key, strlen(key));
         put(l, "=", 1);
     }
     else {
-        put(l, ",\"", 2);
+        put(l, l->len > 1 ? ",\"" : "\"", l->len > 1 ? 2 : 1);
         put(l, key, strlen(key));
         put(l, "\":", 2);
     }
@@ -135,15 +158,25 @@ void
 fs_log_strn(struct fs_logline *l, const char *key, const char *value,
             size_t n)
 {
-    size_t mark = field_begin(l, key);
+    size_t mark;
+    bool quote;
 
+    if (l->skip || (value == NULL && l->text)) {
+        return;
+    }
+    mark = field_begin(l, key);
     if (value == NULL) {
-        put(l, l->text ? "-" : "null", l->text ? 1 : 4);
+        put(l, "null", 4);
     }
     else {
-        put(l, "\"", 1);
+        quote = !l->text || text_needs_quotes(value, n);
+        if (quote) {
+            put(l, "\"", 1);
+        }
         put_escaped(l, value, n);
-        put(l, "\"", 1);
+        if (quote) {
+            put(l, "\"", 1);
+        }
     }
     field_end(l, mark);
 }
@@ -158,9 +191,14 @@ void
 fs_log_int(struct fs_logline *l, const char *key, long long value)
 {
     char num[32];
-    int n = snprintf(num, sizeof(num), "%lld", value);
-    size_t mark = field_begin(l, key);
+    int n;
+    size_t mark;
 
+    if (l->skip) {
+        return;
+    }
+    n = snprintf(num, sizeof(num), "%lld", value);
+    mark = field_begin(l, key);
     put(l, num, (size_t)n);
     field_end(l, mark);
 }
@@ -168,8 +206,12 @@ fs_log_int(struct fs_logline *l, const char *key, long long value)
 void
 fs_log_bool(struct fs_logline *l, const char *key, int value)
 {
-    size_t mark = field_begin(l, key);
+    size_t mark;
 
+    if (l->skip) {
+        return;
+    }
+    mark = field_begin(l, key);
     put(l, value ? "true" : "false", value ? 4 : 5);
     field_end(l, mark);
 }
@@ -179,34 +221,36 @@ fs_logline_begin(struct fs_logline *l, bool text, enum fs_level level,
                  const char *stamp, const char *event, long long pid,
                  const char *app, const char *mode)
 {
-    const char *name = fs_level_names[level];
-
     l->len = 0;
     l->full = false;
+    l->skip = false;
     l->level = level;
     l->text = text;
-    if (text) {
-        put(l, "flaskshield: ", 13);
-        put(l, name, strlen(name));
-        put(l, " ", 1);
-        put_escaped(l, event, strlen(event));
+    if (!text) {
+        put(l, "{", 1);
     }
-    else {
-        put(l, "{\"ts\":\"", 7);
-        put_escaped(l, stamp, strlen(stamp));
-        put(l, "\",\"src\":\"flaskshield\"", 21);
-        fs_log_str(l, "level", name);
-        fs_log_str(l, "event", event);
-    }
-    l->full = false;
+    fs_log_str(l, "ts", stamp);
+    fs_log_str(l, "src", "flaskshield");
+    fs_log_str(l, "level", fs_level_words[level]);
+    fs_log_str(l, "event", event);
     fs_log_int(l, "pid", pid);
     fs_log_str(l, "app", app);
     fs_log_str(l, "mode", mode);
 }
 
+void
+fs_logline_skip(struct fs_logline *l)
+{
+    l->len = 0;
+    l->skip = true;
+}
+
 size_t
 fs_logline_finish(struct fs_logline *l)
 {
+    if (l->skip) {
+        return 0;
+    }
     if (!l->text) {
         l->buf[l->len++] = '}';
     }

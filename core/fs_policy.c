@@ -78,11 +78,29 @@ fs_policy_defaults(void)
     return p;
 }
 
+/* The string of row i when it is one of an app's settings, else NULL. */
+static char **
+fs_app_string(struct fs_app_settings *s, size_t i)
+{
+    if (fs_schema[i].type != FS_ST_STRING
+        || fs_schema[i].scope != FS_SCOPE_APP) {
+        return NULL;
+    }
+    return (char **)fs_schema_field(&fs_schema[i], NULL, s);
+}
+
 void
 fs_app_settings_clear(struct fs_app_settings *s)
 {
     size_t i;
 
+    for (i = 0; i < fs_schema_count; i++) {
+        char **str = fs_app_string(s, i);
+        if (str != NULL) {
+            free(*str);
+            *str = NULL;
+        }
+    }
     for (i = 0; i < s->npins; i++) {
         free(s->pins[i].key);
         free(s->pins[i].s);
@@ -151,11 +169,22 @@ int
 fs_app_settings_copy(struct fs_app_settings *dst,
                      const struct fs_app_settings *src)
 {
+    bool oom = false;
     size_t i;
 
     *dst = *src;
     dst->pins = NULL;
     dst->npins = 0;
+    for (i = 0; i < fs_schema_count; i++) {
+        char **str = fs_app_string(dst, i);
+        if (str != NULL) {
+            *str = fs_strdup_or_null(*str, &oom);
+        }
+    }
+    if (oom) {
+        fs_app_settings_clear(dst);
+        return -1;
+    }
     for (i = 0; i < src->npins; i++) {
         if (fs_pin_set(dst, &src->pins[i]) != 0) {
             fs_app_settings_clear(dst);
@@ -174,7 +203,8 @@ fs_policy_free(struct fs_policy *p)
         return;
     }
     for (i = 0; i < fs_schema_count; i++) {
-        if (fs_schema[i].type == FS_ST_STRING) {
+        if (fs_schema[i].type == FS_ST_STRING
+            && fs_schema[i].scope == FS_SCOPE_POLICY) {
             free(*(char **)fs_schema_field(&fs_schema[i], p, &p->global));
         }
     }

@@ -66,6 +66,7 @@ struct fs_app_settings {
     long long max_content_length;       /* bytes, >= 0 */
     long long max_form_memory_size;     /* bytes, >= 0 */
     long long max_form_parts;           /* >= 0 */
+    char *service;                      /* "" or the name logged */
     struct fs_pin *pins;                /* merged: global then app */
     size_t npins;
     /* Where each row of fs_schema[] was set (`flaskshield explain
@@ -89,6 +90,7 @@ struct fs_policy {
     enum fs_log_target log_target;
     char *log_file;
     enum fs_log_format log_format;
+    enum fs_level log_level;
     char *sk_weak_list;         /* "" or a path */
     struct fs_app_settings global;
     struct fs_app_rule *apps;

@@ -37,7 +37,8 @@ int fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
  * "pkg.anything"; any other pattern matches itself only. */
 bool fs_app_match(const char *pattern, const char *import_name);
 
-/* Deep copy of settings (pins included); 0 or -1 (out of memory). */
+/* Deep copy of settings (pins and strings included); 0 or -1 (out of
+ * memory). */
 int fs_app_settings_copy(struct fs_app_settings *dst,
                          const struct fs_app_settings *src);
 void fs_app_settings_clear(struct fs_app_settings *s);

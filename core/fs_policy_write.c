@@ -142,6 +142,10 @@ fs_same(const struct fs_setting *s, const struct fs_policy *p,
         return *(const long long *)fa == *(const long long *)fb;
     case FS_ST_ENUM:
         return *(const int *)fa == *(const int *)fb;
+    case FS_ST_STRING: {
+        const char *sa = *(char *const *)fa, *sb = *(char *const *)fb;
+        return strcmp(sa ? sa : "", sb ? sb : "") == 0;
+    }
     default:
         return true;
     }

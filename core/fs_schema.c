@@ -78,6 +78,13 @@ const struct fs_setting fs_schema[] = {
     {"log.format", FS_ST_ENUM, P(log_format), false, FS_LOG_JSON, NULL, 0,
      0, fs_format_words, 0,
      "\"json\" (one object a line) or \"text\"."},
+    {"log.level", FS_ST_ENUM, P(log_level), false, FS_INFO, NULL, 0, 0,
+     fs_level_words, 0,
+     "Lines below this level are not written: \"debug\", \"info\",\n"
+     "\"warning\" (drops the activate lines) or \"error\"."},
+    {"service", FS_ST_STRING, A(service), true, 0, "", 0, 0, NULL, 0,
+     "A service name carried by every log line (\"\": none); in an apps\n"
+     "entry, by the lines about that app."},
     {"debug", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
      "Flask debug mode and the Werkzeug debugger."},
     {"debug.force_off", FS_ST_BOOL, A(debug_force_off), true, 1, NULL, 0,
@@ -128,9 +135,10 @@ const struct fs_setting fs_schema[] = {
     {"apps", FS_ST_APPS, P(apps), false, 0, NULL, 0, 0, NULL, 0,
      "Per-app overrides, first match wins.  match (required) is the Flask\n"
      "app's import_name, exact, or a prefix ending in \".*\" (\"pkg.*\"\n"
-     "matches pkg and pkg.anything).  An entry may set mode, debug,\n"
-     "dev_server, secret_key (but not weak_list), body and config, merged\n"
-     "over the settings above (config: the global pins, then the app's).\n"
+     "matches pkg and pkg.anything).  An entry may set mode, service,\n"
+     "debug, dev_server, secret_key (but not weak_list), body and config,\n"
+     "merged over the settings above (config: the global pins, then the\n"
+     "app's).\n"
      "Example:\n"
      "  apps = ( { match = \"legacy_upload\";\n"
      "             body = { max_content_length = 104857600; }; } );"},

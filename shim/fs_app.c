@@ -214,7 +214,8 @@ void
 fs_app_log_begin(struct fs_logline *l, enum fs_level level,
                  const char *event, const fs_appstate *st)
 {
-    fs_log_begin(l, level, event, st->name, fs_enforce_word(st));
+    fs_log_begin_service(l, level, event, st->name, fs_enforce_word(st),
+                         st->s->service);
 }
 
 void

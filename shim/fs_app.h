@@ -79,7 +79,7 @@ enum {
 };
 bool fs_app_once(fs_appstate *st, unsigned long long bit);
 
-/* Start a log line for this app (its name and mode). */
+/* Start a log line for this app (its name, mode and service). */
 void fs_app_log_begin(struct fs_logline *l, enum fs_level level,
                       const char *event, const fs_appstate *st);
 

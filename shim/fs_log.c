@@ -3,22 +3,41 @@
  *
  * No stdio: a line is assembled in a fixed buffer on the caller's stack and
  * handed to the kernel in one write(2) (O_APPEND for files), or to
- * syslog(3).  The line itself is assembled by fs_logline.c.
+ * syslog(3).  The line itself is assembled by fs_logline.c.  A target that
+ * cannot be used falls back to stderr with one log.fallback line, said
+ * again only after a target worked.
  */
 #include "fs_log.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 static enum fs_log_target fs_target = FS_LOG_STDERR;
 static enum fs_log_format fs_format = FS_LOG_JSON;
+static enum fs_level fs_min_level = FS_INFO;
+static const char *fs_service;
+static bool fs_fell_back;
 static int fs_log_fd = 2;
+static char fs_hostname[256];
+static pthread_once_t fs_hostname_once = PTHREAD_ONCE_INIT;
+
+static void
+fs_read_hostname(void)
+{
+    if (gethostname(fs_hostname, sizeof(fs_hostname) - 1) != 0) {
+        fs_hostname[0] = '\0';
+    }
+}
 
 /* Open the log file for appending: a regular file only.  O_NONBLOCK, so
  * that a FIFO without a reader fails at once (ENXIO) instead of blocking
@@ -44,44 +63,112 @@ fs_log_open(const char *file, const char **why)
     return fd;
 }
 
+/* Does a syslog daemon listen on /dev/log?  syslog(3) drops every line
+ * silently when none does (the usual case in a container).  Datagram
+ * first, then stream, as glibc's syslog(3) tries them.  false and *why
+ * when neither connects. */
+static bool
+fs_syslog_reachable(const char **why)
+{
+    static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    int err = 0;
+    size_t i;
+
+    strcpy(sa.sun_path, _PATH_LOG);
+    for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+        int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+        int rc = fd >= 0 ? connect(fd, (struct sockaddr *)&sa, sizeof(sa))
+                         : -1;
+
+        err = errno;
+        if (fd >= 0) {
+            close(fd);
+        }
+        if (rc == 0) {
+            return true;
+        }
+        if (err != EPROTOTYPE) {
+            break;
+        }
+    }
+    *why = strerror(err);
+    return false;
+}
+
+/* Log to stderr instead, saying so once (`field` names `where`). */
+static void
+fs_log_fall_back(const char *field, const char *where, const char *why)
+{
+    struct fs_logline l;
+
+    fs_target = FS_LOG_STDERR;
+    if (fs_fell_back) {
+        return;
+    }
+    fs_fell_back = true;
+    fs_log_begin(&l, FS_WARN, "log.fallback", NULL, NULL);
+    fs_log_str(&l, field, where);
+    fs_log_str(&l, "reason", why);
+    fs_log_str(&l, "effect", "logging to stderr");
+    fs_log_end(&l);
+}
+
 void
 fs_log_configure(enum fs_log_target target, const char *file,
-                 enum fs_log_format format)
+                 enum fs_log_format format, enum fs_level level)
 {
+    const char *why = NULL;
+
     fs_target = target;
     fs_format = format;
+    fs_min_level = level;
     fs_log_fd = 2;
     if (target == FS_LOG_FILE) {
-        const char *why = NULL;
         int fd = fs_log_open(file, &why);
 
-        if (fd >= 0) {
-            fs_log_fd = fd;
+        if (fd < 0) {
+            fs_log_fall_back("file", file, why);
+            return;
         }
-        else {
-            struct fs_logline l;
-
-            fs_target = FS_LOG_STDERR;   /* say it where it can be seen */
-            fs_log_begin(&l, FS_WARN, "log.fallback", NULL, NULL);
-            fs_log_str(&l, "file", file);
-            fs_log_str(&l, "reason", why);
-            fs_log_str(&l, "effect", "logging to stderr");
-            fs_log_end(&l);
-        }
+        fs_log_fd = fd;
     }
     else if (target == FS_LOG_SYSLOG) {
+        if (!fs_syslog_reachable(&why)) {
+            fs_log_fall_back("socket", _PATH_LOG, why);
+            return;
+        }
         openlog("flaskshield", LOG_PID | LOG_NDELAY, LOG_USER);
     }
+    fs_fell_back = false;
+}
+
+void
+fs_log_service(const char *service)
+{
+    fs_service = service;
 }
 
 void
 fs_log_begin(struct fs_logline *l, enum fs_level level, const char *event,
              const char *app, const char *mode)
 {
+    fs_log_begin_service(l, level, event, app, mode, fs_service);
+}
+
+void
+fs_log_begin_service(struct fs_logline *l, enum fs_level level,
+                     const char *event, const char *app, const char *mode,
+                     const char *service)
+{
     struct timespec ts;
     struct tm tm;
     char stamp[96];
 
+    if (level < fs_min_level) {
+        fs_logline_skip(l);
+        return;
+    }
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
@@ -89,6 +176,11 @@ fs_log_begin(struct fs_logline *l, enum fs_level level, const char *event,
              tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
     fs_logline_begin(l, fs_format == FS_LOG_TEXT, level, stamp, event,
                      (long long)getpid(), app, mode);
+    pthread_once(&fs_hostname_once, fs_read_hostname);
+    fs_log_str(l, "host", fs_hostname);
+    if (service != NULL && service[0] != '\0') {
+        fs_log_str(l, "service", service);
+    }
 }
 
 void
@@ -98,7 +190,9 @@ fs_log_end(struct fs_logline *l)
     size_t off = 0;
     int saved = errno;
 
-    fs_logline_finish(l);
+    if (fs_logline_finish(l) == 0) {
+        return;                 /* below the log level */
+    }
     if (fs_target == FS_LOG_SYSLOG) {
         syslog(prio[l->level], "%.*s", (int)l->len - 1, l->buf);
         errno = saved;

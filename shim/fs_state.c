@@ -113,8 +113,9 @@ fs_activate(void)
         return;                 /* out of memory: try again next time */
     }
     fs_state.activated = true;
+    fs_log_service(fs_state.policy->global.service);
     fs_log_configure(fs_state.policy->log_target, fs_state.policy->log_file,
-                     fs_state.policy->log_format);
+                     fs_state.policy->log_format, fs_state.policy->log_level);
     fs_log_begin(&l, FS_INFO, "activate", NULL, fs_global_mode());
     fs_log_str(&l, "version", FS_VERSION);
     fs_log_strn(&l, "python", version, strcspn(version, " "));
@@ -182,12 +183,14 @@ fs_policy_replace(struct fs_policy *np, const char *path, time_t now)
     fs_state.policy = np;
     fs_state.policy_path = path;
     fs_state.generation++;
+    fs_log_service(np->global.service);     /* old is freed in a while */
     fs_retire(old, now);
     fs_record_set_policy();
     if (!changed) {
         return;                 /* the same policy from other files */
     }
-    fs_log_configure(np->log_target, np->log_file, np->log_format);
+    fs_log_configure(np->log_target, np->log_file, np->log_format,
+                     np->log_level);
     fs_state.weak = NULL;
     fs_weak_list_free(weak);    /* only read under the GIL, never held */
     fs_load_weak_list();

@@ -3,6 +3,8 @@
  * object of valid UTF-8, whatever bytes the fields hold and however long
  * they are; a field that does not fit is left out whole (issue 13: long
  * import names gave `"new":}`, non-UTF-8 policy paths were written raw).
+ * The text format is logfmt with a timestamp, quoted where needed, and a
+ * line below the log level is never assembled (issue 16).
  */
 #include <string.h>
 
@@ -86,11 +88,54 @@ main(void)
         big[len] = 'x';
     }
 
-    /* text format: one line, valid UTF-8 too */
-    fs_logline_begin(&l, true, FS_WARN, "-", "log.fallback", 7, NULL, "off");
+    /* text format: logfmt, one line of valid UTF-8; a null is left out */
+    fs_logline_begin(&l, true, FS_WARN, "2026-12-05T20:00:00.123Z",
+                     "log.fallback", 7, NULL, "off");
     fs_log_str(&l, "file", "/tmp/\xff");
     n = finish();
-    CHECK(strcmp(line, "flaskshield: warning log.fallback pid=7 app=- "
-                            "mode=\"off\" file=\"/tmp/\xef\xbf\xbd\"\n") == 0);
+    CHECK(strcmp(line, "ts=2026-12-05T20:00:00.123Z src=flaskshield "
+                       "level=warning event=log.fallback pid=7 mode=off "
+                       "file=/tmp/\xef\xbf\xbd\n") == 0);
+
+    /* logfmt quoting: bare when nothing needs it, else quoted with JSON's
+     * escapes (empty, space, '=', '"', backslash, control characters) */
+    fs_logline_begin(&l, true, FS_INFO, "t", "e", 1, "caf\xc3\xa9", "m");
+    fs_log_str(&l, "empty", "");
+    fs_log_str(&l, "space", "a b");
+    fs_log_str(&l, "eq", "k=v");
+    fs_log_str(&l, "quote", "say \"hi\"");
+    fs_log_str(&l, "bs", "C:\\x");
+    fs_log_str(&l, "nl", "a\nb\x7f");
+    fs_log_str(&l, "null", NULL);
+    fs_log_int(&l, "n", -3);
+    fs_log_bool(&l, "b", 1);
+    n = finish();
+    CHECK(strcmp(line, "ts=t src=flaskshield level=info event=e pid=1 "
+                       "app=caf\xc3\xa9 mode=m empty=\"\" space=\"a b\" "
+                       "eq=\"k=v\" quote=\"say \\\"hi\\\"\" "
+                       "bs=\"C:\\\\x\" nl=\"a\\u000ab\\u007f\" n=-3 "
+                       "b=true\n") == 0);
+
+    /* a field that does not fit is left out whole in text too */
+    big[3000] = '\0';
+    fs_logline_begin(&l, true, FS_INFO, "t", "e", 1, big, "m");
+    fs_log_str(&l, "name", big);
+    fs_log_int(&l, "new", 1);
+    n = finish();
+    CHECK(strcmp(line, "ts=t src=flaskshield level=info event=e pid=1 "
+                       "mode=m new=1\n") == 0);
+
+    /* a skipped line (below the log level): fields do nothing, no line */
+    fs_logline_skip(&l);
+    fs_log_str(&l, "key", "MAX_CONTENT_LENGTH");
+    fs_log_int(&l, "new", 1);
+    fs_log_bool(&l, "enforced", 1);
+    CHECK(l.len == 0);
+    CHECK(fs_logline_finish(&l) == 0);
+    CHECK(l.len == 0);
+
+    /* the level words are the policy's and the lines' */
+    CHECK(strcmp(fs_level_words[FS_WARN], "warning") == 0);
+    CHECK(fs_level_words[FS_ERROR + 1] == NULL);
     return fs_test_report();
 }

@@ -23,6 +23,8 @@ test_defaults(void)
     CHECK(p->log_target == FS_LOG_STDERR);
     CHECK(strcmp(p->log_file, "/var/log/flaskshield.log") == 0);
     CHECK(p->log_format == FS_LOG_JSON);
+    CHECK(p->log_level == FS_INFO);
+    CHECK(strcmp(p->global.service, "") == 0);
     CHECK(p->global.debug_force_off);
     CHECK(p->global.debugger == FS_DEBUGGER_BLOCK);
     CHECK(p->global.dev_server == FS_DEV_WARN);
@@ -51,7 +53,8 @@ test_every_setting(void)
         "mode = \"report\";\n"
         "allow_env_override = false;\n"
         "log = { target = \"file\"; file = \"/var/log/x.log\";\n"
-        "        format = \"text\"; };\n"
+        "        format = \"text\"; level = \"error\"; };\n"
+        "service = \"fleet\";\n"
         "debug = { force_off = false; debugger = \"allow\"; };\n"
         "dev_server = \"waitress\";\n"
         "secret_key = {\n"
@@ -74,6 +77,8 @@ test_every_setting(void)
     CHECK(p->log_target == FS_LOG_FILE);
     CHECK(strcmp(p->log_file, "/var/log/x.log") == 0);
     CHECK(p->log_format == FS_LOG_TEXT);
+    CHECK(p->log_level == FS_ERROR);
+    CHECK(strcmp(p->global.service, "fleet") == 0);
     CHECK(!p->global.debug_force_off);
     CHECK(p->global.debugger == FS_DEBUGGER_ALLOW);
     CHECK(p->global.dev_server == FS_DEV_WAITRESS);
@@ -505,6 +510,40 @@ test_apps(void)
     fs_policy_errors_free(&e);
 }
 
+/* service per app: an entry's own, else a copy of the global one; bad
+ * values of service and log.level (issue 16). */
+static void
+test_service_per_app(void)
+{
+    struct fs_policy *p = NULL;
+    struct fs_policy_errors e;
+    int rc = tp_load("svc.conf",
+        "service = \"fleet\";\n"
+        "apps = ( { match = \"shop\"; service = \"shop-api\"; },\n"
+        "         { match = \"admin\"; mode = \"off\"; } );\n",
+        &p, &e);
+
+    CHECK(rc == 0 && e.count == 0);
+    CHECK(p->napps == 2);
+    if (p->napps == 2) {
+        CHECK(strcmp(p->apps[0].settings.service, "shop-api") == 0);
+        CHECK(strcmp(p->apps[1].settings.service, "fleet") == 0);
+        CHECK(p->apps[1].settings.service != p->global.service);
+    }
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+
+    rc = tp_load("svc.conf",
+        "service = 1;\n"
+        "log = { level = \"loud\"; };\n", &p, &e);
+    CHECK(rc == -1);
+    CHECK(tp_has(&e, "svc.conf:1: service: must be a string"));
+    CHECK(tp_has(&e, "svc.conf:2: log.level: must be \"debug\", \"info\", "
+                 "\"warning\" or \"error\""));
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -515,6 +554,7 @@ main(void)
     test_errors();
     test_many_errors_in_order();
     test_apps();
+    test_service_per_app();
     tp_cleanup();
     return fs_test_report();
 }
