@@ -119,10 +119,20 @@ fs_log_configure(enum fs_log_target target, const char *file,
                  enum fs_log_format format, enum fs_level level)
 {
     const char *why = NULL;
+    struct stat now, open_st;
 
     fs_target = target;
     fs_format = format;
     fs_min_level = level;
+    if (target == FS_LOG_FILE && fs_log_fd != 2 && stat(file, &now) == 0
+        && fstat(fs_log_fd, &open_st) == 0 && now.st_dev == open_st.st_dev
+        && now.st_ino == open_st.st_ino) {
+        fs_fell_back = false;
+        return;                 /* a reload naming the file already open */
+    }
+    /* A descriptor of another file is left open, never closed: a thread
+     * writing a line meanwhile would write into whatever file reuses the
+     * number.  One a change of log.file. */
     fs_log_fd = 2;
     if (target == FS_LOG_FILE) {
         int fd = fs_log_open(file, &why);

@@ -60,6 +60,10 @@ if os.environ.get("RELOAD"):
         f.write(text.replace(old, new))
     time.sleep(2.5)
     print(shop.test_client().get("/").status_code)
+if os.environ.get("LOGFILE"):       # descriptors open on the log file
+    fds = os.listdir("/proc/self/fd")
+    print(sum(os.path.realpath("/proc/self/fd/" + fd) == os.environ["LOGFILE"]
+              for fd in fds))
 '''
 
 POLICY = '''
@@ -279,3 +283,18 @@ def test_unopenable_log_file_one_notice(stack, tmp_path, shield):
     assert cp.events[0]["event"] == "log.fallback"
     assert harness.find_events(cp.events, "activate")
     assert not missing.parent.exists()
+
+
+def test_reload_keeps_the_open_log_file(stack, tmp_path, shield):
+    """A reload that names the same log file writes on through the
+    descriptor it has (one descriptor, however many reloads)."""
+    log = tmp_path / "flaskshield.log"
+    app, policy = write(tmp_path, 'target = "file"; file = "%s";' % log,
+                        service=False)
+    cp = run(stack, app, policy, env={
+        "RELOAD": 'dev_server = "warn";=>dev_server = "allow";',
+        "LOGFILE": str(log)})
+    assert cp.stdout.split()[-1] == "1", cp.stdout
+    events = harness.parse_log(log.read_text())
+    assert harness.find_events(events, "policy.reloaded"), events
+    assert not harness.find_events(events, "log.fallback"), events
