@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "fs_logline.h"
+
 const char *const fs_counter_names[FS_CNT_COUNT] = {
     [FS_CNT_REFUSED_BODY] = "body_too_large",
     [FS_CNT_REFUSED_SECRET_KEY] = "secret_key",
@@ -17,10 +19,29 @@ const char *const fs_counter_names[FS_CNT_COUNT] = {
     [FS_CNT_FIX_PIN] = "pin",
 };
 
+/* NUL-terminated within its field, UTF-8 and free of control characters
+ * (a reader prints it as a table, a JSON string or a Prometheus label:
+ * names that differ must print differently, and no name may move the
+ * terminal or start a line of its own). */
 static bool
 fs_terminated(const char *s, size_t size)
 {
-    return memchr(s, '\0', size) != NULL;
+    const unsigned char *u = (const unsigned char *)s;
+    const char *end = memchr(s, '\0', size);
+    size_t i = 0, n, k;
+
+    if (end == NULL) {
+        return false;
+    }
+    n = (size_t)(end - s);
+    while (i < n) {
+        k = fs_utf8_len(u + i, n - i);
+        if (k == 0 || u[i] < 0x20 || u[i] == 0x7f) {
+            return false;
+        }
+        i += k;
+    }
+    return true;
 }
 
 #define FS_TERMINATED(field) fs_terminated((field), sizeof(field))
@@ -49,8 +70,25 @@ fs_record_valid(const struct fs_record *r, size_t len)
 void
 fs_record_strcpy(char *dst, size_t size, const char *src)
 {
-    size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+    const unsigned char *u = (const unsigned char *)(src != NULL ? src : "");
+    size_t i = 0, o = 0, k;
 
-    memcpy(dst, src != NULL ? src : "", n);
-    memset(dst + n, 0, size - n);
+    while (u[i] != '\0') {
+        k = fs_utf8_len(u + i, strnlen((const char *)u + i, 4));
+        if (k == 0 || u[i] < 0x20 || u[i] == 0x7f) {
+            if (o + 1 > size - 1) {
+                break;
+            }
+            dst[o++] = '?';
+            i++;
+            continue;
+        }
+        if (o + k > size - 1) {
+            break;              /* a character that does not fit whole */
+        }
+        memcpy(dst + o, u + i, k);
+        o += k;
+        i += k;
+    }
+    memset(dst + o, 0, size - o);
 }

@@ -77,11 +77,14 @@ struct fs_record {
 };
 
 /* Is buf[0..len) a record of this layout?  Strings are checked to be
- * NUL-terminated and napps in range, so a reader can use them as such. */
+ * NUL-terminated UTF-8 without control characters, and napps in range, so
+ * a reader can print them as they are. */
 bool fs_record_valid(const struct fs_record *r, size_t len);
 
-/* Copy src into dst (at most size-1 bytes, NUL-terminated), as the
- * fixed-size string fields are filled. */
+/* Copy src into dst as the fixed-size string fields are filled: at most
+ * size-1 bytes, cut before a character that does not fit whole, every
+ * byte that is not UTF-8 and every control character made '?',
+ * NUL-terminated -- what fs_record_valid() accepts. */
 void fs_record_strcpy(char *dst, size_t size, const char *src);
 
 #endif /* FS_RECORD_H */

@@ -38,19 +38,27 @@ struct fs_record *fs_record;
 volatile bool fs_record_forked;
 
 static int fs_record_fd = -1;
+static dev_t fs_record_dev;         /* ... is this file */
+static ino_t fs_record_ino;
 static bool fs_record_mapped;       /* from a file, else malloc() */
 static pid_t fs_record_owner;       /* who made the file */
 static char fs_record_path[4096];
 static char fs_record_dir[4000];      /* PATH_MAX less room for a name */
 static char fs_python[32];
 
+/* In a fork() child: drop the parent's lock descriptor -- if it is still
+ * the record's (the app may have closed it and the number be another
+ * file's now). */
 static void
 fs_record_atfork_child(void)
 {
-    if (fs_record_fd >= 0) {
+    struct stat st;
+
+    if (fs_record_fd >= 0 && fstat(fs_record_fd, &st) == 0
+        && st.st_dev == fs_record_dev && st.st_ino == fs_record_ino) {
         close(fs_record_fd);
-        fs_record_fd = -1;
     }
+    fs_record_fd = -1;
     fs_record_forked = true;
 }
 
@@ -94,15 +102,24 @@ fs_record_mkdir(const char *dir, const char **why)
         *why = "not a folder";
         return -1;
     }
+    /* Whoever else may rename or remove its entries could swap ours. */
+    if ((st.st_uid != 0 && st.st_uid != geteuid())
+        || ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))) {
+        *why = "owned by another user, or writable by others without the "
+               "sticky bit";
+        return -1;
+    }
     return 0;
 }
 
-/* The process's command line, NULs made spaces. */
+/* The process's command line, NULs made spaces (and what
+ * fs_record_strcpy() makes of the rest). */
 static void
 fs_record_command(char *out, size_t size)
 {
+    char buf[sizeof(((struct fs_record *)0)->command)];
     int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    ssize_t n = fd >= 0 ? read(fd, out, size - 1) : -1;
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
     ssize_t i;
 
     if (fd >= 0) {
@@ -111,43 +128,51 @@ fs_record_command(char *out, size_t size)
     if (n < 0) {
         n = 0;
     }
-    while (n > 0 && out[n - 1] == '\0') {
+    while (n > 0 && buf[n - 1] == '\0') {
         n--;
     }
     for (i = 0; i < n; i++) {
-        if (out[i] == '\0') {
-            out[i] = ' ';
+        if (buf[i] == '\0') {
+            buf[i] = ' ';
         }
     }
-    memset(out + n, 0, size - (size_t)n);
+    buf[n] = '\0';
+    fs_record_strcpy(out, size, buf);
 }
 
 /* A new record file, locked, under its final name.  Returns the mapping
- * (zeros), or NULL and *why. */
+ * (zeros), or NULL and *why.  The file is made under a random hidden name
+ * (mkostemps: O_EXCL, mode 0600, so nobody else can open it to take the
+ * lock first), locked without waiting, its blocks allocated (a sparse file
+ * on a full file system would make the first store into the mapping a
+ * SIGBUS), then opened to readers and renamed into place. */
 static struct fs_record *
 fs_record_create(const char **why)
 {
     char tmp[sizeof(fs_record_path)];
     struct fs_record *r;
     long pid = (long)getpid();
-    int fd;
+    struct stat st;
+    int fd, err;
 
     if (fs_record_mkdir(fs_record_dir, why) < 0) {
         return NULL;
     }
-    snprintf(tmp, sizeof(tmp), "%s/.%ld.tmp", fs_record_dir, pid);
+    snprintf(tmp, sizeof(tmp), "%s/.%ld.XXXXXX.tmp", fs_record_dir, pid);
     snprintf(fs_record_path, sizeof(fs_record_path), "%s/%ld%s",
              fs_record_dir, pid, FS_RECORD_SUFFIX);
-    unlink(tmp);                    /* left by a dead process of this pid */
-    fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW
-                   | O_NOCTTY, 0644);
+    fd = mkostemps(tmp, 4, O_CLOEXEC);
     if (fd < 0) {
         *why = strerror(errno);
         return NULL;
     }
-    fchmod(fd, 0644);
-    if (ftruncate(fd, sizeof(*r)) != 0 || flock(fd, LOCK_SH) != 0) {
+    if (flock(fd, LOCK_SH | LOCK_NB) != 0) {
         *why = strerror(errno);
+        goto fail;
+    }
+    err = posix_fallocate(fd, 0, sizeof(*r));
+    if (err != 0 || fchmod(fd, 0644) != 0 || fstat(fd, &st) != 0) {
+        *why = strerror(err != 0 ? err : errno);
         goto fail;
     }
     r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -161,6 +186,8 @@ fs_record_create(const char **why)
         goto fail;
     }
     fs_record_fd = fd;
+    fs_record_dev = st.st_dev;
+    fs_record_ino = st.st_ino;
     return r;
 
 fail:
@@ -274,9 +301,13 @@ fs_record_renew(void)
 void
 fs_record_set_policy(void)
 {
-    struct fs_record *r = fs_record;
+    struct fs_record *r;
     const struct fs_policy *p = fs_state.policy;
 
+    if (fs_record_forked) {
+        fs_record_renew();          /* never the parent's record */
+    }
+    r = fs_record;
     if (r == NULL || p == NULL) {
         return;
     }

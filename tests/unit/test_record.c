@@ -76,6 +76,33 @@ main(void)
     CHECK(strcmp(small, "ab") == 0 && small[7] == '\0');
     fs_record_strcpy(small, sizeof(small), NULL);
     CHECK(small[0] == '\0');
+    /* the buffer holds 7 bytes: a character that would end at the 8th is
+     * left out whole */
+    fs_record_strcpy(small, sizeof(small), "abcdef\xc3\xa9");
+    CHECK(strcmp(small, "abcdef") == 0);
+    fs_record_strcpy(small, sizeof(small), "abcde\xc3\xa9x");
+    CHECK(strcmp(small, "abcde\xc3\xa9") == 0);
+    /* bytes that are not UTF-8 and control characters become '?' */
+    fs_record_strcpy(small, sizeof(small), "a\xff\n\x1b[2J");
+    CHECK(strcmp(small, "a???[2J") == 0);
+    fresh();
+    fs_record_strcpy(r.command, sizeof(r.command), "gunicorn\n4242 fake\xfe");
+    CHECK(fs_record_valid(&r, sizeof(r)));
+    CHECK(strcmp(r.command, "gunicorn?4242 fake?") == 0);
+
+    /* what fs_record_strcpy() never writes is refused */
+    fresh();
+    strcpy(r.app[1].name, "shop\n99 fake");
+    CHECK(!fs_record_valid(&r, sizeof(r)));
+    fresh();
+    strcpy(r.app[1].name, "shop\xc3");                    /* cut character */
+    CHECK(!fs_record_valid(&r, sizeof(r)));
+    fresh();
+    strcpy(r.policy, "/etc/\x1b]0;x\x07");
+    CHECK(!fs_record_valid(&r, sizeof(r)));
+    fresh();
+    strcpy(r.app[1].name, "caf\xc3\xa9");
+    CHECK(fs_record_valid(&r, sizeof(r)));
 
     /* every counter has a label, unique */
     for (c = 0; c < FS_CNT_COUNT; c++) {
