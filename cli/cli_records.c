@@ -6,67 +6,132 @@
  * processes would resolve.  A record counts when its writer is alive --
  * the writer holds a shared flock() on it, so a reader that can take an
  * exclusive one knows it is gone and removes the file (as does a left-over
- * hidden .PID.tmp older than a minute) -- when it is valid, and when its
- * file belongs to the user who owns the process it names (a record another
- * user planted for someone else's pid is skipped).  Each is copied under
- * its sequence counter so that a header changed by a policy reload is
- * never read half-written.
+ * hidden .PID.XXXXXX.tmp older than a minute) -- when it is valid, and
+ * when the process it names is visible here, run by the owner of the file
+ * and started before the record was made (fs_records_writer_ok).  Only
+ * names of that form are touched.  Each is read with pread() under its
+ * sequence counter, so that a header changed by a policy reload is never
+ * read half-written and a file shrunk meanwhile is only a short read.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "fs_logline.h"
 
-/* Copy a live record under its sequence counter.  0, or -1 when it kept
- * changing. */
+/* Read a live record into out: the whole file with pread(), kept when its
+ * sequence counter was even and the same before and after (a header is
+ * never taken half-changed by a reload).  Not mapped: the file's owner can
+ * shrink it under a mapping, which would end this command with SIGBUS.
+ * 0, or -1 when it kept changing or is short. */
 static int
-fs_records_copy(const struct fs_record *m, struct fs_record *out)
+fs_records_copy(int fd, struct fs_record *out)
 {
+    uint32_t seq;
     int tries;
 
     for (tries = 0; tries < 1000; tries++) {
-        uint32_t s1 = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
-        uint32_t a, c;
-
-        if (s1 & 1) {
-            continue;
+        if (pread(fd, out, sizeof(*out), 0) != (ssize_t)sizeof(*out)) {
+            return -1;
         }
-        memcpy(out, m, sizeof(*out));
-        for (a = 0; a < FS_RECORD_APPS; a++) {
-            for (c = 0; c < FS_CNT_COUNT; c++) {
-                out->app[a].count[c][0] =
-                    __atomic_load_n(&m->app[a].count[c][0], __ATOMIC_RELAXED);
-                out->app[a].count[c][1] =
-                    __atomic_load_n(&m->app[a].count[c][1], __ATOMIC_RELAXED);
-            }
-        }
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&m->seq, __ATOMIC_RELAXED) == s1) {
+        if ((out->seq & 1) == 0
+            && pread(fd, &seq, sizeof(seq), offsetof(struct fs_record, seq))
+               == (ssize_t)sizeof(seq)
+            && seq == out->seq) {
             return 0;
         }
     }
     return -1;
 }
 
-/* Does the file belong to the owner of process pid (or is the process not
- * visible here, as from another pid namespace)? */
+/* Is the record's writer the process it names: visible here (this pid
+ * namespace), run by the owner of the file, and started before the record
+ * was made (not a later process that got the pid of a dead writer)?  A
+ * record another user planted for someone else's pid, or for no process,
+ * fails. */
 static bool
-fs_records_owner_ok(const struct stat *st, long long pid)
+fs_records_writer_ok(const struct stat *st, const struct fs_record *r)
 {
-    char proc[64];
+    char path[64], buf[1024], *p;
+    static long long boot = -1;
+    unsigned long long ticks;
     struct stat ps;
+    ssize_t n;
+    int fd, field;
 
-    snprintf(proc, sizeof(proc), "/proc/%lld", pid);
-    return stat(proc, &ps) != 0 || ps.st_uid == st->st_uid;
+    snprintf(path, sizeof(path), "/proc/%lld", (long long)r->pid);
+    if (stat(path, &ps) != 0 || ps.st_uid != st->st_uid) {
+        return false;
+    }
+    if (boot < 0) {
+        FILE *f = fopen("/proc/stat", "re");
+
+        while (f != NULL && fgets(buf, sizeof(buf), f) != NULL) {
+            if (sscanf(buf, "btime %lld", &boot) == 1) {
+                break;
+            }
+        }
+        if (f != NULL) {
+            fclose(f);
+        }
+    }
+    snprintf(path, sizeof(path), "/proc/%lld/stat", (long long)r->pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (n <= 0 || boot < 0) {
+        return true;            /* cannot tell: owner and pid matched */
+    }
+    buf[n] = '\0';
+    p = strrchr(buf, ')');      /* the command may hold spaces */
+    for (field = 2; p != NULL && field < 22; field++) {
+        p = strchr(p + 1, ' ');
+    }
+    if (p == NULL || sscanf(p + 1, "%llu", &ticks) != 1) {
+        return true;
+    }
+    return boot + (long long)(ticks / (unsigned long long)sysconf(_SC_CLK_TCK))
+           <= r->started + 1;
+}
+
+/* A record's name: PID.rec, or .PID.XXXXXX.tmp while it is made; *tmp
+ * tells which.  Anything else in the folder is not ours. */
+static bool
+fs_records_name(const char *name, bool *tmp)
+{
+    size_t i = 0, d;
+
+    *tmp = name[0] == '.';
+    i = *tmp ? 1 : 0;
+    if (name[i] < '1' || name[i] > '9') {
+        return false;
+    }
+    while (name[i] >= '0' && name[i] <= '9') {
+        i++;
+    }
+    if (!*tmp) {
+        return strcmp(name + i, FS_RECORD_SUFFIX) == 0;
+    }
+    if (name[i++] != '.') {
+        return false;
+    }
+    for (d = 0; d < 6; d++, i++) {
+        if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z')
+              || (name[i] >= 'A' && name[i] <= 'Z'))) {
+            return false;
+        }
+    }
+    return strcmp(name + i, ".tmp") == 0;
 }
 
 /* One directory entry: 1 and *out filled for a live, valid record; 0 to
@@ -74,19 +139,11 @@ fs_records_owner_ok(const struct stat *st, long long pid)
 static int
 fs_records_one(int dfd, const char *name, struct fs_record *out)
 {
-    size_t len = strlen(name), sl = strlen(FS_RECORD_SUFFIX);
-    bool tmp = name[0] == '.';
-    struct fs_record *m;
-    struct stat st;
-    char *end;
-    long long pid;
+    struct stat st, now;
+    bool tmp;
     int fd, rc = 0;
 
-    if (!tmp && (len <= sl || strcmp(name + len - sl, FS_RECORD_SUFFIX) != 0)) {
-        return 0;
-    }
-    pid = strtoll(name + (tmp ? 1 : 0), &end, 10);
-    if (pid <= 0 || *end != '.') {
+    if (!fs_records_name(name, &tmp)) {
         return 0;
     }
     fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -99,27 +156,22 @@ fs_records_one(int dfd, const char *name, struct fs_record *out)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         /* nobody holds it: its writer is gone (a hidden one may be in the
-         * making: only an old one) */
-        if (!tmp || time(NULL) - st.st_mtime > 60) {
+         * making: only an old one).  The name must still be this file. */
+        if ((!tmp || time(NULL) - st.st_mtime > 60)
+            && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0
+            && now.st_dev == st.st_dev && now.st_ino == st.st_ino) {
             unlinkat(dfd, name, 0);
         }
         close(fd);
         return 0;
     }
-    if (tmp || (size_t)st.st_size < sizeof(*m)) {
-        close(fd);
-        return 0;
-    }
-    m = mmap(NULL, sizeof(*m), PROT_READ, MAP_SHARED, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED) {
-        return 0;
-    }
-    if (fs_records_copy(m, out) == 0 && fs_record_valid(out, sizeof(*out))
-        && out->pid == pid && fs_records_owner_ok(&st, pid)) {
+    if (!tmp && fs_records_copy(fd, out) == 0
+        && fs_record_valid(out, sizeof(*out))
+        && out->pid == strtoll(name, NULL, 10)
+        && fs_records_writer_ok(&st, out)) {
         rc = 1;
     }
-    munmap(m, sizeof(*m));
+    close(fd);
     return rc;
 }
 
