@@ -151,7 +151,8 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
     fs_guard_request_class(p, st, app, in_config);
     if (st->limits == NULL || mcl != st->limit || fms != st->limit_fms
         || fp != st->limit_fp) {
-        FS_XSETREF(st->limits, fs_limits_tuple(mcl, fms, fp, st->slot));
+        FS_XSETREF(st->limits, fs_limits_tuple(mcl, fms, fp, st->slot,
+                                                 st->s->max_content_length));
         if (st->limits == NULL) {
             fs_err_clear();
         }
@@ -219,6 +220,14 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
     FS_DECREF(values);
 }
 
+/* The slot that a refusal at `limit` counts in: the app's, or -1 when
+ * the limit is the app's own, lower than the policy's. */
+static int
+fs_guard_slot_at(const fs_appstate *st, long long limit)
+{
+    return limit >= st->s->max_content_length ? st->slot : -1;
+}
+
 /* Bound the body: refuse a declared length over the limit, and read every
  * body whose length is not a plain number -- none with Transfer-Encoding
  * (chunked, with or without a Content-Length beside it), or a
@@ -237,7 +246,9 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         fs_err_clear();
     }
     if (kind == FS_CLEN_VALUE && len > st->limit) {
-        fs_count(st->slot, FS_CNT_REFUSED_BODY, true);
+        if (len > st->s->max_content_length) {      /* not the app's own */
+            fs_count(st->slot, FS_CNT_REFUSED_BODY, true);
+        }
         return fs_respond_413(start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
@@ -247,7 +258,8 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         if (in == NULL) {
             FS_RETURN_NONE;
         }
-        wrapped = fs_input_new(p->input_type, in, st->limit, st->slot);
+        wrapped = fs_input_new(p->input_type, in, st->limit,
+                               fs_guard_slot_at(st, st->limit), false);
         if (wrapped == NULL
             || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT],
                               wrapped) < 0) {
@@ -258,21 +270,36 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
     FS_RETURN_NONE;     /* an exception left set: fs_call_orig passes it on */
 }
 
-/* Report mode: count what enforce would have refused (a key refused, a
- * declared body over the limit). */
+/* Report mode: count what enforce would have refused -- a key refused, a
+ * declared body over the policy's limit, a body of unknown length that
+ * proves longer (read through a counting Input that passes it all on). */
 static void
 fs_guard_report(fs_patch *p, fs_appstate *st, PyObject *env,
                 enum fs_secret_verdict v)
 {
-    long long len;
+    long long len, cap = st->s->max_content_length;
+    enum fs_clen kind;
+    PyObject *in, *wrapped;
 
     if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
         fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, false);
+        return;
     }
-    else if (fs_input_length(p, env, &len) == FS_CLEN_VALUE
-             && len > st->limit) {
+    kind = fs_input_length(p, env, &len);
+    if (kind == FS_CLEN_VALUE && len > cap) {
         fs_count(st->slot, FS_CNT_REFUSED_BODY, false);
     }
+    in = kind == FS_CLEN_UNKNOWN
+         ? fs_dict_get(env, p->names[FS_N_WSGI_INPUT]) : NULL;
+    if (in == NULL) {
+        return;
+    }
+    wrapped = fs_input_new(p->input_type, in, cap, st->slot, true);
+    if (wrapped == NULL
+        || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT], wrapped) < 0) {
+        fs_err_clear();
+    }
+    FS_XDECREF(wrapped);
 }
 
 /* The secret is bad: what the policy says to do now. */
@@ -322,10 +349,10 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     if (PyTuple_Size(args) != 3) {
         return fs_call_orig(orig, args, kwargs);
     }
-    fs_reload_tick();
     if (fs_record_forked) {
         fs_record_renew();              /* a fork() child's first request */
     }
+    fs_reload_tick();
     if (fs_counters_pending) {
         fs_counters_tick();
     }

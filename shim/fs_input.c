@@ -15,7 +15,8 @@ typedef struct {
     PyObject *inner;
     long long limit;
     long long pos;
-    int slot;
+    int slot;                   /* counts a refusal there; -1: not ours */
+    bool report;                /* count only: pass every byte on */
 } fs_input;
 
 static void
@@ -54,7 +55,7 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     /* One byte more than the room proves a body too long; saturated, so
      * no limit makes it overflow. */
     long long over = room < LLONG_MAX ? room + 1 : LLONG_MAX;
-    long long ask = (size < 0 || size >= room) ? over : size;
+    long long ask = in->report || (size >= 0 && size < room) ? size : over;
     PyObject *data;
     char *buf;
     Py_ssize_t len;
@@ -67,13 +68,16 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
         FS_DECREF(data);
         return NULL;
     }
+    if ((long long)len > room && in->pos <= in->limit) {
+        fs_count(in->slot, FS_CNT_REFUSED_BODY, !in->report);
+    }
     if ((long long)len > room) {
-        FS_DECREF(data);
-        if (in->pos <= in->limit) {
-            fs_count(in->slot, FS_CNT_REFUSED_BODY, true);
-        }
         in->pos = in->limit < LLONG_MAX ? in->limit + 1 : LLONG_MAX;
-        return fs_input_too_large();
+        if (!in->report) {
+            FS_DECREF(data);
+            return fs_input_too_large();
+        }
+        return data;            /* report: counted once, passed on whole */
     }
     in->pos += len;
     return data;
@@ -203,7 +207,7 @@ PyType_Spec fs_input_spec = {
 
 PyObject *
 fs_input_new(PyObject *input_type, PyObject *inner, long long limit,
-             int slot)
+             int slot, bool report)
 {
     PyObject *self = fs_object_new(input_type);
 
@@ -213,6 +217,7 @@ fs_input_new(PyObject *input_type, PyObject *inner, long long limit,
     ((fs_input *)self)->inner = fs_new_ref(inner);
     ((fs_input *)self)->limit = limit;
     ((fs_input *)self)->slot = slot;
+    ((fs_input *)self)->report = report;
     return self;
 }
 

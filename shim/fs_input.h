@@ -21,9 +21,11 @@
 
 /* A flaskshield.Input over `inner` delivering at most `limit` bytes (new
  * reference), or NULL with an exception set.  A body found longer counts
- * as a refusal of the app in record slot `slot`. */
+ * as a refusal of the app in record slot `slot` (-1: none, the limit is
+ * the app's own).  With report, the Input only counts (as a would-be
+ * refusal) and passes every byte on, in the sizes the reader asks for. */
 PyObject *fs_input_new(PyObject *input_type, PyObject *inner,
-                       long long limit, int slot);
+                       long long limit, int slot, bool report);
 
 /* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
  * returns NULL. */

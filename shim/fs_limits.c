@@ -34,9 +34,10 @@ fs_limit_dealloc(PyObject *self)
 }
 
 PyObject *
-fs_limits_tuple(long long mcl, long long fms, long long fp, int slot)
+fs_limits_tuple(long long mcl, long long fms, long long fp, int slot,
+                long long policy_mcl)
 {
-    return Py_BuildValue("(LLLi)", mcl, fms, fp, slot);
+    return Py_BuildValue("(LLLiL)", mcl, fms, fp, slot, policy_mcl);
 }
 
 /* The cap for this request, or -1 when the guard set none. */
@@ -52,7 +53,7 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
         return -1;
     }
     limits = fs_is_dict(env) ? PyDict_GetItem(env, lim->key) : NULL;
-    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 4) {
+    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 5) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
         if (cap == -1) {
             fs_err_clear();

@@ -18,10 +18,12 @@
 
 #define FS_LIMITS_KEY "flaskshield.limits"
 
-/* (max_content_length, max_form_memory_size, max_form_parts, slot): the
- * app's limits, and its slot in the record (its counters) */
+/* (max_content_length, max_form_memory_size, max_form_parts, slot,
+ * policy_mcl): the app's limits, its slot in the record (its counters)
+ * and the policy's max_content_length (a refusal under a lower limit is
+ * the app's own, not counted) */
 PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp,
-                          int slot);
+                          int slot, long long policy_mcl);
 
 /* Put the descriptors on a request class (and its subclasses that set a
  * limit of their own): idempotent.  0, or -1 with an exception set. */

@@ -11,6 +11,9 @@
  * (an inflating one), not only at the WSGI entry.  A request that never
  * reads its body never comes here.
  *
+ * A refusal counts (fs_counters.h) only when the cap is the policy's, not
+ * the app's own lower one.
+ *
  * The cap is the request's: the max_content_length of the limits the
  * entry guard put in environ (the app's, under the policy) or, when the
  * guard did not run (a subclass whose wsgi_app never calls Flask's), the
@@ -78,10 +81,13 @@ fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs, int *slot)
     long long cap, n;
 
     *slot = 0;
-    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 4
+    if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 5
         && fs_is_int(PyTuple_GetItem(limits, 0))) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, 0));
         *slot = (int)PyLong_AsLongLong(PyTuple_GetItem(limits, 3));
+        if (cap < PyLong_AsLongLong(PyTuple_GetItem(limits, 4))) {
+            *slot = -1;         /* the app's own limit, lower */
+        }
     }
     else {
         cap = fs_request_app_cap(slot);
@@ -95,6 +101,7 @@ fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs, int *slot)
         fs_err_clear();         /* too large for a long long: over any cap */
         if (n >= 0 && n < cap) {
             cap = n;
+            *slot = -1;         /* the request's own limit, lower */
         }
     }
     return cap;
@@ -150,7 +157,7 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
     if (fs_is_type(base, FS_T_INPUT)) {
         return base;            /* the guard's, with the same cap */
     }
-    r = fs_input_new(p->input_type, base, cap, slot);
+    r = fs_input_new(p->input_type, base, cap, slot, false);
     FS_DECREF(base);
     return r;
 }

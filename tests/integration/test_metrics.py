@@ -324,3 +324,80 @@ print(subprocess.run([sys.argv[1], "metrics", "--dir", sys.argv[2]],
                       reason="secret_key", enforced=enforced) == 3
         assert sample(fam, "flaskshield_corrections_total", app="weak",
                       kind="debug", enforced=enforced) >= 1
+
+
+OWN_APP = APP.replace('app = DispatcherMiddleware(shop, {"/admin": admin})', """
+own = flask.Flask("own")
+own.secret_key = secrets.token_hex(32)
+own.config["MAX_CONTENT_LENGTH"] = 100
+
+
+@own.route("/upload", methods=["POST"])
+def own_upload():
+    return "got %d" % len(flask.request.get_data())
+
+
+app = DispatcherMiddleware(shop, {"/admin": admin, "/own": own})
+""")
+
+
+def test_chunked_bodies_and_own_limits(stack, tmp_path, start_server):
+    """Chunked bodies over the cap count too: refused in enforce mode,
+    would-be in report mode (the body still reaches the app whole); a 413
+    under the app's own lower limit is the app's, not counted."""
+    run = tmp_path / "run"
+    policy = harness.write_policy(tmp_path, POLICY % {"run": run})
+    app = harness.write_app(tmp_path, OWN_APP)
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1)
+    for _ in range(N):
+        r = srv.post("/upload", data=b"x" * 4096, chunked=True)
+        assert r.status == 413, (r.status, r.text)
+        r = srv.post("/admin/upload", data=b"x" * 4096, chunked=True)
+        assert r.status == 200 and r.text == "got 4096", (r.status, r.text)
+        r = srv.post("/own/upload", data=b"x" * 500)
+        assert r.status == 413, (r.status, r.text)
+        r = srv.post("/own/upload", data=b"x" * 500, chunked=True)
+        assert r.status == 413, (r.status, r.text)
+    r = srv.post("/admin/upload", data=b"x" * 1000, chunked=True)
+    assert r.status == 200 and r.text == "got 1000", (r.status, r.text)
+    procs = ps(run)
+    assert totals(procs, "shop", "refused", "body_too_large") == {
+        "enforced": N, "reported": 0}, procs
+    assert totals(procs, "admin", "refused", "body_too_large") == {
+        "enforced": 0, "reported": N}, procs
+    assert totals(procs, "own", "refused", "body_too_large") == {
+        "enforced": 0, "reported": 0}, procs
+
+
+def test_ps_takes_only_what_it_can_vouch_for(stack, tmp_path, start_server):
+    """A record kept alive (locked) for a pid no process has, files that
+    only look like records, and a record file shrunk to nothing: ps lists
+    only the real process, removes nothing but records, and never crashes."""
+    import fcntl
+    import struct
+    run = tmp_path / "run"
+    policy = harness.write_policy(tmp_path, POLICY % {"run": run})
+    app = harness.write_app(tmp_path, APP)
+    srv = start_server("waitress", stack, app, policy=policy, workers=1)
+    pid = worker_pids(srv, 1).pop()
+    real = (run / ("%d.rec" % pid)).read_bytes()
+    ghost_pid = 4194303                     # above any pid_max in use here
+    ghost = run / ("%d.rec" % ghost_pid)
+    ghost.write_bytes(real[:24] + struct.pack("<q", ghost_pid) + real[32:])
+    held = open(ghost, "rb")
+    fcntl.flock(held, fcntl.LOCK_SH)         # "alive"
+    strangers = ["12.backup.rec", ".5.swp", " 13.rec", "+14.rec", "keep.rec",
+                 ".77.notes.tmp"]
+    for name in strangers:
+        (run / name).write_text("x")
+        os.utime(run / name, (time.time() - 300, time.time() - 300))
+    empty = run / "1.rec"                   # pid 1 exists, owned by root
+    empty.write_bytes(b"")
+    try:
+        procs = ps(run)
+        assert [p["pid"] for p in procs] == [pid], procs
+        assert all((run / n).exists() for n in strangers), list(run.iterdir())
+        m = cmd("metrics", "--dir", str(run)).stdout
+        assert "%d" % ghost_pid not in m, m
+    finally:
+        held.close()
