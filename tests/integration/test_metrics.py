@@ -401,3 +401,29 @@ def test_ps_takes_only_what_it_can_vouch_for(stack, tmp_path, start_server):
         assert "%d" % ghost_pid not in m, m
     finally:
         held.close()
+
+
+def test_preload_worker_reload_leaves_the_master_record(stack, tmp_path,
+                                                        start_server):
+    """gunicorn --preload: the master imported Flask and has a record; a
+    worker that reloads a changed policy publishes it in its own record,
+    never in the master's it inherited."""
+    run = tmp_path / "run"
+    text = POLICY % {"run": run} + "reload_interval = 1;\n"
+    policy = harness.write_policy(tmp_path, text)
+    app = harness.write_app(tmp_path, APP)
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1,
+                       extra_args=("--preload",))
+    before = {p["pid"]: (p["mode"], p["policy_digest"]) for p in ps(run)}
+    assert len(before) == 1, before         # the master; no request yet
+    master = next(iter(before))
+    tmp = policy.with_name("new.conf")
+    tmp.write_text(text.replace("version = 1;", 'version = 1;\nmode = "report";'))
+    tmp.chmod(0o644)
+    os.replace(tmp, policy)
+    time.sleep(2.5)             # the worker's first request reloads
+    worker = worker_pids(srv, 1).pop()
+    after = {p["pid"]: (p["mode"], p["policy_digest"]) for p in ps(run)}
+    assert after[master] == before[master], (before, after)
+    assert after[worker][0] == "report", after
+    assert after[worker][1] != before[master][1], (before, after)
