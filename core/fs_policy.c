@@ -78,11 +78,30 @@ fs_policy_defaults(void)
     return p;
 }
 
+/* The string rows of struct fs_app_settings, one at a time: the field of
+ * row *i or later in s, *i moved past it; NULL after the last. */
+static char **
+fs_app_string_next(struct fs_app_settings *s, size_t *i)
+{
+    for (; *i < fs_schema_count; (*i)++) {
+        const struct fs_setting *row = &fs_schema[*i];
+        if (row->type == FS_ST_STRING && row->scope == FS_SCOPE_APP) {
+            return (char **)fs_schema_field(&fs_schema[(*i)++], NULL, s);
+        }
+    }
+    return NULL;
+}
+
 void
 fs_app_settings_clear(struct fs_app_settings *s)
 {
-    size_t i;
+    size_t i = 0;
+    char **str;
 
+    while ((str = fs_app_string_next(s, &i)) != NULL) {
+        free(*str);
+        *str = NULL;
+    }
     for (i = 0; i < s->npins; i++) {
         free(s->pins[i].key);
         free(s->pins[i].s);
@@ -151,11 +170,26 @@ int
 fs_app_settings_copy(struct fs_app_settings *dst,
                      const struct fs_app_settings *src)
 {
-    size_t i;
+    size_t i = 0;
+    char **str;
+    bool oom = false;
 
     *dst = *src;
     dst->pins = NULL;
     dst->npins = 0;
+    while ((str = fs_app_string_next(dst, &i)) != NULL) {
+        *str = NULL;            /* src's until copied: never freed here */
+    }
+    i = 0;
+    while ((str = fs_app_string_next(dst, &i)) != NULL) {
+        *str = fs_strdup_or_null(
+            *(char *const *)fs_schema_cfield(&fs_schema[i - 1], NULL, src),
+            &oom);
+    }
+    if (oom) {
+        fs_app_settings_clear(dst);
+        return -1;
+    }
     for (i = 0; i < src->npins; i++) {
         if (fs_pin_set(dst, &src->pins[i]) != 0) {
             fs_app_settings_clear(dst);
@@ -174,8 +208,9 @@ fs_policy_free(struct fs_policy *p)
         return;
     }
     for (i = 0; i < fs_schema_count; i++) {
-        if (fs_schema[i].type == FS_ST_STRING) {
-            free(*(char **)fs_schema_field(&fs_schema[i], p, &p->global));
+        if (fs_schema[i].type == FS_ST_STRING
+            && fs_schema[i].scope == FS_SCOPE_POLICY) {
+            free(*(char **)fs_schema_field(&fs_schema[i], p, NULL));
         }
     }
     fs_app_settings_clear(&p->global);
