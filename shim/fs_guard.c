@@ -231,7 +231,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         fs_err_clear();
     }
     if (kind == FS_CLEN_VALUE && len > st->limit) {
-        return fs_respond_413(start_response);
+        return fs_respond_413(st, env, start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
         PyObject *in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
@@ -253,12 +253,12 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
 
 /* The secret is bad: what the policy says to do now. */
 static PyObject *
-fs_guard_refuse(fs_appstate *st, PyObject *start_response)
+fs_guard_refuse(fs_appstate *st, PyObject *env, PyObject *start_response)
 {
     if (st->s->sk_on_violation == FS_VIOLATION_EXIT) {
         _exit(78);              /* EX_CONFIG; the line is already written */
     }
-    return fs_respond_500(start_response);
+    return fs_respond_500(st, env, start_response);
 }
 
 static const char *const fs_wsgi_params[] = {"environ", "start_response"};
@@ -322,7 +322,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     r = NULL;
     if (fs_app_enforcing(st)) {
         if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
-            r = fs_guard_refuse(st, start_response);
+            r = fs_guard_refuse(st, env, start_response);
             FS_DECREF(st);
             return r;
         }
