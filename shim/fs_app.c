@@ -42,6 +42,7 @@ fs_appstate_dealloc(PyObject *self)
     FS_XDECREF(st->config_type);
     FS_XDECREF(st->headers);
     FS_XDECREF(st->hsts);
+    FS_XDECREF(st->headers_type);
     free(st->name);
     fs_object_free(self);
 }

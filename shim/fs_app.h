@@ -53,6 +53,8 @@ struct fs_appstate {
     /* Security headers (fs_headers.c), made from the settings: */
     PyObject *headers;          /* list of (name, value) str pairs */
     PyObject *hsts;             /* (name, value) for HTTPS, or NULL */
+    PyObject *headers_type;     /* werkzeug.datastructures.Headers (strong),
+                                 * or NULL until the first response */
     unsigned long long headers_logged;  /* bit i: headers[i] logged;
                                          * FS_HDR_LOGGED_*: the others */
 };
