@@ -27,7 +27,8 @@ import pytest
 import harness
 
 FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run", "Flask.debug", "Flask.testing",
-                 "Flask.handle_exception"}
+                 "Flask.handle_exception", "Flask.process_response",
+                 "Flask.preprocess_request"}
 
 
 def flask_targets(stack):
