@@ -18,6 +18,7 @@
 
 #include "fs_app_debug.h"
 #include "fs_app_key.h"
+#include "fs_headers.h"
 #include "fs_input.h"
 #include "fs_limits.h"
 #include "fs_reload.h"
@@ -320,12 +321,23 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     v = fs_app_check_secret_in(st, config);
     FS_DECREF(config);
     r = NULL;
-    if (fs_app_enforcing(st)) {
+    if (!fs_app_enforcing(st)) {
+        /* report mode: logs the redirect it would make, makes none */
+        FS_XDECREF(fs_headers_redirect(p, st, app, env, start_response));
+        fs_err_clear();
+    }
+    else {
         if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
             r = fs_guard_refuse(st, env, start_response);
             FS_DECREF(st);
             return r;
         }
+        r = fs_headers_redirect(p, st, app, env, start_response);
+        if (r != FS_None) {
+            FS_DECREF(st);
+            return r;
+        }
+        FS_DECREF(r);
         r = fs_guard_input(p, st, env, start_response);
         if (r != FS_None) {
             FS_DECREF(st);

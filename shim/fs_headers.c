@@ -23,11 +23,13 @@
  * report mode nothing is added; what would be is logged once per app and
  * header (`header.added`, enforced false), as in enforce mode.
  *
- * https.force redirects a plain-HTTP request in Flask.preprocess_request,
- * where Talisman's before-request function does (not while the app is in
- * debug mode, as Talisman), with the app's own redirect (302, or 301 with
- * https.permanent) to request.url with https://; the redirect then passes
- * process_response like any response.  Every Python error here is cleared
+ * https.force redirects a plain-HTTP request from the request guard
+ * (fs_guard.c, Flask.wsgi_app), before the app runs, so that it costs a
+ * request nothing when off: not while the app is in debug mode, as
+ * Talisman; the app's own redirect (Flask.redirect: 302, or 301 with
+ * https.permanent) to the request's URL (werkzeug.wsgi.get_current_url,
+ * what request.url is) with https://, with the headers added here, as
+ * the request never reaches process_response.  Every Python error here is cleared
  * and Flask's own behaviour kept.
  */
 #include "fs_headers.h"
@@ -395,79 +397,77 @@ fs_log_redirect(fs_appstate *st, int status)
     fs_log_end(&l);
 }
 
-/* The redirect of a plain-HTTP request to https:// (new reference), None
- * when there is none to make, or NULL with an exception set. */
+/* werkzeug.wsgi.get_current_url(env) with https:// for http:// (new
+ * reference), or NULL (with no exception set) when the URL is not http. */
 static PyObject *
-fs_https_redirect(fs_appstate *st, PyObject *app)
+fs_https_url(PyObject *env)
 {
-    PyObject *req, *env = NULL, *url = NULL, *to = NULL, *r = NULL;
-    PyObject *debug;
-    const char *u;
+    PyObject *mod = PyImport_ImportModule("werkzeug.wsgi");
+    PyObject *url = mod != NULL
+                    ? PyObject_CallMethod(mod, "get_current_url", "O", env)
+                    : NULL;
+    const char *u = url != NULL && fs_is_str(url)
+                    ? PyUnicode_AsUTF8AndSize(url, NULL) : NULL;
+    PyObject *to = NULL;
     char *https = NULL;
-    int status = st->s->https_permanent ? 301 : 302, on;
 
-    req = fs_flask_request();
-    env = req != NULL ? PyObject_GetAttrString(req, "environ") : NULL;
-    if (env == NULL || fs_request_https(st, env)) {
-        goto none;
+    if (u != NULL && strncmp(u, "http://", 7) == 0
+        && asprintf(&https, "https://%s", u + 7) >= 0) {
+        to = PyUnicode_FromString(https);
+        free(https);
     }
-    debug = PyObject_GetAttrString(app, "debug");
-    on = debug != NULL ? PyObject_IsTrue(debug) : 0;
-    FS_XDECREF(debug);
-    url = on == 0 ? PyObject_GetAttrString(req, "url") : NULL;
-    u = url != NULL && fs_is_str(url) ? PyUnicode_AsUTF8AndSize(url, NULL)
-                                      : NULL;
-    if (u == NULL || strncmp(u, "http://", 7) != 0) {
-        goto none;
-    }
-    fs_log_redirect(st, status);
-    if (!fs_app_enforcing(st)) {
-        goto none;
-    }
-    if (asprintf(&https, "https://%s", u + 7) < 0) {
-        https = NULL;
-        goto none;
-    }
-    to = PyUnicode_FromString(https);
-    r = to != NULL ? PyObject_CallMethod(app, "redirect", "Oi", to, status)
-                   : NULL;
-    goto done;
-none:
-    fs_err_clear();
-    r = fs_new_ref(FS_None);
-done:
-    free(https);
-    FS_XDECREF(to);
     FS_XDECREF(url);
-    FS_XDECREF(env);
-    FS_XDECREF(req);
-    return r;
+    FS_XDECREF(mod);
+    fs_err_clear();
+    return to;
 }
 
 PyObject *
-fs_headers_preprocess_request(fs_patch *p, PyObject *orig, PyObject *args,
-                              PyObject *kwargs)
+fs_headers_redirect(fs_patch *p, fs_appstate *st, PyObject *app,
+                    PyObject *env, PyObject *start_response)
 {
-    fs_appstate *st;
-    PyObject *r;
+    PyObject *to, *debug, *resp = NULL, *headers = NULL, *pairs = NULL;
+    PyObject *list, *r = NULL;
+    int status = st->s->https_permanent ? 301 : 302, on;
+    Py_ssize_t i, n;
 
-    if (PyTuple_Size(args) < 1) {
-        return fs_call_orig(orig, args, kwargs);
+    if (!st->s->https_force || st->headers == NULL
+        || fs_request_https(st, env)) {
+        FS_RETURN_NONE;
     }
-    st = fs_app_state_at(PyTuple_GetItem(args, 0), p->names[FS_N_STATE]);
-    if (st == NULL || st->s->mode == FS_MODE_OFF || !st->s->https_force) {
+    debug = PyObject_GetAttrString(app, "debug");
+    on = debug != NULL ? PyObject_IsTrue(debug) : -1;
+    FS_XDECREF(debug);
+    to = on == 0 ? fs_https_url(env) : NULL;
+    if (to == NULL) {
         fs_err_clear();
-        FS_XDECREF(st);
-        return fs_call_orig(orig, args, kwargs);
+        FS_RETURN_NONE;
     }
-    r = fs_https_redirect(st, PyTuple_GetItem(args, 0));
-    FS_DECREF(st);
+    fs_log_redirect(st, status);
+    if (fs_app_enforcing(st)) {
+        resp = PyObject_CallMethod(app, "redirect", "Oi", to, status);
+        headers = resp != NULL ? PyObject_GetAttr(resp, p->names[FS_N_HEADERS])
+                               : NULL;
+    }
+    if (headers != NULL) {
+        list = st->headers;
+        FS_INCREF(list);
+        pairs = fs_headers_list(p, st, headers);
+        n = PyList_Size(list);
+        for (i = 0; i < n; i++) {
+            fs_header_put(st, headers, pairs, PyList_GetItem(list, i),
+                          1ull << i);
+        }
+        FS_XDECREF(pairs);
+        FS_DECREF(list);
+        r = PyObject_CallFunctionObjArgs(resp, env, start_response, NULL);
+    }
+    FS_XDECREF(headers);
+    FS_XDECREF(resp);
+    FS_DECREF(to);
     if (r == NULL) {
-        fs_err_clear();     /* Flask's own request, not redirected */
+        fs_err_clear();         /* served by the app as it is */
+        FS_RETURN_NONE;
     }
-    else if (r != FS_None) {
-        return r;
-    }
-    FS_XDECREF(r);
-    return fs_call_orig(orig, args, kwargs);
+    return r;
 }

@@ -17,10 +17,12 @@ int fs_headers_settings(fs_appstate *st, const struct fs_app_settings *s);
 PyObject *fs_headers_process_response(fs_patch *p, PyObject *orig,
                                       PyObject *args, PyObject *kwargs);
 
-/* Flask.preprocess_request(self): https.force redirects a plain-HTTP
- * request before the app's before-request functions run. */
-PyObject *fs_headers_preprocess_request(fs_patch *p, PyObject *orig,
-                                        PyObject *args, PyObject *kwargs);
+/* https.force: for a plain-HTTP request (environ env) of an app whose
+ * policy forces HTTPS, the redirect to https:// (the response iterable,
+ * start_response called), logged once per app; None to go on (no
+ * redirect, report mode, or any error). */
+PyObject *fs_headers_redirect(fs_patch *p, fs_appstate *st, PyObject *app,
+                              PyObject *env, PyObject *start_response);
 
 /* Append the headers to `list`, the (name, value) list of a response the
  * library makes itself (fs_respond.c) for the request of environ env. */

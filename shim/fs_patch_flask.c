@@ -251,17 +251,11 @@ fs_patch_flask_app(PyObject *module)
                            "flask.app", "Flask.handle_exception");
     }
     /* every response Flask makes passes process_response (from
-     * finalize_request); before-request functions run in
-     * preprocess_request */
+     * finalize_request) */
     if (rc == 0) {
         rc = fs_patch_attr(cls, "process_response",
                            fs_headers_process_response, "flask.app",
                            "Flask.process_response");
-    }
-    if (rc == 0) {
-        rc = fs_patch_attr(cls, "preprocess_request",
-                           fs_headers_preprocess_request, "flask.app",
-                           "Flask.preprocess_request");
     }
     /* Flask 2.2 decides propagation in a property of its own */
     if (rc == 0 && PyObject_HasAttrString(cls, "propagate_exceptions")) {
