@@ -41,7 +41,7 @@ struct fs_origin {
 };
 
 /* Room for one fs_origin per row of fs_schema[] (checked there). */
-#define FS_SETTINGS_MAX 32
+#define FS_SETTINGS_MAX 64
 
 /* One pinned Flask config key (policy `config = { KEY = value; }`). */
 enum fs_pin_type { FS_PIN_BOOL, FS_PIN_INT, FS_PIN_STRING };
@@ -69,6 +69,22 @@ struct fs_app_settings {
     char *service;                      /* "" or the name logged */
     struct fs_pin *pins;                /* merged: global then app */
     size_t npins;
+    /* Security headers and HTTPS (fs_headers.c); strings owned, "" sends
+     * no header. */
+    char *hdr_frame_options;            /* X-Frame-Options */
+    bool hdr_content_type_options;      /* X-Content-Type-Options: nosniff */
+    char *hdr_referrer_policy;          /* Referrer-Policy */
+    long long hsts_max_age;             /* seconds; 0: no HSTS */
+    bool hsts_include_subdomains;
+    bool hsts_preload;
+    char *hdr_csp;                      /* Content-Security-Policy */
+    bool hdr_csp_report_only;           /* ... as -Report-Only */
+    char *hdr_csp_report_uri;           /* appended as report-uri */
+    char *hdr_permissions_policy;       /* Permissions-Policy */
+    bool hdr_replace;                   /* replace the app's own header */
+    bool https_force;                   /* redirect plain HTTP */
+    bool https_permanent;               /* 301, not 302 */
+    bool https_trust_forwarded_proto;   /* X-Forwarded-Proto counts */
     /* Where each row of fs_schema[] was set (`flaskshield explain
      * --origin`); an apps entry starts from the global settings' copy. */
     struct fs_origin origin[FS_SETTINGS_MAX];

@@ -102,6 +102,74 @@ fs_not_regular(const char *path)
     return stat(path, &st) == 0 && !S_ISREG(st.st_mode);
 }
 
+/* What is wrong with str as the value of a header setting (flags
+ * FS_SF_HEADER, FS_SF_CSP, FS_SF_URI), into why; false when nothing.
+ * A CR or LF would let the policy write a header of its own; a CSP is
+ * directives `name value ...` separated by ";" (CSP 3, section 2.2.1). */
+static bool
+fs_header_problem(const char *str, unsigned flags, char *why, size_t size)
+{
+    const char *c, *tok, *end;
+    size_t n;
+    int directives = 0;
+
+    for (c = str; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+        if (b == '\r' || b == '\n') {
+            snprintf(why, size, "must not contain CR or LF");
+            return true;
+        }
+        if (b >= 0x80) {
+            snprintf(why, size, "must be ASCII (byte 0x%02x at %zu)", b,
+                     (size_t)(c - str));
+            return true;
+        }
+        if (b < 0x20 || b == 0x7f) {
+            snprintf(why, size, "must be printable ASCII (control byte "
+                     "0x%02x at %zu)", b, (size_t)(c - str));
+            return true;
+        }
+        if ((flags & (FS_SF_CSP | FS_SF_URI)) && b == ',') {
+            snprintf(why, size, "must not contain ',' (it separates "
+                     "policies)");
+            return true;
+        }
+        if ((flags & FS_SF_URI) && (b == ' ' || b == '\t' || b == ';')) {
+            snprintf(why, size, "must be one URI, without spaces or ';'");
+            return true;
+        }
+    }
+    if (!(flags & FS_SF_CSP) || str[0] == '\0') {
+        return false;
+    }
+    for (tok = str; *tok; tok = *end ? end + 1 : end) {
+        end = strchr(tok, ';');
+        if (end == NULL) {
+            end = tok + strlen(tok);
+        }
+        while (tok < end && (*tok == ' ' || *tok == '\t')) {
+            tok++;
+        }
+        for (n = 0; tok + n < end && tok[n] != ' ' && tok[n] != '\t'; n++) {
+            char d = tok[n];
+            if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z')
+                  || (d >= '0' && d <= '9') || d == '-')) {
+                snprintf(why, size, "must be CSP directives \"name value "
+                         "...; ...\" (\"%.*s\" is not a directive name)",
+                         (int)(end - tok), tok);
+                return true;
+            }
+        }
+        directives += n > 0;
+    }
+    if (directives == 0) {
+        snprintf(why, size, "must be CSP directives \"name value ...; "
+                 "...\" (got no directive)");
+        return true;
+    }
+    return false;
+}
+
 static unsigned
 fs_cfg_length(const config_setting_t *s)
 {
@@ -298,6 +366,11 @@ fs_walk_value(struct fs_walk *w, const config_setting_t *m,
         if ((s->flags & FS_SF_REGULAR) && fs_not_regular(str)) {
             fs_walk_error(w, m->line, ctx, s->name, "must be a regular "
                           "file (\"%s\" exists and is not one)", str);
+            return;
+        }
+        if ((s->flags & FS_SF_HEADER)
+            && fs_header_problem(str, s->flags, words, sizeof(words))) {
+            fs_walk_error(w, m->line, ctx, s->name, "%s", words);
             return;
         }
         copy = strdup(str);

@@ -151,6 +151,73 @@ fs_same(const struct fs_setting *s, const struct fs_policy *p,
     }
 }
 
+/* Is row j a member (at any depth) of group row g? */
+static bool
+fs_in_group(size_t g, size_t j)
+{
+    size_t n = strlen(fs_schema[g].name);
+
+    return j < fs_schema_count && strncmp(fs_schema[j].name,
+                                          fs_schema[g].name, n) == 0
+           && fs_schema[j].name[n] == '.';
+}
+
+/* Does the group row g hold anything to write: always for the whole
+ * policy (base NULL), else a member an apps entry may set that differs
+ * from base. */
+static bool
+fs_group_differs(const struct fs_writer *w, size_t g,
+                 const struct fs_app_settings *app,
+                 const struct fs_app_settings *base)
+{
+    size_t j;
+
+    for (j = g + 1; fs_in_group(g, j); j++) {
+        if (base == NULL || (fs_schema[j].in_apps
+                             && !fs_same(&fs_schema[j], w->p, app, base))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void fs_put_scalar(struct fs_writer *w, const struct fs_setting *s,
+                          const struct fs_app_settings *app, int indent);
+
+/* `name = { ... };` for group row g and its members (groups nested in it
+ * too); returns the index of the first row after them. */
+static size_t
+fs_put_group(struct fs_writer *w, size_t g, const struct fs_app_settings *app,
+             const struct fs_app_settings *base, int indent)
+{
+    const struct fs_setting *s = &fs_schema[g];
+    size_t j = g + 1;
+
+    if (!fs_group_differs(w, g, app, base)) {
+        while (fs_in_group(g, j)) {
+            j++;
+        }
+        return j;
+    }
+    fs_put_doc(w, s, indent);
+    fs_put_indent(w->f, indent);
+    fprintf(w->f, "%s = {\n", fs_schema_leaf(s));
+    while (fs_in_group(g, j)) {
+        if (fs_schema[j].type == FS_ST_GROUP) {
+            j = fs_put_group(w, j, app, base, indent + 1);
+            continue;
+        }
+        if (base == NULL || (fs_schema[j].in_apps
+                             && !fs_same(&fs_schema[j], w->p, app, base))) {
+            fs_put_scalar(w, &fs_schema[j], app, indent + 1);
+        }
+        j++;
+    }
+    fs_put_indent(w->f, indent);
+    fputs("};\n", w->f);
+    return j;
+}
+
 /* Write "leaf = value;" with a default comment when it differs. */
 static void
 fs_put_scalar(struct fs_writer *w, const struct fs_setting *s,
@@ -286,11 +353,10 @@ static void
 fs_put_settings(struct fs_writer *w, const struct fs_app_settings *app,
                 const struct fs_app_settings *base, int indent, bool whole)
 {
-    size_t i = 0, j;
+    size_t i = 0;
 
     while (i < fs_schema_count) {
         const struct fs_setting *s = &fs_schema[i];
-        bool any = false;
 
         if (base != NULL && !s->in_apps) {
             i++;
@@ -298,30 +364,7 @@ fs_put_settings(struct fs_writer *w, const struct fs_app_settings *app,
         }
         switch (s->type) {
         case FS_ST_GROUP:
-            for (j = i + 1; j < fs_schema_count
-                 && fs_schema_depth(&fs_schema[j]) > 0; j++) {
-                if (base == NULL || (fs_schema[j].in_apps
-                                     && !fs_same(&fs_schema[j], w->p, app,
-                                                 base))) {
-                    any = true;
-                }
-            }
-            if (any) {
-                fs_put_doc(w, s, indent);
-                fs_put_indent(w->f, indent);
-                fprintf(w->f, "%s = {\n", s->name);
-                for (j = i + 1; j < fs_schema_count
-                     && fs_schema_depth(&fs_schema[j]) > 0; j++) {
-                    if (base == NULL || (fs_schema[j].in_apps
-                                         && !fs_same(&fs_schema[j], w->p,
-                                                     app, base))) {
-                        fs_put_scalar(w, &fs_schema[j], app, indent + 1);
-                    }
-                }
-                fs_put_indent(w->f, indent);
-                fputs("};\n", w->f);
-            }
-            i = j;
+            i = fs_put_group(w, i, app, base, indent);
             continue;
         case FS_ST_PINS:
             fs_put_pins(w, s, app, base, indent);

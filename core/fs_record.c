@@ -17,6 +17,7 @@ const char *const fs_counter_names[FS_CNT_COUNT] = {
     [FS_CNT_FIX_DEV_SERVER] = "dev_server",
     [FS_CNT_FIX_BODY_LIMIT] = "body_limit",
     [FS_CNT_FIX_PIN] = "pin",
+    [FS_CNT_FIX_HEADER] = "header",
 };
 
 /* NUL-terminated within its field, UTF-8 and free of control characters

@@ -41,6 +41,7 @@ enum fs_counter {
     FS_CNT_FIX_DEV_SERVER,      /* the development server */
     FS_CNT_FIX_BODY_LIMIT,      /* a body limit raised or unset */
     FS_CNT_FIX_PIN,             /* a pinned config key had another value */
+    FS_CNT_FIX_HEADER,          /* a security header added to a response */
     FS_CNT_COUNT
 };
 

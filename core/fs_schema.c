@@ -132,13 +132,71 @@ const struct fs_setting fs_schema[] = {
      "Flask config keys pinned to a value (true/false, integer, string),\n"
      "e.g. SESSION_COOKIE_SECURE = true;  SECRET_KEY, DEBUG and the body\n"
      "limits have their own settings and cannot be pinned here."},
+    {"headers", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Security headers added to every response of the app (error pages,\n"
+     "redirects and the library's own 413 and 500 too), as Flask-Talisman\n"
+     "does; a header the app set itself is kept (see replace).  Values:\n"
+     "printable ASCII, no CR or LF."},
+    {"headers.frame_options", FS_ST_STRING, A(hdr_frame_options), true, 0,
+     "SAMEORIGIN", 0, 0, NULL, FS_SF_HEADER,
+     "X-Frame-Options (\"SAMEORIGIN\", \"DENY\"); \"\" sends none."},
+    {"headers.content_type_options", FS_ST_BOOL,
+     A(hdr_content_type_options), true, 1, NULL, 0, 0, NULL, 0,
+     "X-Content-Type-Options: nosniff."},
+    {"headers.referrer_policy", FS_ST_STRING, A(hdr_referrer_policy), true,
+     0, "strict-origin-when-cross-origin", 0, 0, NULL, FS_SF_HEADER,
+     "Referrer-Policy; \"\" sends none."},
+    {"headers.hsts", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Strict-Transport-Security, on HTTPS responses only (see\n"
+     "https.trust_forwarded_proto); opt-in."},
+    {"headers.hsts.max_age", FS_ST_INT, A(hsts_max_age), true, 0, NULL, 0,
+     2147483647, NULL, 0,
+     "max-age in seconds; 0 sends none (31556926: a year, Talisman's)."},
+    {"headers.hsts.include_subdomains", FS_ST_BOOL,
+     A(hsts_include_subdomains), true, 1, NULL, 0, 0, NULL, 0,
+     "Add includeSubDomains."},
+    {"headers.hsts.preload", FS_ST_BOOL, A(hsts_preload), true, 0, NULL, 0,
+     0, NULL, 0,
+     "Add preload (see hstspreload.org first)."},
+    {"headers.csp", FS_ST_STRING, A(hdr_csp), true, 0, "", 0, 0, NULL,
+     FS_SF_HEADER | FS_SF_CSP,
+     "Content-Security-Policy, directives separated by \";\", e.g.\n"
+     "\"default-src 'self'; object-src 'none'\"; \"\" sends none."},
+    {"headers.csp_report_only", FS_ST_BOOL, A(hdr_csp_report_only), true, 0,
+     NULL, 0, 0, NULL, 0,
+     "Send csp as Content-Security-Policy-Report-Only instead."},
+    {"headers.csp_report_uri", FS_ST_STRING, A(hdr_csp_report_uri), true, 0,
+     "", 0, 0, NULL, FS_SF_HEADER | FS_SF_URI,
+     "Appended to csp as \"; report-uri URI\" (unless csp has one)."},
+    {"headers.permissions_policy", FS_ST_STRING,
+     A(hdr_permissions_policy), true, 0, "", 0, 0, NULL, FS_SF_HEADER,
+     "Permissions-Policy, e.g. \"geolocation=(), camera=()\"; \"\" sends\n"
+     "none."},
+    {"headers.replace", FS_ST_BOOL, A(hdr_replace), true, 0, NULL, 0, 0,
+     NULL, 0,
+     "true: replace a header the app set itself (false keeps the app's,\n"
+     "e.g. its stricter X-Frame-Options: DENY)."},
+    {"https", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
+     "Plain-HTTP requests.  A request is HTTPS when the WSGI server (or\n"
+     "ProxyFix) says so: wsgi.url_scheme \"https\"."},
+    {"https.force", FS_ST_BOOL, A(https_force), true, 0, NULL, 0, 0, NULL,
+     0,
+     "Redirect plain-HTTP requests to the same URL with https:// (not\n"
+     "while the app is in debug mode, as Talisman); opt-in."},
+    {"https.permanent", FS_ST_BOOL, A(https_permanent), true, 0, NULL, 0,
+     0, NULL, 0,
+     "Redirect with 301 instead of 302."},
+    {"https.trust_forwarded_proto", FS_ST_BOOL,
+     A(https_trust_forwarded_proto), true, 0, NULL, 0, 0, NULL, 0,
+     "Also count X-Forwarded-Proto: https as HTTPS (only behind a proxy\n"
+     "that sets it; a client can send it too)."},
     {"apps", FS_ST_APPS, P(apps), false, 0, NULL, 0, 0, NULL, 0,
      "Per-app overrides, first match wins.  match (required) is the Flask\n"
      "app's import_name, exact, or a prefix ending in \".*\" (\"pkg.*\"\n"
      "matches pkg and pkg.anything).  An entry may set mode, service,\n"
-     "debug, dev_server, secret_key (but not weak_list), body and config,\n"
-     "merged over the settings above (config: the global pins, then the\n"
-     "app's).\n"
+     "debug, dev_server, secret_key (but not weak_list), body, config,\n"
+     "headers and https, merged over the settings above (config: the\n"
+     "global pins, then the app's).\n"
      "Example:\n"
      "  apps = ( { match = \"legacy_upload\";\n"
      "             body = { max_content_length = 104857600; }; } );"},

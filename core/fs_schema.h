@@ -39,6 +39,9 @@ enum fs_scope {
 #define FS_SF_CINT      0x04    /* an int field, not long long */
 #define FS_SF_REGULAR   0x08    /* a path that, if it exists, is a regular
                                  * file (not a FIFO, device or directory) */
+#define FS_SF_HEADER    0x10    /* an HTTP header value: printable ASCII */
+#define FS_SF_CSP       0x20    /* ... that parses as CSP directives */
+#define FS_SF_URI       0x40    /* ... one token: no space, ';' or ',' */
 
 struct fs_setting {
     const char *name;           /* dotted path, "secret_key.min_length" */

@@ -62,6 +62,7 @@
     X(PyObject *, PyObject_Str, (PyObject *))                               \
     X(PyObject *, PyObject_GetItem, (PyObject *, PyObject *))               \
     X(int, PyObject_SetItem, (PyObject *, PyObject *, PyObject *))          \
+    X(int, PySequence_Contains, (PyObject *, PyObject *))                   \
     X(int, PyObject_RichCompareBool, (PyObject *, PyObject *, int))         \
     X(void, PyObject_Free, (void *))                                        \
     X(PyObject *, PyMethod_New, (PyObject *, PyObject *))                   \
@@ -196,6 +197,7 @@ bool fs_api_full(void);
 #define PyObject_Str (fs_api.PyObject_Str)
 #define PyObject_GetItem (fs_api.PyObject_GetItem)
 #define PyObject_SetItem (fs_api.PyObject_SetItem)
+#define PySequence_Contains (fs_api.PySequence_Contains)
 #define PyObject_RichCompareBool (fs_api.PyObject_RichCompareBool)
 #define PyObject_Free (fs_api.PyObject_Free)
 #define PyMethod_New (fs_api.PyMethod_New)

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fs_headers.h"
 #include "fs_patch.h"
 #include "fs_record_file.h"
 #include "fs_state.h"
@@ -40,6 +41,9 @@ fs_appstate_dealloc(PyObject *self)
     FS_XDECREF(st->key);
     FS_XDECREF(st->request_class);
     FS_XDECREF(st->config_type);
+    FS_XDECREF(st->headers);
+    FS_XDECREF(st->hsts);
+    FS_XDECREF(st->headers_type);
     free(st->name);
     fs_object_free(self);
 }
@@ -105,6 +109,9 @@ fs_appstate_settings(fs_appstate *st)
         if (PyTuple_SetItem(pin_values, (Py_ssize_t)i, v) < 0) {
             goto error;
         }
+    }
+    if (fs_headers_settings(st, s) < 0) {
+        goto error;
     }
     st->s = s;
     FS_XSETREF(st->pin_keys, pin_keys);
@@ -201,13 +208,19 @@ fs_app_state(PyObject *app)
 }
 
 bool
-fs_app_once(fs_appstate *st, unsigned long long bit)
+fs_once_in(unsigned long long *set, unsigned long long bit)
 {
-    if (st->logged & bit) {
+    if (*set & bit) {
         return false;
     }
-    st->logged |= bit;
+    *set |= bit;
     return true;
+}
+
+bool
+fs_app_once(fs_appstate *st, unsigned long long bit)
+{
+    return fs_once_in(&st->logged, bit);
 }
 
 void

@@ -52,6 +52,13 @@ struct fs_appstate {
     enum fs_secret_verdict logged_verdict;
     PyObject *config_type;      /* last type of app.config seen (strong) */
     bool config_plain;          /* ... reads its items from the dict */
+    /* Security headers (fs_headers.c), made from the settings: */
+    PyObject *headers;          /* list of (name, value) str pairs */
+    PyObject *hsts;             /* (name, value) for HTTPS, or NULL */
+    PyObject *headers_type;     /* werkzeug.datastructures.Headers (strong),
+                                 * or NULL until the first response */
+    unsigned long long headers_logged;  /* bit i: headers[i] logged;
+                                         * FS_HDR_LOGGED_*: the others */
 };
 
 /* The app's state under attribute `attr` (an interned "_flaskshield"),
@@ -78,6 +85,9 @@ enum {
     FS_LOGGED_PIN0 = 11,
 };
 bool fs_app_once(fs_appstate *st, unsigned long long bit);
+
+/* The same on another set of bits: true the first time bit is asked for. */
+bool fs_once_in(unsigned long long *set, unsigned long long bit);
 
 /* Start a log line for this app (its name, mode and service). */
 void fs_app_log_begin(struct fs_logline *l, enum fs_level level,

@@ -18,6 +18,7 @@
 
 #include "fs_app_debug.h"
 #include "fs_app_key.h"
+#include "fs_headers.h"
 #include "fs_input.h"
 #include "fs_limits.h"
 #include "fs_record_file.h"
@@ -249,7 +250,7 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         if (len > st->s->max_content_length) {      /* not the app's own */
             fs_count(st->slot, FS_CNT_REFUSED_BODY, true);
         }
-        return fs_respond_413(start_response);
+        return fs_respond_413(st, env, start_response);
     }
     if (kind == FS_CLEN_UNKNOWN) {
         PyObject *in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
@@ -304,13 +305,13 @@ fs_guard_report(fs_patch *p, fs_appstate *st, PyObject *env,
 
 /* The secret is bad: what the policy says to do now. */
 static PyObject *
-fs_guard_refuse(fs_appstate *st, PyObject *start_response)
+fs_guard_refuse(fs_appstate *st, PyObject *env, PyObject *start_response)
 {
     fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, true);
     if (st->s->sk_on_violation == FS_VIOLATION_EXIT) {
         _exit(78);              /* EX_CONFIG; the line is already written */
     }
-    return fs_respond_500(start_response);
+    return fs_respond_500(st, env, start_response);
 }
 
 static const char *const fs_wsgi_params[] = {"environ", "start_response"};
@@ -378,21 +379,31 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     v = fs_app_check_secret_in(st, config);
     FS_DECREF(config);
     r = NULL;
-    if (fs_app_enforcing(st)) {
+    if (!fs_app_enforcing(st)) {
+        /* report mode: logs the redirect it would make, makes none;
+         * counts what enforce would refuse */
+        FS_XDECREF(fs_headers_redirect(p, st, app, env, start_response));
+        fs_err_clear();
+        fs_guard_report(p, st, env, v);
+    }
+    else {
         if (v != FS_SECRET_OK && st->s->sk_on_violation != FS_VIOLATION_WARN) {
-            r = fs_guard_refuse(st, start_response);
+            r = fs_guard_refuse(st, env, start_response);
             FS_DECREF(st);
             return r;
         }
+        r = fs_headers_redirect(p, st, app, env, start_response);
+        if (r != FS_None) {
+            FS_DECREF(st);
+            return r;
+        }
+        FS_DECREF(r);
         r = fs_guard_input(p, st, env, start_response);
         if (r != FS_None) {
             FS_DECREF(st);
             return r;
         }
         FS_DECREF(r);
-    }
-    else if (st->s->mode == FS_MODE_REPORT) {
-        fs_guard_report(p, st, env, v);
     }
     FS_DECREF(st);
     return fs_call_orig(orig, args, kwargs);

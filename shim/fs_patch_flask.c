@@ -1,6 +1,7 @@
 /*
  * fs_patch_flask.c -- the patches of flask.app: the request guard on
- * Flask.wsgi_app and the checks of Flask.run.
+ * Flask.wsgi_app, the checks of Flask.run, and where the security headers
+ * and the HTTPS redirect go in (fs_headers.c).
  *
  * Flask.run(host, port, debug, load_dotenv, **options) is the earliest
  * place a `python app.py` deployment can be corrected: debug=True (from the
@@ -20,6 +21,7 @@
 #include "fs_app_debug.h"
 #include "fs_app_key.h"
 #include "fs_guard.h"
+#include "fs_headers.h"
 #include "fs_limits.h"
 #include "fs_patch.h"
 #include "fs_state.h"
@@ -247,6 +249,13 @@ fs_patch_flask_app(PyObject *module)
     if (rc == 0) {
         rc = fs_patch_attr(cls, "handle_exception", fs_guard_handle_exception,
                            "flask.app", "Flask.handle_exception");
+    }
+    /* every response Flask makes passes process_response (from
+     * finalize_request) */
+    if (rc == 0) {
+        rc = fs_patch_attr(cls, "process_response",
+                           fs_headers_process_response, "flask.app",
+                           "Flask.process_response");
     }
     /* Flask 2.2 decides propagation in a property of its own */
     if (rc == 0 && PyObject_HasAttrString(cls, "propagate_exceptions")) {

@@ -18,6 +18,7 @@ PACKAGES=(
     python3-sentry-sdk python3-dynaconf python3-flask-socketio   # extensions that reach the settings
     python3-flask-login
     python3-prometheus-client                                   # parses `flaskshield metrics`
+    python3-flask-talisman                                      # side-by-side tests and bench of the headers
     nginx curl wrk hyperfine strace groff-base                  # examples, bench, man pages
 )
 

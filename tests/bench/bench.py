@@ -21,7 +21,9 @@ Figures (targets from issue 8):
   import `python3 -c "import flask"`, both stacks: instructions and wall <= 1.02.
          Both python figures are also split against a preload that only
          registers a no-op audit hook (the floor of docs/design.md, "The trigger").
-  wsgi   in process, no server: callgrind Ir per request of the hello-world,
+  wsgi   in process, no server (the shipped policy without its security
+         headers, which neither side sends: see headers): callgrind Ir per
+         request of the hello-world,
          the 4 KiB JSON POST and a 4 MiB chunked upload read with get_data(),
          (Ir at N_HI - Ir at N_LO) / (N_HI - N_LO) requests,
          app(environ, start_response) with a copied EnvironBuilder environ,
@@ -32,6 +34,10 @@ Figures (targets from issue 8):
   reload the same GET with the shipped policy (reload_interval = 2) against
          reload_interval = 0: the cost of following the policy files,
          <= 1.002 (issue 15).
+  headers  the default security headers per in-process GET (issue 17):
+         the shipped policy against the same with the headers off, side by
+         side with the same app with Talisman(app, <the same headers>)
+         against it without: the library's share <= Talisman's.
   counters  the counters of issue 16: nothing inside fs_count and
          fs_counters_tick on a GET that refuses nothing; the GET with the
          record in a file against runtime_dir = "" <= 1.002; a worker's record
@@ -178,6 +184,15 @@ def json_body(size=4096):
     return json.dumps({"items": items, "pad": "x" * (size - base)}).encode()
 
 
+# Flask-Talisman configured as the library's default headers: X-Frame-Options
+# SAMEORIGIN, nosniff, the referrer policy, nothing else (issue 17).
+TALISMAN_DEFAULTS = ("dict(force_https=False, strict_transport_security=False, "
+                     "content_security_policy=None, x_xss_protection=False, "
+                     "session_cookie_secure=False, session_cookie_samesite=None)")
+NO_HEADERS = ('headers = { frame_options = ""; content_type_options = false; '
+              'referrer_policy = ""; };\n')
+
+
 class Ctx:
     def __init__(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="fs-bench-"))
@@ -185,6 +200,11 @@ class Ctx:
         self.lib = harness.require_library()
         self.policy = harness.write_file(self.tmp, "policy.conf",
                                          (REPO / "etc" / "policy.conf").read_text())
+        # The shipped policy without the security headers (issue 17): the
+        # same response as without the library and the peer, which send
+        # none; the headers' own cost is measured against Talisman.
+        self.policy_noheaders = harness.write_file(
+            self.tmp, "policy-noheaders.conf", NO_HEADERS)
         self.stacks = {n: harness.make_stack(n, self.tmp) for n in harness.STACKS}
         self.empty = self.tmp / "libempty.so"
         src = self.tmp / "empty.c"
@@ -397,7 +417,8 @@ def bench_wsgi(c):
                 if side == "peer":
                     extra["PYTHONPATH"] = os.pathsep.join(
                         [str(PEER)] + [p for p in [stack.env_extra.get("PYTHONPATH")] if p])
-                env = c.env(stack, preload=side == "library", extra=extra)
+                env = harness.child_env(stack, extra, side == "library",
+                                        c.policy_noheaders)
                 for n in ns:
                     jobs[(name, kind, side, n)] = (
                         [stack.python, str(drv), str(c.appdir), str(n), kind,
@@ -487,6 +508,61 @@ def bench_reload(c):
             "of the order of 0.3 %%)." % (
                 name, per["check"], per["check"] / per["interval 0"] * 100,
                 fmt(round(per["interval 0"])), (r - 1) * 100))
+
+
+def bench_headers(c):
+    """What adding the default security headers costs a GET (issue 17),
+    side by side with Flask-Talisman doing the same: the library's share is
+    the shipped policy against the same policy with the headers off; the
+    extension's is the app with Talisman(app, <the same headers>) against
+    the app without it, both without the library.  Target: the library
+    costs no more than Talisman."""
+    from concurrent.futures import ThreadPoolExecutor
+    drv = c.tmp / "wsgi_driver.py"
+    drv.write_text(WSGI_DRIVER)
+    body = c.tmp / "body.json"
+    body.write_bytes(b"")
+    tal = c.tmp / "app-talisman"
+    harness.write_app(tal, (c.appdir / "app.py").read_text()
+                      + "\nfrom flask_talisman import Talisman\n"
+                      + "Talisman(app, **%s)\n" % TALISMAN_DEFAULTS,
+                      run_main=False)
+    off = c.policy_noheaders
+    lo, hi = WSGI_N
+    jobs = {}
+    for name, stack in c.stacks.items():
+        extra = {"PYTHONHASHSEED": "0"}
+        extra.update(harness.pyenv_package_env(stack, c.tmp, ["flask_talisman"]))
+        for side, appdir, preload, policy in (
+                ("without", c.appdir, False, None),
+                ("talisman", tal, False, None),
+                ("library", c.appdir, True, c.policy),
+                ("library, headers off", c.appdir, True, off)):
+            env = harness.child_env(stack, extra, preload, policy)
+            for n in (lo, hi):
+                jobs[(name, side, n)] = ([stack.python, str(drv), str(appdir),
+                                          str(n), "get", str(body)], env)
+    with ThreadPoolExecutor(CG_JOBS) as ex:
+        futs = {k: ex.submit(callgrind_ir, *v) for k, v in jobs.items()}
+        ir = {k: f.result() for k, f in futs.items()}
+    for name in c.stacks:
+        per = {s: (ir[(name, s, hi)] - ir[(name, s, lo)]) / (hi - lo)
+               for s in ("without", "talisman", "library",
+                         "library, headers off")}
+        t = per["talisman"] - per["without"]
+        h = per["library"] - per["library, headers off"]
+        r = h / t
+        c.add("headers", "default security headers, Ir per GET vs Talisman",
+              name, round(t), round(h), r, "<= 1.00", r <= 1.00, "Ir")
+        c.notes.append(
+            "%s default security headers (X-Frame-Options, X-Content-Type-"
+            "Options, Referrer-Policy) per GET: Talisman %s Ir (app without it "
+            "%s, with it %s); the library %s Ir (shipped policy %s, headers "
+            "off %s)." % (
+                name, fmt(round(t)), fmt(round(per["without"])),
+                fmt(round(per["talisman"])), fmt(round(h)),
+                fmt(round(per["library"])),
+                fmt(round(per["library, headers off"]))))
 
 
 def bench_counters(c):
@@ -797,7 +873,10 @@ def write_results(c, path, elapsed):
               "so every request is served. \"vs no-op audit hook\": the "
               "same process with only a preload that registers an empty PEP 578 "
               "hook, i.e. the library's own share beyond the floor of decision 3. "
-              "In-process WSGI: callgrind Ir of the whole process at %d and %d "
+              "In-process WSGI: the shipped policy with its security headers "
+              "off (neither the app without the library nor the peer sends "
+              "them; what they cost is the headers figure, against Talisman); "
+              "callgrind Ir of the whole process at %d and %d "
               "requests made by calling `app(environ, start_response)` with a "
               "copy of an EnvironBuilder environ, difference / %d "
               "(PYTHONHASHSEED=0); its 1.02 bound is the CPU-cost counterpart of "
@@ -822,7 +901,8 @@ def main():
     elif QUICK:
         COMMAND = "make bench BENCH_QUICK=1"
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="exec,python,wsgi,reload,counters,http,rss")
+    ap.add_argument("--only",
+                    default="exec,python,wsgi,reload,headers,counters,http,rss")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
     args = ap.parse_args()
     t0 = time.monotonic()
@@ -831,7 +911,8 @@ def main():
         for part in args.only.split(","):
             try:
                 {"exec": bench_exec, "python": bench_python, "wsgi": bench_wsgi,
-                 "reload": bench_reload, "counters": bench_counters,
+                 "reload": bench_reload, "headers": bench_headers,
+                 "counters": bench_counters,
                  "http": bench_http,
                  "rss": bench_rss}[part](c)
             except Exception as e:      # report the rest; this part failed

@@ -27,7 +27,7 @@ import pytest
 import harness
 
 FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run", "Flask.debug", "Flask.testing",
-                 "Flask.handle_exception"}
+                 "Flask.handle_exception", "Flask.process_response"}
 
 
 def flask_targets(stack):

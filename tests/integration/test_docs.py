@@ -38,6 +38,6 @@ def test_readme_lists_every_log_event():
                              shim))
     events = {e for e in events if e.split(".")[0] in (
         "policy", "patch", "debug", "debugger", "dev_server", "secret_key",
-        "body", "config", "session")} | {"activate"}
+        "body", "config", "session", "header", "https")} | {"activate"}
     missing = sorted(e for e in events if "`%s`" % e not in text)
     assert not missing, "README.md does not document: %s" % missing

@@ -402,22 +402,22 @@ def schema_defaults(shield):
     r = harness.run_cmd([shield.cmd, "explain", "--builtin"], preload=False,
                         text=True)
     assert r.returncode == 0, r.stderr
-    out, group = {}, None
+    out, groups = {}, []        # groups: the open ones, nested
     for line in r.stdout.splitlines():
         s = line.strip()
         if not s or s.startswith("#"):
             continue
         if s == "};":
-            group = None
+            groups.pop()
             continue
         m = re.match(r"(\w+) = (.*?);?$", s)
         assert m, line
-        name, value = m.group(1), m.group(2)
-        if value == "{":
-            group = name
+        name = ".".join(groups + [m.group(1)])
+        if m.group(2) == "{":
+            groups.append(m.group(1))
             out[name] = None
             continue
-        out["%s.%s" % (group, name) if group else name] = value
+        out[name] = m.group(2)
     return out
 
 

@@ -248,16 +248,25 @@ def test_syslog_with_a_daemon_is_used(stack, tmp_path, shield):
     daemon = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     daemon.bind(sock_path)
     got = []
-    try:
-        app, policy = write(tmp_path, 'target = "syslog";', service=False)
-        cp = run_namespaced(stack, tmp_path, app, policy, log=sock_path)
-        daemon.settimeout(0.5)
+
+    def serve():
+        # read while the app runs: a datagram socket queues only
+        # net.unix.max_dgram_qlen (10) messages, then syslog(3) blocks
         try:
             while True:
                 got.append(daemon.recv(65536).decode("utf-8", "replace"))
         except socket.timeout:
             pass
+
+    import threading
+    daemon.settimeout(3.0)
+    reader = threading.Thread(target=serve)
+    reader.start()
+    try:
+        app, policy = write(tmp_path, 'target = "syslog";', service=False)
+        cp = run_namespaced(stack, tmp_path, app, policy, log=sock_path)
     finally:
+        reader.join()
         daemon.close()
     assert "flaskshield" not in cp.stderr, cp.stderr
     text = "\n".join(got)

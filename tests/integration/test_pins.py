@@ -102,6 +102,16 @@ apps = (
 '''
 
 
+# strict.conf redirects plain HTTP (https.force): the requests say HTTPS
+# the way a TLS proxy does, which gunicorn trusts from loopback
+# (forwarded_allow_ips) and turns into wsgi.url_scheme "https".
+HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+def get(srv, path):
+    return srv.get(path, headers=HTTPS)
+
+
 def pinned_events(srv):
     return srv.events("config.pinned")
 
@@ -122,7 +132,7 @@ def test_strict_pins_hold_in_every_request(stack, shield, tmp_path, app_path,
     srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
 
     # shop: every pinned key has the pinned value inside the request
-    r = srv.get("/config")
+    r = get(srv, "/config")
     assert r.status == 200, r.text
     got = r.json()
     for key, want in PINNED.items():
@@ -130,43 +140,43 @@ def test_strict_pins_hold_in_every_request(stack, shield, tmp_path, app_path,
     assert got["SESSION_COOKIE_NAME"] == "session"   # not pinned: Flask's
 
     # the app sets them back with dict.update; the next request is pinned
-    relaxed = srv.get("/relax").json()
+    relaxed = get(srv, "/relax").json()
     assert relaxed["TESTING"] is True                # what the app did ...
-    again = srv.get("/config").json()
+    again = get(srv, "/config").json()
     assert {k: again[k] for k in PINNED} == PINNED   # ... undone
 
     # the pins' effect: the session cookie has the pinned attributes
-    r = srv.get("/login")
+    r = get(srv, "/login")
     assert r.status == 200
     cookie = r.headers.get("Set-Cookie")
     assert cookie.startswith("session=")
     assert "; Secure" in cookie and "; HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
     # PROPAGATE_EXCEPTIONS / TESTING false: Flask's own generic 500 page
-    r = srv.get("/boom")
+    r = get(srv, "/boom")
     assert r.status == 500
     assert "<title>500 Internal Server Error</title>" in r.text
     assert "pins-boom" not in r.text
 
     # internal.admin: the global pins, then its own (SECURE false, a name)
-    got = srv.get("/admin/config").json()
+    got = get(srv, "/admin/config").json()
     assert got["SESSION_COOKIE_SECURE"] is False
     assert got["SESSION_COOKIE_NAME"] == "internal"
     for key in set(PINNED) - {"SESSION_COOKIE_SECURE"}:
         assert got[key] == PINNED[key], key
-    cookie = srv.get("/admin/login").headers.get("Set-Cookie")
+    cookie = get(srv, "/admin/login").headers.get("Set-Cookie")
     assert cookie.startswith("internal=") and "; Secure" not in cookie
     assert "; HttpOnly" in cookie and "SameSite=Lax" in cookie
 
     # legacy (mode = "report"): the app's own values stay
-    got = srv.get("/legacy/config").json()
+    got = get(srv, "/legacy/config").json()
     for key, value in APP_VALUES.items():
         assert got[key] == value, key
-    cookie = srv.get("/legacy/login").headers.get("Set-Cookie")
+    cookie = get(srv, "/legacy/login").headers.get("Set-Cookie")
     assert "; Secure" not in cookie and "HttpOnly" not in cookie
 
     for path in ("/config", "/admin/config", "/legacy/config"):
-        assert srv.get(path).status == 200
+        assert get(srv, path).status == 200
 
     ev = pinned_events(srv)
     assert once_per_app_and_key(ev) == []
@@ -200,10 +210,10 @@ def test_report_mode_policy_leaves_pins_alone(stack, shield, tmp_path, app_path,
     policy = harness.write_policy(tmp_path, text)
     srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
     for _ in range(2):
-        got = srv.get("/config").json()
+        got = get(srv, "/config").json()
         for key, value in APP_VALUES.items():
             assert got[key] == value, key
-    cookie = srv.get("/login").headers.get("Set-Cookie")
+    cookie = get(srv, "/login").headers.get("Set-Cookie")
     assert "; Secure" not in cookie and "HttpOnly" not in cookie
     ev = [e for e in pinned_events(srv) if e["app"] == "shop"]
     assert {e["key"] for e in ev} == set(PINNED)
@@ -218,7 +228,7 @@ def test_no_pins_without_config_setting(stack, shield, tmp_path, app_path,
     no config.pinned is logged."""
     policy = harness.write_policy(tmp_path, (REPO / "etc/policy.conf").read_text())
     srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
-    got = srv.get("/config").json()
+    got = get(srv, "/config").json()
     for key, value in APP_VALUES.items():
         assert got[key] == (False if key in DEBUG_CLASS else value), key
     assert srv.events("activate")

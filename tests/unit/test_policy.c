@@ -544,6 +544,66 @@ test_service_per_app(void)
     fs_policy_free(p);
 }
 
+/* The security headers: defaults, values that are not header-safe
+ * rejected with FILE:LINE, and an apps entry that changes one nested
+ * member (strings deep-copied: the global value stays). */
+static void
+test_headers(void)
+{
+    struct fs_policy *p = fs_policy_defaults();
+    struct fs_policy_errors e;
+    const struct fs_app_settings *s;
+    int rc;
+
+    CHECK(strcmp(p->global.hdr_frame_options, "SAMEORIGIN") == 0);
+    CHECK(p->global.hdr_content_type_options);
+    CHECK(strcmp(p->global.hdr_referrer_policy,
+                 "strict-origin-when-cross-origin") == 0);
+    CHECK(p->global.hsts_max_age == 0 && p->global.hsts_include_subdomains);
+    CHECK(strcmp(p->global.hdr_csp, "") == 0 && !p->global.https_force);
+    fs_policy_free(p);
+
+    CHECK(tp_reject1("headers = {\n frame_options = \"DENY\\r\\nX: 1\"; };\n",
+                     "p.conf:2: headers.frame_options: must not contain CR "
+                     "or LF"));
+    CHECK(tp_reject1("headers = { referrer_policy = \"caf\xc3\xa9\"; };\n",
+                     "p.conf:1: headers.referrer_policy: must be ASCII"));
+    CHECK(tp_reject1("headers = { csp = \"default-src: 'self'\"; };\n",
+                     "p.conf:1: headers.csp: must be CSP directives"));
+    CHECK(tp_reject1("headers = { csp = \" ; \"; };\n",
+                     "p.conf:1: headers.csp: must be CSP directives"));
+    CHECK(tp_reject1("headers = { csp = \"a 'self', b\"; };\n",
+                     "p.conf:1: headers.csp: must not contain ','"));
+    CHECK(tp_reject1("headers = { csp_report_uri = \"/r x\"; };\n",
+                     "p.conf:1: headers.csp_report_uri: must be one URI"));
+    CHECK(tp_reject1("headers = { hsts = { max_age = -1; }; };\n",
+                     "p.conf:1: headers.hsts.max_age: must be at least 0"));
+    CHECK(tp_reject1("apps = ( { match = \"a\";\n"
+                     " headers = { permissions_policy = \"a\\tb\"; }; } );\n",
+                     "p.conf:2: apps[0].headers.permissions_policy: must be "
+                     "printable ASCII"));
+
+    rc = tp_load("h.conf",
+                 "headers = { csp = \"default-src 'self'; img-src *;\";\n"
+                 "  hsts = { max_age = 31556926; }; };\n"
+                 "https = { force = true; };\n"
+                 "apps = ( { match = \"a\"; headers = {\n"
+                 "  frame_options = \"DENY\"; hsts = { preload = true; };\n"
+                 "}; https = { permanent = true; }; } );\n", &p, &e);
+    CHECK(rc == 0 && e.count == 0);
+    s = fs_policy_for_app(p, "a");
+    CHECK(strcmp(s->hdr_frame_options, "DENY") == 0);
+    CHECK(strcmp(p->global.hdr_frame_options, "SAMEORIGIN") == 0);
+    CHECK(s->hdr_frame_options != p->global.hdr_frame_options);
+    CHECK(s->hdr_csp != p->global.hdr_csp
+          && strcmp(s->hdr_csp, p->global.hdr_csp) == 0);
+    CHECK(s->hsts_max_age == 31556926 && s->hsts_preload
+          && !p->global.hsts_preload);
+    CHECK(s->https_force && s->https_permanent && !p->global.https_permanent);
+    fs_policy_errors_free(&e);
+    fs_policy_free(p);
+}
+
 int
 main(void)
 {
@@ -555,6 +615,7 @@ main(void)
     test_many_errors_in_order();
     test_apps();
     test_service_per_app();
+    test_headers();
     tp_cleanup();
     return fs_test_report();
 }
