@@ -38,10 +38,7 @@ fs_counters_now(void)
 static struct fs_record *
 fs_counters_record(void)
 {
-    if (fs_record_forked) {
-        fs_record_renew();
-    }
-    if (fs_record != fs_counted) {
+    if (fs_record_own() != fs_counted) {
         memset(fs_reported, 0, sizeof(fs_reported));
         memset(fs_next_line, 0, sizeof(fs_next_line));
         memset(fs_last_line, 0, sizeof(fs_last_line));

@@ -350,9 +350,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
     if (PyTuple_Size(args) != 3) {
         return fs_call_orig(orig, args, kwargs);
     }
-    if (fs_record_forked) {
-        fs_record_renew();              /* a fork() child's first request */
-    }
+    fs_record_own();                    /* a fork() child's first request */
     fs_reload_tick();
     if (fs_counters_pending) {
         fs_counters_tick();

@@ -301,13 +301,9 @@ fs_record_renew(void)
 void
 fs_record_set_policy(void)
 {
-    struct fs_record *r;
+    struct fs_record *r = fs_record_own();
     const struct fs_policy *p = fs_state.policy;
 
-    if (fs_record_forked) {
-        fs_record_renew();          /* never the parent's record */
-    }
-    r = fs_record;
     if (r == NULL || p == NULL) {
         return;
     }
@@ -324,18 +320,18 @@ fs_record_set_policy(void)
 int
 fs_record_app(const char *name, const char *mode)
 {
-    struct fs_record *r;
+    struct fs_record *r = fs_record_own();
+    char stored[sizeof(r->app[0].name)];
     uint32_t i;
 
-    if (fs_record_forked) {
-        fs_record_renew();
-    }
-    r = fs_record;
     if (r == NULL) {
         return 0;
     }
+    /* compared as stored: a name cut or with '?' for a control character
+     * finds its slot again (on every reload too) */
+    fs_record_strcpy(stored, sizeof(stored), name);
     for (i = 1; i < r->napps; i++) {
-        if (strncmp(r->app[i].name, name, sizeof(r->app[i].name) - 1) == 0) {
+        if (strcmp(r->app[i].name, stored) == 0) {
             break;
         }
     }
@@ -344,7 +340,7 @@ fs_record_app(const char *name, const char *mode)
     }
     __atomic_add_fetch(&r->seq, 1, __ATOMIC_RELEASE);
     if (i == r->napps) {
-        fs_record_strcpy(r->app[i].name, sizeof(r->app[i].name), name);
+        memcpy(r->app[i].name, stored, sizeof(stored));
         r->napps++;
     }
     fs_record_strcpy(r->app[i].mode, sizeof(r->app[i].mode), mode);

@@ -28,6 +28,17 @@ void fs_record_open(const char *python);
  * zero, its own file.  Called before the first use in the child. */
 void fs_record_renew(void);
 
+/* The record to write: in a fork() child, its own (renewed on first
+ * use), never the parent's.  NULL before activation. */
+static inline struct fs_record *
+fs_record_own(void)
+{
+    if (fs_record_forked) {
+        fs_record_renew();
+    }
+    return fs_record;
+}
+
 /* The header's policy path, digest and mode, from fs_state (after a
  * reload). */
 void fs_record_set_policy(void);
