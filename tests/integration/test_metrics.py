@@ -427,3 +427,24 @@ def test_preload_worker_reload_leaves_the_master_record(stack, tmp_path,
     assert after[master] == before[master], (before, after)
     assert after[worker][0] == "report", after
     assert after[worker][1] != before[master][1], (before, after)
+
+
+def test_one_slot_per_name_however_it_is_stored(stack, tmp_path):
+    """An import name the record stores changed (cut to its field, a
+    control character made '?') finds its slot again: 40 apps of that name
+    take one slot, not all 32."""
+    run = tmp_path / "run"
+    policy = harness.write_policy(tmp_path, POLICY % {"run": run})
+    cp = harness.run_python(stack, ["-c", """
+import flask, secrets, subprocess, sys
+for _ in range(40):
+    a = flask.Flask("bad\\nname" + "x" * 130)
+    a.secret_key = secrets.token_hex(32)
+    a.test_client().get("/")
+print(subprocess.run([sys.argv[1], "ps", "--json", "--dir", sys.argv[2]],
+                     capture_output=True, text=True).stdout)
+""", str(harness.command_path()), str(run)], policy=policy)
+    assert cp.returncode == 0, cp.stderr
+    procs = json.loads(cp.stdout)
+    assert [[a["app"] for a in p["apps"]] for p in procs] == [
+        ["bad?name" + "x" * 111]], procs
