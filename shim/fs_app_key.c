@@ -194,34 +194,20 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
 
 static const char *const fs_serializer_params[] = {"app"};
 
-PyObject *
-fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
-                            PyObject *kwargs)
+/* May the session interface make a serializer with app's key?  0, or -1
+ * with the RuntimeError that refuses it set. */
+static int
+fs_session_key_allowed(fs_patch *p, PyObject *app)
 {
-    PyObject *pos = NULL, *kw, *app;
-    fs_appstate *st = NULL;
+    fs_appstate *st = app != NULL
+                      ? fs_app_state_at(app, p->names[FS_N_STATE]) : NULL;
     enum fs_secret_verdict v = FS_SECRET_OK;
 
-    if ((kwargs == NULL || PyDict_Size(kwargs) == 0)
-        && PyTuple_Size(args) == 2) {
-        app = PyTuple_GetItem(args, 1);         /* Flask's own call */
-        kw = NULL;
-    }
-    else {
-        kw = fs_args_by_name(args, kwargs, 1, fs_serializer_params, 1, &pos);
-        app = kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 1
-              ? PyDict_GetItemString(kw, "app") : NULL;
-    }
-    if (app != NULL) {
-        st = fs_app_state_at(app, p->names[FS_N_STATE]);
-    }
     fs_err_clear();
     if (st != NULL && fs_app_enforcing(st)
         && st->s->sk_on_violation != FS_VIOLATION_WARN) {
         v = fs_check_signing_key(p, st, app);
     }
-    FS_XDECREF(kw);
-    FS_XDECREF(pos);
     /* A missing key: Flask makes no serializer and signs nothing. */
     if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {
         fs_count(st->slot, FS_CNT_REFUSED_SECRET_KEY, true);
@@ -237,8 +223,38 @@ fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
                      "(%s): no session cookie is signed or opened with it",
                      fs_secret_verdict_name(v));
         FS_DECREF(st);
-        return NULL;
+        return -1;
     }
     FS_XDECREF(st);
-    return fs_call_orig(orig, args, kwargs);
+    return 0;
+}
+
+PyObject *
+fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
+                            PyObject *kwargs)
+{
+    PyObject *pos = NULL, *kw, *app;
+    int rc;
+
+    kw = fs_args_by_name(args, kwargs, 1, fs_serializer_params, 1, &pos);
+    app = kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 1
+          ? PyDict_GetItemString(kw, "app") : NULL;
+    rc = fs_session_key_allowed(p, app);
+    FS_XDECREF(kw);
+    FS_XDECREF(pos);
+    return rc < 0 ? NULL : fs_call_orig(orig, args, kwargs);
+}
+
+PyObject *
+fs_guard_session_serializer_v(fs_patch *p, PyObject *orig,
+                              PyObject *const *args, size_t nargsf,
+                              PyObject *kwnames)
+{
+    if (kwnames != NULL || PyVectorcall_NARGS(nargsf) != 2) {
+        return FS_PATCH_AS_TUPLE;
+    }
+    if (fs_session_key_allowed(p, args[1]) < 0) {      /* Flask's own call */
+        return NULL;
+    }
+    return fs_call_orig_v(orig, args, nargsf, NULL);
 }

@@ -21,5 +21,9 @@ enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
  * enforce mode unless secret_key.on_violation is "warn". */
 PyObject *fs_guard_session_serializer(fs_patch *p, PyObject *orig,
                                       PyObject *args, PyObject *kwargs);
+/* Its fast form (fs_patch_vfn): Flask's own call, (self, app). */
+PyObject *fs_guard_session_serializer_v(fs_patch *p, PyObject *orig,
+                                        PyObject *const *args, size_t nargsf,
+                                        PyObject *kwnames);
 
 #endif /* FS_APP_KEY_H */

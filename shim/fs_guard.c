@@ -338,30 +338,29 @@ fs_wsgi_args(PyObject *args, PyObject *kwargs)
     return r;
 }
 
-/* The guard proper, on (app, environ, start_response). */
+/* The guard proper, on args = (app, environ, start_response), which it
+ * passes on to the original as they came (nargsf: 3, with or without
+ * PY_VECTORCALL_ARGUMENTS_OFFSET). */
 static PyObject *
-fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
+fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
+              size_t nargsf)
 {
-    PyObject *kwargs = NULL;
     PyObject *app, *env, *start_response, *config, *r;
     fs_appstate *st;
     enum fs_secret_verdict v;
 
-    if (PyTuple_Size(args) != 3) {
-        return fs_call_orig(orig, args, kwargs);
-    }
     fs_record_own();                    /* a fork() child's first request */
     fs_reload_tick();
     if (fs_counters_pending) {
         fs_counters_tick();
     }
-    app = PyTuple_GetItem(args, 0);
-    env = PyTuple_GetItem(args, 1);
-    start_response = PyTuple_GetItem(args, 2);
+    app = args[0];
+    env = args[1];
+    start_response = args[2];
     st = fs_app_state_at(app, p->names[FS_N_STATE]);
     if (st == NULL) {
         fs_err_clear();
-        return fs_call_orig(orig, args, kwargs);
+        return fs_call_orig_v(orig, args, nargsf, NULL);
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(env)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
@@ -369,7 +368,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
         fs_err_clear();
         FS_XDECREF(config);
         FS_DECREF(st);
-        return fs_call_orig(orig, args, kwargs);
+        return fs_call_orig_v(orig, args, nargsf, NULL);
     }
     fs_app_debug_entry(st, config);
     fs_guard_pins(st, config);
@@ -404,7 +403,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *args)
         FS_DECREF(r);
     }
     FS_DECREF(st);
-    return fs_call_orig(orig, args, kwargs);
+    return fs_call_orig_v(orig, args, nargsf, NULL);
 }
 
 PyObject *
@@ -412,14 +411,25 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
 {
     PyObject *bound, *r2;
 
-    if (kwargs == NULL || PyDict_Size(kwargs) == 0) {
-        return fs_guard_wsgi(p, orig, args);        /* the usual call */
+    if ((kwargs == NULL || PyDict_Size(kwargs) == 0)
+        && PyTuple_Size(args) == 3) {
+        return fs_guard_wsgi(p, orig, fs_tuple_items(args), 3);
     }
     bound = fs_wsgi_args(args, kwargs);
     if (bound == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
-    r2 = fs_guard_wsgi(p, orig, bound);
+    r2 = fs_guard_wsgi(p, orig, fs_tuple_items(bound), 3);
     FS_DECREF(bound);
     return r2;
+}
+
+PyObject *
+fs_guard_vcall(fs_patch *p, PyObject *orig, PyObject *const *args,
+               size_t nargsf, PyObject *kwnames)
+{
+    if (kwnames != NULL || PyVectorcall_NARGS(nargsf) != 3) {
+        return FS_PATCH_AS_TUPLE;
+    }
+    return fs_guard_wsgi(p, orig, args, nargsf);    /* the usual call */
 }

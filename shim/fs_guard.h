@@ -25,4 +25,8 @@
 PyObject *fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args,
                         PyObject *kwargs);
 
+/* Its fast form (fs_patch_vfn): the positional call. */
+PyObject *fs_guard_vcall(fs_patch *p, PyObject *orig, PyObject *const *args,
+                         size_t nargsf, PyObject *kwnames);
+
 #endif /* FS_GUARD_H */

@@ -312,19 +312,16 @@ fs_request_environ(void)
     return env;
 }
 
-PyObject *
-fs_headers_process_response(fs_patch *p, PyObject *orig, PyObject *args,
-                            PyObject *kwargs)
+/* After Flask.process_response(app, ...) returned r: the policy's headers
+ * added to r.headers.  Returns r. */
+static PyObject *
+fs_headers_add(fs_patch *p, PyObject *app, PyObject *r)
 {
-    PyObject *r = fs_call_orig(orig, args, kwargs);
     PyObject *headers, *list, *hsts, *env, *pairs;
     fs_appstate *st;
     Py_ssize_t i, n;
 
-    if (r == NULL || PyTuple_Size(args) < 1) {
-        return r;
-    }
-    st = fs_app_state_at(PyTuple_GetItem(args, 0), p->names[FS_N_STATE]);
+    st = fs_app_state_at(app, p->names[FS_N_STATE]);
     if (st == NULL || st->s->mode == FS_MODE_OFF || st->headers == NULL) {
         fs_err_clear();
         FS_XDECREF(st);
@@ -360,6 +357,31 @@ fs_headers_process_response(fs_patch *p, PyObject *orig, PyObject *args,
     FS_DECREF(headers);
     FS_DECREF(st);
     return r;
+}
+
+PyObject *
+fs_headers_process_response(fs_patch *p, PyObject *orig, PyObject *args,
+                            PyObject *kwargs)
+{
+    PyObject *r = fs_call_orig(orig, args, kwargs);
+
+    if (r == NULL || PyTuple_Size(args) < 1) {
+        return r;
+    }
+    return fs_headers_add(p, PyTuple_GetItem(args, 0), r);
+}
+
+PyObject *
+fs_headers_process_response_v(fs_patch *p, PyObject *orig,
+                              PyObject *const *args, size_t nargsf,
+                              PyObject *kwnames)
+{
+    PyObject *r = fs_call_orig_v(orig, args, nargsf, kwnames);
+
+    if (r == NULL || PyVectorcall_NARGS(nargsf) < 1) {
+        return r;
+    }
+    return fs_headers_add(p, args[0], r);
 }
 
 void

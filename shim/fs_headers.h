@@ -16,6 +16,10 @@ int fs_headers_settings(fs_appstate *st, const struct fs_app_settings *s);
  * functions and session first, then the headers the app did not set. */
 PyObject *fs_headers_process_response(fs_patch *p, PyObject *orig,
                                       PyObject *args, PyObject *kwargs);
+/* Its fast form (fs_patch_vfn). */
+PyObject *fs_headers_process_response_v(fs_patch *p, PyObject *orig,
+                                        PyObject *const *args, size_t nargsf,
+                                        PyObject *kwnames);
 
 /* https.force: for a plain-HTTP request (environ env) of an app whose
  * policy forces HTTPS, the redirect to https:// (the response iterable,

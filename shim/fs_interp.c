@@ -140,6 +140,7 @@ fs_interp_new(void)
             goto error;
         }
     }
+    fs_patch_type_ready(s->types[FS_T_PATCH]);
     for (i = 0; i < FS_N_COUNT; i++) {
         if (fs_names[i] == NULL) {
             PyErr_SetString(FS_ExcRuntimeError, "flaskshield: unnamed name");

@@ -7,6 +7,7 @@
  */
 #include "fs_patch.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "fs_interp.h"
@@ -37,23 +38,122 @@ fs_patch_dealloc(PyObject *self)
     fs_object_free(self);
 }
 
-static PyObject *
-fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
-{
-    fs_patch *p = (fs_patch *)self;
-    PyObject *r;
+/* The marker a fast form returns to have the call made in the ordinary
+ * form: an object nobody else can reach, never returned to Python. */
+PyObject fs_patch_as_tuple;
 
-    if (p->fn == NULL || p->orig == NULL || p->interp == NULL) {
-        PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
-        return NULL;
-    }
-    r = p->fn(p, p->orig, args, kwargs);
-    /* Never a result with an exception set (a SystemError in CPython). */
+/* Never a result with an exception set (a SystemError in CPython). */
+static PyObject *
+fs_patch_result(PyObject *r)
+{
     if (r != NULL && PyErr_Occurred() != NULL) {
         FS_DECREF(r);
         return NULL;
     }
     return r;
+}
+
+static PyObject *
+fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    fs_patch *p = (fs_patch *)self;
+
+    if (p->fn == NULL || p->orig == NULL || p->interp == NULL) {
+        PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
+        return NULL;
+    }
+    return fs_patch_result(p->fn(p, p->orig, args, kwargs));
+}
+
+/* A vectorcall's arguments as a tuple (new reference) and *kwargs a new
+ * dict or NULL; NULL with an exception set on failure. */
+static PyObject *
+fs_args_tuple(PyObject *const *args, size_t nargsf, PyObject *kwnames,
+              PyObject **kwargs)
+{
+    Py_ssize_t i, n = PyVectorcall_NARGS(nargsf);
+    Py_ssize_t nk = kwnames != NULL ? PyTuple_Size(kwnames) : 0;
+    PyObject *t = PyTuple_New(n);
+
+    *kwargs = NULL;
+    for (i = 0; t != NULL && i < n; i++) {
+        if (PyTuple_SetItem(t, i, fs_new_ref(args[i])) < 0) {
+            FS_CLEAR(t);
+        }
+    }
+    if (t != NULL && nk > 0) {
+        *kwargs = PyDict_New();
+        for (i = 0; *kwargs != NULL && i < nk; i++) {
+            if (PyDict_SetItem(*kwargs, PyTuple_GetItem(kwnames, i),
+                               args[n + i]) < 0) {
+                FS_CLEAR(*kwargs);
+            }
+        }
+        if (*kwargs == NULL) {
+            FS_CLEAR(t);
+        }
+    }
+    return t;
+}
+
+/* A call in the ordinary form, from a vectorcall's arguments. */
+static PyObject *
+fs_call_as_tuple(PyObject *callable, ternaryfunc call, PyObject *const *args,
+                 size_t nargsf, PyObject *kwnames)
+{
+    PyObject *kwargs, *t = fs_args_tuple(args, nargsf, kwnames, &kwargs);
+    PyObject *r = NULL;
+
+    if (t != NULL) {
+        r = call(callable, t, kwargs);
+        FS_XDECREF(kwargs);
+        FS_DECREF(t);
+    }
+    return r;
+}
+
+static PyObject *
+fs_patch_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
+                    PyObject *kwnames)
+{
+    fs_patch *p = (fs_patch *)self;
+    PyObject *r;
+
+    if (p->vfn == NULL || p->orig == NULL || p->interp == NULL) {
+        return fs_patch_tp_call(self, NULL, NULL);      /* says why */
+    }
+    r = p->vfn(p, p->orig, args, nargsf, kwnames);
+    if (r == FS_PATCH_AS_TUPLE) {
+        return fs_call_as_tuple(self, fs_patch_tp_call, args, nargsf,
+                                kwnames);
+    }
+    return fs_patch_result(r);
+}
+
+PyObject *
+fs_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf,
+              PyObject *kwnames)
+{
+    PyTypeObject *tp = Py_TYPE(callable);
+
+    if ((tp->tp_flags & Py_TPFLAGS_HAVE_VECTORCALL)
+        && tp->tp_vectorcall_offset > 0) {
+        vectorcallfunc f = *(vectorcallfunc *)((char *)callable
+                                               + tp->tp_vectorcall_offset);
+        if (f != NULL) {
+            return fs_patch_result(f(callable, args, nargsf, kwnames));
+        }
+    }
+    return fs_call_as_tuple(callable, PyObject_Call, args, nargsf, kwnames);
+}
+
+void
+fs_patch_type_ready(PyObject *type)
+{
+    PyTypeObject *tp = (PyTypeObject *)type;
+
+    tp->tp_vectorcall_offset = offsetof(fs_patch, vectorcall);
+    tp->tp_flags |= Py_TPFLAGS_HAVE_VECTORCALL | Py_TPFLAGS_METHOD_DESCRIPTOR;
 }
 
 /* Bind like a function: instance access gives a bound method. */
@@ -97,6 +197,13 @@ int
 fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
               const char *module, const char *target)
 {
+    return fs_patch_attr_fast(owner, name, fn, NULL, module, target);
+}
+
+int
+fs_patch_attr_fast(PyObject *owner, const char *name, fs_patch_fn fn,
+                   fs_patch_vfn vfn, const char *module, const char *target)
+{
     struct fs_interp *s = fs_interp_get();
     PyObject *orig, *patch;
     fs_patch *p;
@@ -122,6 +229,8 @@ fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
     p = (fs_patch *)patch;
     p->orig = orig;                             /* steals */
     p->fn = fn;
+    p->vfn = vfn;
+    p->vectorcall = vfn != NULL ? fs_patch_vectorcall : NULL;
     p->interp = (struct fs_interp *)fs_new_ref((PyObject *)s);
     p->input_type = s->types[FS_T_INPUT];
     p->names = s->names;

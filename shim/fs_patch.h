@@ -21,6 +21,17 @@ typedef struct fs_patch fs_patch;
 typedef PyObject *(*fs_patch_fn)(fs_patch *self, PyObject *orig,
                                  PyObject *args, PyObject *kwargs);
 
+/* The fast form of a replacement, for the patches on the request path:
+ * the arguments as the interpreter passes them (vectorcall, PEP 590), so a
+ * call makes no argument tuple, no keyword dict and no bound method.  It
+ * may return FS_PATCH_AS_TUPLE to have the call made in the ordinary form
+ * (the Patch's fs_patch_fn) instead, for calls of an unusual shape. */
+typedef PyObject *(*fs_patch_vfn)(fs_patch *self, PyObject *orig,
+                                  PyObject *const *args, size_t nargsf,
+                                  PyObject *kwnames);
+extern PyObject fs_patch_as_tuple;
+#define FS_PATCH_AS_TUPLE (&fs_patch_as_tuple)
+
 /* Names the patched callables look up on every call, made once per
  * interpreter (by its state, fs_interp.h) instead of from a C string each
  * time.  Add a name here and its text in fs_names (fs_patch.c). */
@@ -44,8 +55,11 @@ struct fs_interp;
 
 struct fs_patch {
     PyObject_HEAD
+    vectorcallfunc vectorcall;      /* the type's vectorcall slot: set when
+                                     * vfn is, else NULL (tp_call) */
     PyObject *orig;
     fs_patch_fn fn;
+    fs_patch_vfn vfn;               /* NULL: calls go through fn */
     struct fs_interp *interp;       /* its interpreter's state (strong) */
     /* Borrowed from `interp`, for the patched callables: */
     PyObject *input_type;           /* the Input type, for the guard */
@@ -57,6 +71,17 @@ struct fs_patch {
  * strings) are recorded for flaskshield.status(). */
 int fs_patch_attr(PyObject *owner, const char *name, fs_patch_fn fn,
                   const char *module, const char *target);
+
+/* The same with a fast form (fs_patch_vfn) for the usual calls. */
+int fs_patch_attr_fast(PyObject *owner, const char *name, fs_patch_fn fn,
+                       fs_patch_vfn vfn, const char *module,
+                       const char *target);
+
+/* Make the Patch type, just made from fs_patch_spec, a method descriptor
+ * (a call on an instance passes the instance first, with no bound method)
+ * with a vectorcall slot.  Done by hand: PyType_FromSpec of CPython 3.8
+ * knows no vectorcall offset. */
+void fs_patch_type_ready(PyObject *type);
 
 /* Spread a call's arguments over a fresh kwargs dict by parameter name:
  * the first `keep` positionals stay in *pos (new tuple), the rest are
@@ -82,6 +107,27 @@ static inline PyObject *
 fs_call_orig(PyObject *orig, PyObject *args, PyObject *kwargs)
 {
     return PyErr_Occurred() != NULL ? NULL : PyObject_Call(orig, args, kwargs);
+}
+
+/* Call `callable` with the arguments of a vectorcall: through its own
+ * vectorcall slot, or in the ordinary form if it has none. */
+PyObject *fs_vectorcall(PyObject *callable, PyObject *const *args,
+                        size_t nargsf, PyObject *kwnames);
+
+/* fs_call_orig for the fast form. */
+static inline PyObject *
+fs_call_orig_v(PyObject *orig, PyObject *const *args, size_t nargsf,
+               PyObject *kwnames)
+{
+    return PyErr_Occurred() != NULL
+           ? NULL : fs_vectorcall(orig, args, nargsf, kwnames);
+}
+
+/* The items of a tuple, as the argument array of a vectorcall. */
+static inline PyObject *const *
+fs_tuple_items(PyObject *tuple)
+{
+    return ((PyTupleObject *)tuple)->ob_item;
 }
 
 /* kw[name] is present and true. */

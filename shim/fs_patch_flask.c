@@ -229,8 +229,8 @@ fs_patch_flask_app(PyObject *module)
     /* wsgi_app, not __call__: every way in reaches it -- Flask.__call__,
      * an SDK's wrapper of __call__, a subclass's own __call__, a server or
      * middleware handed app.wsgi_app */
-    rc = fs_patch_attr(cls, "wsgi_app", fs_guard_call, "flask.app",
-                       "Flask.wsgi_app");
+    rc = fs_patch_attr_fast(cls, "wsgi_app", fs_guard_call, fs_guard_vcall,
+                            "flask.app", "Flask.wsgi_app");
     if (rc == 0) {
         rc = fs_patch_attr(cls, "run", fs_flask_run, "flask.app",
                            "Flask.run");
@@ -253,9 +253,10 @@ fs_patch_flask_app(PyObject *module)
     /* every response Flask makes passes process_response (from
      * finalize_request) */
     if (rc == 0) {
-        rc = fs_patch_attr(cls, "process_response",
-                           fs_headers_process_response, "flask.app",
-                           "Flask.process_response");
+        rc = fs_patch_attr_fast(cls, "process_response",
+                                fs_headers_process_response,
+                                fs_headers_process_response_v, "flask.app",
+                                "Flask.process_response");
     }
     /* Flask 2.2 decides propagation in a property of its own */
     if (rc == 0 && PyObject_HasAttrString(cls, "propagate_exceptions")) {
@@ -277,9 +278,11 @@ fs_patch_flask_sessions(PyObject *module)
     if (cls == NULL) {
         return -1;
     }
-    rc = fs_patch_attr(cls, "get_signing_serializer",
-                       fs_guard_session_serializer, "flask.sessions",
-                       "SecureCookieSessionInterface.get_signing_serializer");
+    rc = fs_patch_attr_fast(cls, "get_signing_serializer",
+                            fs_guard_session_serializer,
+                            fs_guard_session_serializer_v, "flask.sessions",
+                            "SecureCookieSessionInterface."
+                            "get_signing_serializer");
     FS_DECREF(cls);
     return rc;
 }
