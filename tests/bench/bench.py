@@ -249,9 +249,11 @@ def fmt(x):
 
 def callgrind_ir(argv, env, only=None):
     """Instructions of the whole process, or only inside function `only`
-    (and what it calls)."""
+    (and what it calls).  Without address-space randomization (setarch -R):
+    with it, hashes of addresses change dict and set layouts from run to run,
+    and two runs of one process differ by up to 0.6 %."""
     opts = ["--toggle-collect=%s" % only] if only else []
-    cp = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+    cp = subprocess.run(["setarch", "-R", "valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
                          "--trace-children=no"] + opts + list(argv), env=env,
                          capture_output=True, text=True, timeout=600)
     m = re.search(r"Collected : (\d+)", cp.stderr)
@@ -392,6 +394,9 @@ SIDES = ("without", "library", "peer")
 KINDS = (("get", "GET hello-world", WSGI_N),
          ("post", "POST 4 KiB JSON get_json()", WSGI_N),
          ("upload", "POST 4 MiB chunked get_data()", UPLOAD_N))
+# Interpreters besides the two stacks on which the GET is measured too
+# (issue 19), with pyenv 3.11's Flask 3.1 (harness.OTHER_PYTHONS).
+GET_PYTHONS = ("3.12", "3.13")
 
 
 def bench_wsgi(c):
@@ -409,9 +414,12 @@ def bench_wsgi(c):
               "upload": c.tmp / "upload.bin"}
     bodies["post"].write_bytes(json_body(4096))
     bodies["upload"].write_bytes(os.urandom(UPLOAD_SIZE))
+    stacks = dict((n, (s, KINDS)) for n, s in c.stacks.items())
+    for name in GET_PYTHONS:
+        stacks[name] = (harness.other_python_stack(name, c.tmp)[0], KINDS[:1])
     jobs = {}
-    for name, stack in c.stacks.items():
-        for kind, _, ns in KINDS:
+    for name, (stack, kinds) in stacks.items():
+        for kind, _, ns in kinds:
             for side in SIDES:
                 extra = {"PYTHONHASHSEED": "0"}
                 if side == "peer":
@@ -426,15 +434,17 @@ def bench_wsgi(c):
     with ThreadPoolExecutor(CG_JOBS) as ex:
         futs = {k: ex.submit(callgrind_ir, *v) for k, v in jobs.items()}
         ir = {k: f.result() for k, f in futs.items()}
-    for name in c.stacks:
-        for kind, label, (lo, hi) in KINDS:
+    for name, (_, kinds) in stacks.items():
+        for kind, label, (lo, hi) in kinds:
             per = {s: (ir[(name, kind, s, hi)] - ir[(name, kind, s, lo)]) / (hi - lo)
                    for s in SIDES}
             if kind != "upload":
+                # issue 8's bound; issue 19's for the GET: the peer's +0.3 %
+                bound = 1.003 if kind == "get" else 1.02
                 r = per["library"] / per["without"]
                 c.add("wsgi", "in-process WSGI %s, Ir per request" % label, name,
-                      round(per["without"]), round(per["library"]), r, "<= 1.02",
-                      r <= 1.02, "Ir")
+                      round(per["without"]), round(per["library"]), r,
+                      "<= %g" % bound, r <= bound, "Ir")
             # Against the peer: the library's extra cost per request must
             # not exceed the peer's (issue 12); the upload within 10 %.
             target = 1.10 if kind == "upload" else 1.00

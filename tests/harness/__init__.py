@@ -17,6 +17,7 @@ Modules (everything public is also here, at the package's top level):
   preload    the environment that loads the library (library_env,
              baseline_env, env_words), sanitizer builds
   stacks     the interpreters and their Flask (Stack, make_stack, STACKS,
+             other_python_stack, OTHER_PYTHONS,
              KINDS)
   processes  one-shot runs (run_python, run_cmd, run_both) and the children's
              environment (base_env, child_env); process groups
@@ -36,7 +37,8 @@ from .preload import (PROGRAM_SUPPRESSIONS, baseline_env, env_words,
 from .processes import (RUN_TIMEOUT, base_env, child_env, group_pids,
                         run_both, run_cmd, run_python)
 from .stacks import (DEBIAN_ONLY_KINDS, DEBIAN_PYTHON, DIST_PACKAGES, KINDS,
-                     PYENV_PYTHON, STACKS, Stack, make_stack, pyenv_package_env,
+                     OTHER_PYTHONS, PYENV_PYTHON, PYENV_VERSIONS, STACKS, Stack,
+                     make_stack, other_python_stack, pyenv_package_env,
                      pyenv_server_path)
 from .files import RUN_MAIN, make_traversable, write_app, write_file, write_policy
 from .logs import find_events, parse_log

@@ -10,6 +10,11 @@ Stacks (``STACKS``, the ids of the ``stack`` fixture):
           directory holding symlinks to just those two packages, put on
           PYTHONPATH (``Stack.env_extra``), so the interpreter's own Flask wins.
           uWSGI and mod_wsgi embed Debian's libpython: impossible by design.
+
+Other interpreters (``OTHER_PYTHONS``, ``other_python_stack``): pyenv's
+CPython 3.8 and 3.9 with Debian's Flask 2.2, 3.10, 3.12 and 3.13 with pyenv
+3.11's Flask 3.1 (both pure Python), made importable through a PYTHONPATH
+folder of symlinks, with Debian's waitress.
 """
 
 import os
@@ -23,6 +28,29 @@ PYENV_PYTHON = os.environ.get("FLASKSHIELD_PYENV_PYTHON",
                               "/root/.pyenv/versions/3.11.7/bin/python3")
 DEBIAN_PYTHON = "/usr/bin/python3"
 DIST_PACKAGES = Path("/usr/lib/python3/dist-packages")
+PYENV_VERSIONS = Path("/root/.pyenv/versions")
+_SITE311 = PYENV_VERSIONS / "3.11.7/lib/python3.11/site-packages"
+
+# the packages each Flask needs, by (source folder, names)
+_FLASK22 = (DIST_PACKAGES, [
+    "flask", "Flask-2.2.2.egg-info", "werkzeug", "Werkzeug-2.2.2.egg-info",
+    "jinja2", "Jinja2-3.1.2.egg-info", "markupsafe", "MarkupSafe-2.1.2.egg-info",
+    "itsdangerous", "itsdangerous-2.1.2.egg-info", "click", "click-8.1.3.egg-info"])
+_FLASK31 = (_SITE311, [
+    "flask", "flask-3.1.3.dist-info", "werkzeug", "werkzeug-3.1.8.dist-info",
+    "jinja2", "jinja2-3.1.6.dist-info", "markupsafe", "markupsafe-3.0.3.dist-info",
+    "itsdangerous", "itsdangerous-2.2.0.dist-info", "click", "click-8.4.0.dist-info",
+    "blinker", "blinker-1.9.0.dist-info"])
+_WAITRESS = (DIST_PACKAGES, ["waitress", "waitress-2.1.2.dist-info"])
+
+# name: (pyenv version, its Flask's packages, the Flask version they hold)
+OTHER_PYTHONS = {
+    "3.8": ("3.8.18", _FLASK22, "2.2.2"),
+    "3.9": ("3.9.18", _FLASK22, "2.2.2"),
+    "3.10": ("3.10.13", _FLASK31, "3.1.3"),
+    "3.12": ("3.12.1", _FLASK31, "3.1.3"),
+    "3.13": ("3.13.0", _FLASK31, "3.1.3"),
+}
 
 KINDS = ("gunicorn", "waitress", "uwsgi", "apache", "apache-global",
          "flask-run", "script")
@@ -134,3 +162,27 @@ def make_stack(name, tmp_root):
         return Stack("pyenv", PYENV_PYTHON,
                      {"PYTHONPATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"})
     raise ValueError("unknown stack %r" % name)
+
+
+def other_python_stack(name, root):
+    """(Stack, pyenv version) for OTHER_PYTHONS[name], its packages linked
+    in <root>/py<name>."""
+    version, (src, names), flask_version = OTHER_PYTHONS[name]
+    python = PYENV_VERSIONS / version / "bin" / "python3"
+    if not os.access(python, os.X_OK):
+        raise HarnessError("interpreter of the machine image missing: %s" % python)
+    lib = Path(root) / ("py" + name)
+    lib.mkdir(exist_ok=True)
+    for folder, entries in ((src, names), _WAITRESS):
+        for entry in entries:
+            if not (folder / entry).exists():
+                raise HarnessError("%s is missing" % (folder / entry))
+            if not (lib / entry).exists():
+                (lib / entry).symlink_to(folder / entry)
+    os.chmod(lib, 0o755)
+    stack = Stack(name, str(python),
+                  {"PYTHONPATH": str(lib), "PYTHONDONTWRITEBYTECODE": "1"})
+    if stack.flask_version != flask_version:
+        raise HarnessError("%r: Flask %s, not %s" % (stack, stack.flask_version,
+                                                     flask_version))
+    return stack, version

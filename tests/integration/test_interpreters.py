@@ -40,29 +40,8 @@ import pytest
 import harness
 from test_objects import TYPES_SCRIPT
 
-PYENV = Path("/root/.pyenv/versions")
-DIST = Path("/usr/lib/python3/dist-packages")
-SITE311 = PYENV / "3.11.7/lib/python3.11/site-packages"
-
-# the packages each Flask needs, by (source folder, names)
-FLASK22 = (DIST, ["flask", "Flask-2.2.2.egg-info", "werkzeug", "Werkzeug-2.2.2.egg-info",
-                  "jinja2", "Jinja2-3.1.2.egg-info", "markupsafe",
-                  "MarkupSafe-2.1.2.egg-info", "itsdangerous",
-                  "itsdangerous-2.1.2.egg-info", "click", "click-8.1.3.egg-info"])
-FLASK31 = (SITE311, ["flask", "flask-3.1.3.dist-info", "werkzeug",
-                     "werkzeug-3.1.8.dist-info", "jinja2", "jinja2-3.1.6.dist-info",
-                     "markupsafe", "markupsafe-3.0.3.dist-info", "itsdangerous",
-                     "itsdangerous-2.2.0.dist-info", "click", "click-8.4.0.dist-info",
-                     "blinker", "blinker-1.9.0.dist-info"])
-WAITRESS = (DIST, ["waitress", "waitress-2.1.2.dist-info"])
-
-VERSIONS = {
-    "3.8": ("3.8.18", FLASK22, "2.2.2"),
-    "3.9": ("3.9.18", FLASK22, "2.2.2"),
-    "3.10": ("3.10.13", FLASK31, "3.1.3"),
-    "3.12": ("3.12.1", FLASK31, "3.1.3"),
-    "3.13": ("3.13.0", FLASK31, "3.1.3"),
-}
+PYENV = harness.PYENV_VERSIONS
+VERSIONS = harness.OTHER_PYTHONS
 
 APP = '''
 from flask import Flask, request
@@ -84,26 +63,9 @@ app.wsgi_app = DebuggedApplication(app.wsgi_app, evalex=True)
 '''
 
 
-def _stack(name, tmp_path):
-    version, (src, names), flask_version = VERSIONS[name]
-    python = PYENV / version / "bin" / "python3"
-    assert os.access(python, os.X_OK), "interpreter of the machine image missing: %s" % python
-    lib = tmp_path / ("py" + name)
-    lib.mkdir()
-    for folder, entries in ((src, names), WAITRESS):
-        for entry in entries:
-            assert (folder / entry).exists(), folder / entry
-            (lib / entry).symlink_to(folder / entry)
-    os.chmod(lib, 0o755)
-    stack = harness.Stack(name, str(python),
-                          {"PYTHONPATH": str(lib), "PYTHONDONTWRITEBYTECODE": "1"})
-    assert stack.flask_version == flask_version, stack
-    return stack, version
-
-
 @pytest.mark.parametrize("name", sorted(VERSIONS))
 def test_interpreter_smoke(name, tmp_path, start_server):
-    stack, version = _stack(name, tmp_path)
+    stack, version = harness.other_python_stack(name, tmp_path)
     policy = harness.write_policy(tmp_path, "version = 1;\n")
 
     for code in ("pass", "import flask; print(flask.Flask.__name__)"):
