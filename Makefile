@@ -266,7 +266,9 @@ fuzz: $(FUZZ_BIN)
 # .changes) stays in the build tree; those are copied to $(BUILD)/, then
 # lintian checks them and fails on an error (LINTIAN= skips it).  The
 # package's own build (debian/rules) passes PREFIX=/usr and its own BUILD,
-# so the paths compiled in are Debian's whatever this tree was built with.
+# so the paths compiled in are Debian's whatever this tree was built with;
+# it starts without this make's MAKEFLAGS, so that a variable given to this
+# make (SANITIZE=1 from the sanitizer test run, CFLAGS) does not reach it.
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR  := $(BUILD)/deb
 DEB_SRC  := $(DEB_DIR)/flaskshield-$(VERSION)
@@ -280,7 +282,8 @@ deb:
 	    --exclude=./.cache --exclude=__pycache__ --exclude=./.pytest_cache \
 	    $(if $(filter /%,$(BUILD)),,--exclude=./$(BUILD)) . \
 	    | tar -x -C $(DEB_SRC)
-	cd $(DEB_SRC) && dpkg-buildpackage -us -uc -b
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b
 	cp $(DEB_DIR)/flaskshield*_$(VERSION)_$(DEB_ARCH).* $(BUILD)/
 	$(if $(LINTIAN),$(LINTIAN) $(BUILD)/flaskshield_$(VERSION)_$(DEB_ARCH).changes)
 	@echo "deb: $(DEB)"
