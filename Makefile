@@ -267,8 +267,9 @@ fuzz: $(FUZZ_BIN)
 # lintian checks them and fails on an error (LINTIAN= skips it).  The
 # package's own build (debian/rules) passes PREFIX=/usr and its own BUILD,
 # so the paths compiled in are Debian's whatever this tree was built with;
-# it starts without this make's MAKEFLAGS, so that a variable given to this
-# make (SANITIZE=1 from the sanitizer test run, CFLAGS) does not reach it.
+# it starts without this make's MAKEFLAGS, and sets every path and SANITIZE
+# itself, so that a variable given to this make (SANITIZE=1 from the
+# sanitizer test run, MANDIR) does not reach the package.
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB_DIR  := $(BUILD)/deb
 DEB_SRC  := $(DEB_DIR)/flaskshield-$(VERSION)

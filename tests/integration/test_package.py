@@ -70,10 +70,15 @@ def package(tmp_path_factory):
     before = sorted(p.name for p in REPO.parent.glob("flaskshield*"))
     # nocheck: the unit tests, which the package build runs, ran in `make
     # test` already; one of them times a load, which fails on a busy host.
-    # LINTIAN=: lintian runs in its own test below.
+    # LINTIAN=: lintian runs in its own test below.  SANITIZE=1 and a
+    # MANDIR, PREFIX and SYSCONFDIR of a source install, given to `make
+    # deb` (make exports them), must not reach the package's own build
+    # (test_debian_paths_are_compiled_in, test_files_...).
     env = dict(os.environ, DEB_BUILD_OPTIONS="nocheck")
     r = run(["make", "--no-print-directory", "-C", REPO, "deb",
-             "BUILD=%s" % build, "LINTIAN="], timeout=900, env=env)
+             "BUILD=%s" % build, "LINTIAN=", "SANITIZE=1",
+             "MANDIR=/opt/man", "PREFIX=/opt/fs", "SYSCONFDIR=/opt/etc"],
+            timeout=900, env=env)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-4000:]
     # dpkg-buildpackage wrote into BUILD/deb, not beside the checkout
     assert sorted(p.name for p in REPO.parent.glob("flaskshield*")) == before
@@ -149,6 +154,10 @@ def test_debian_paths_are_compiled_in(package, tmp_path):
     assert "policy:       /etc/flaskshield/policy.conf (" in r.stdout
     lib = (package.root / LIBRARY.lstrip("/")).read_bytes()
     assert b"/etc/flaskshield/policy.conf\0" in lib
+    # a plain build: no sanitizer runtime, whatever `make deb` was given
+    for path in (LIBRARY, "/usr/bin/flaskshield"):
+        needed = run(["readelf", "-d", package.root / path.lstrip("/")]).stdout
+        assert "(NEEDED)" in needed and "san.so" not in needed, needed
 
 
 def test_maintainer_scripts(package):
