@@ -6,6 +6,8 @@
 #   make test            C unit tests, then the integration suite (pytest)
 #   make install         PREFIX, DESTDIR, SYSCONFDIR honoured
 #   make uninstall       removes what install put there
+#   make deb             $(BUILD)/flaskshield_VERSION_ARCH.deb (dpkg-buildpackage, lintian)
+#   make image-test      the package in a Debian 12 root file system (debootstrap)
 #   make SANITIZE=1 BUILD=build-asan test   the suite under ASan + UBSan
 #   make bench | stress | fuzz | clean
 #
@@ -86,7 +88,7 @@ define BUILD_H_TEXT
 #define FS_LIBDIR "$(LIBDIR)"
 #define FS_DEFAULT_POLICY_PATH "$(SYSCONFDIR)/flaskshield/policy.conf"
 endef
-ifneq ($(filter-out clean deps,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter-out clean deps deb image-test,$(or $(MAKECMDGOALS),all)),)
 ifneq ($(BUILD_H_TEXT),$(file <$(BUILD_H)))
 $(shell mkdir -p $(GEN))
 $(file >$(BUILD_H),$(BUILD_H_TEXT))
@@ -94,7 +96,7 @@ endif
 endif
 
 .PHONY: all deps demo test unit integration install uninstall bench stress \
-        fuzz clean
+        fuzz clean deb image-test
 all: $(LIB) $(CMD)
 
 deps:
@@ -257,3 +259,43 @@ fuzz: $(FUZZ_BIN)
 	        echo FAILED; tail -n 60 $$log; exit 1; \
 	    fi; \
 	done
+
+# deb: the Debian package (debian/), built with the distribution's tools
+# from a copy of the tree in $(BUILD)/deb/, so that what dpkg-buildpackage
+# writes beside the source (the .deb, the -dbgsym .deb, .buildinfo,
+# .changes) stays in the build tree; those are copied to $(BUILD)/, then
+# lintian checks them and fails on an error (LINTIAN= skips it).  The
+# package's own build (debian/rules) passes PREFIX=/usr and its own BUILD,
+# so the paths compiled in are Debian's whatever this tree was built with;
+# it starts without this make's MAKEFLAGS, and sets every path and SANITIZE
+# itself, so that a variable given to this make (SANITIZE=1 from the
+# sanitizer test run, MANDIR) does not reach the package.
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB_DIR  := $(BUILD)/deb
+DEB_SRC  := $(DEB_DIR)/flaskshield-$(VERSION)
+DEB      := $(BUILD)/flaskshield_$(VERSION)_$(DEB_ARCH).deb
+LINTIAN  ?= lintian --fail-on error
+
+deb:
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_SRC)
+	tar -c --exclude=./.git --exclude=./build --exclude='./build-*' \
+	    --exclude=./.cache --exclude=__pycache__ --exclude=./.pytest_cache \
+	    $(if $(filter /%,$(BUILD)),,--exclude=./$(BUILD)) . \
+	    | tar -x -C $(DEB_SRC)
+	cd $(DEB_SRC) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    dpkg-buildpackage -us -uc -b
+	cp $(DEB_DIR)/flaskshield*_$(VERSION)_$(DEB_ARCH).* $(BUILD)/
+	$(if $(LINTIAN),$(LINTIAN) $(BUILD)/flaskshield_$(VERSION)_$(DEB_ARCH).changes)
+	@echo "deb: $(DEB)"
+
+# image-test: the package in a minimal Debian 12 root file system made by
+# debootstrap (cached in IMAGE_CACHE, default .cache/image), with Debian's
+# Flask and gunicorn, enabled through /etc/ld.so.preload, checked over HTTP
+# from outside, then removed (tools/image-test.sh).  Also builds
+# examples/Dockerfile where a Docker daemon answers.  As root; the first
+# run needs the Debian mirror.
+IMAGE_CACHE ?= .cache/image
+image-test: deb
+	IMAGE_CACHE=$(IMAGE_CACHE) IMAGE_WORK=$(BUILD)/image-test \
+	    tools/image-test.sh $(DEB)

@@ -2,7 +2,13 @@
  * cli_enable.c -- `flaskshield enable`: add the library to the preload
  * file.
  *
- * Nothing to do when our line is there (idempotent, exit 0).  Refuses
+ * Nothing to do when our line is there (idempotent, exit 0).
+ * Refuses (exit 1, one line) a library that anyone but root could replace,
+ * as sshd's StrictModes does for its files: the library and every folder
+ * on its path must be owned by root and not writable by group or others
+ * (fs_enable_check_owner()); a preload entry runs in every process of the
+ * machine, root's included.  Warns (and goes on) when the library is not
+ * the installed one, FS_LIBDIR/libflaskshield.so.  Refuses
  * (exit 1) when the policy in force is invalid, when the file lists
  * another libflaskshield.so, or when the sanity check fails: /bin/true run
  * with the library preloaded must exit 0 and print nothing, and the python3
@@ -10,10 +16,13 @@
  * (fs_doctor_probe()); no python3 at all skips that half, with a note.
  * Then our line is appended (cli_preload.c replaces the file).
  */
+#include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "fs_build.h"
 
 #define FS_TRUE_TIMEOUT 30
 
@@ -64,6 +73,73 @@ fs_enable_check_true(const char *lib)
     return rc;
 }
 
+/* StrictModes for lib (absolute, symbolic links resolved): the file and
+ * each folder above it, up to /, owned by root and not writable by group
+ * or others.  0, or -1 after one line on stderr. */
+static int
+fs_enable_check_owner(const char *lib)
+{
+    static const char rule[] = "the library and every folder above it must "
+                               "be owned by root and writable by root only";
+    char path[PATH_MAX];
+    size_t n = strlen(lib);
+
+    if (lib[0] != '/' || n >= sizeof(path)) {
+        fprintf(stderr, "flaskshield enable: %s: not an absolute path.  Not "
+                        "enabled.\n", lib);
+        return -1;
+    }
+    memcpy(path, lib, n + 1);
+    for (;;) {
+        const char *shown = path[0] != '\0' ? path : "/";
+        const char *what = strcmp(shown, lib) == 0 ? "the library"
+                                                   : "its folder";
+        struct stat st;
+        char *slash;
+
+        if (stat(shown, &st) != 0) {
+            fprintf(stderr, "flaskshield enable: %s: %s.  Not enabled.\n",
+                    shown, strerror(errno));
+            return -1;
+        }
+        if (st.st_uid != 0) {
+            struct passwd *pw = getpwuid(st.st_uid);
+            fprintf(stderr, "flaskshield enable: %s %s is owned by %s (uid "
+                            "%lu), not root; %s.  Not enabled.\n", what,
+                    shown, pw != NULL ? pw->pw_name : "?",
+                    (unsigned long)st.st_uid, rule);
+            return -1;
+        }
+        if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+            fprintf(stderr, "flaskshield enable: %s %s is writable by %s "
+                            "(mode %04o); %s.  Not enabled.\n", what, shown,
+                    (st.st_mode & S_IWOTH) ? "others" : "its group",
+                    (unsigned)(st.st_mode & 07777), rule);
+            return -1;
+        }
+        if (path[0] == '\0') {
+            return 0;
+        }
+        slash = strrchr(path, '/');
+        *slash = '\0';
+    }
+}
+
+/* A warning on stderr when lib is not FS_LIBDIR/libflaskshield.so. */
+static void
+fs_enable_warn_not_installed(const char *lib)
+{
+    const char *installed = FS_LIBDIR "/" FS_LIBNAME;
+    char *real = realpath(installed, NULL);
+    bool same = strcmp(lib, real != NULL ? real : installed) == 0;
+
+    free(real);
+    if (!same) {
+        fprintf(stderr, "flaskshield enable: warning: %s is not the "
+                        "installed library (%s)\n", lib, installed);
+    }
+}
+
 int
 fs_cmd_enable(int argc, char **argv)
 {
@@ -98,6 +174,10 @@ fs_cmd_enable(int argc, char **argv)
                 sc.first_line[FS_LINE_COPY], sc.first_text[FS_LINE_COPY]);
         goto done;
     }
+    if (fs_enable_check_owner(lib) != 0) {
+        goto done;
+    }
+    fs_enable_warn_not_installed(lib);
     if (fs_cmd_load(NULL, &p, &shown) != 0) {
         fprintf(stderr, "flaskshield enable: the policy in force (%s) is "
                         "invalid; fix it (flaskshield check) first.  Not "

@@ -20,6 +20,8 @@ PACKAGES=(
     python3-prometheus-client                                   # parses `flaskshield metrics`
     python3-flask-talisman                                      # side-by-side tests and bench of the headers
     nginx curl wrk hyperfine strace groff-base                  # examples, bench, man pages
+    debhelper dpkg-dev fakeroot lintian                         # make deb
+    debootstrap procps python3-yaml systemd                     # make image-test (pgrep), deployment examples (systemd-analyze)
 )
 
 missing=()

@@ -11,7 +11,8 @@ for Apache and nginx, paths) substituted:
                       (`flaskshield run`), uwsgi.ini and app.wsgi
   apache-flaskshield.conf   mod_wsgi daemon mode, derived config
   nginx.conf          a real nginx on loopback in front of gunicorn
-  Dockerfile          not built (no Docker engine): its COPY sources exist
+  Dockerfile          built by `make image-test` where a Docker daemon
+                      answers; here: its COPY sources exist
 
 Servers are harness.Server objects (subclassed for a command line of the
 example's own), so the harness stops them and reads their logs.
@@ -321,8 +322,7 @@ def test_nginx_in_front_of_gunicorn(stack, shield, examples, tmp_path,
 
 def test_dockerfile_copies_files_that_exist():
     text = (EXAMPLES / "Dockerfile").read_text()
-    assert "not built in ci" in text.lower()
-    assert "make install" in text and "flaskshield enable" in text
+    assert "make deb" in text and "flaskshield enable" in text
     assert re.search(r"^FROM debian:", text, re.M)
     for m in re.finditer(r"^COPY (?!--from)(\S+) ", text, re.M):
         src = m.group(1)

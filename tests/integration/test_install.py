@@ -7,14 +7,26 @@ file (FLASKSHIELD_PRELOAD_FILE / --preload-file; /etc/ld.so.preload is never
 touched), `flaskshield doctor` on both interpreters, and the man pages
 (groff clean; every policy setting of the schema documented with its
 default).
+
+Issue 18.  `make install` with other paths than the build's rebuilds first
+(the generated fs_build.h), so the installed command and library find each
+other and the installed policy; `enable` refuses a library that anyone but
+root could replace (real files and folders owned by `nobody`, group- or
+world-writable, /tmp) and warns about one that is not the installed
+library.  A library that `enable` accepts must sit in folders that only
+root can write, and the build under test may be under /tmp
+(FLASKSHIELD_BUILD): those tests copy it into such a folder (`safe_dir`).
 """
 
 import filecmp
 import json
 import os
+import pwd
 import re
+import shutil
 import stat
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,6 +63,47 @@ def fs(shield, *args, env=None, timeout=120):
 
 def mode_of(path):
     return stat.S_IMODE(Path(path).stat().st_mode)
+
+
+def root_only(path):
+    """Is path, and every folder above it, root's and writable by root
+    only (what `flaskshield enable` asks of the library's path)?"""
+    for p in [path] + list(path.parents):
+        st = p.stat()
+        if st.st_uid != 0 or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+            return False
+    return True
+
+
+@pytest.fixture
+def safe_dir(shield):
+    """A temporary folder, mode 0755, in the first of the build tree and the
+    checkout whose folders only root can write (a build under /tmp is not
+    such a place); named build-t-* so that git ignores it in the checkout."""
+    parent = next((p for p in (shield.build, REPO) if root_only(p)), None)
+    if parent is None:
+        pytest.fail("neither %s nor %s is in folders only root can write: "
+                    "`flaskshield enable` refuses a library there"
+                    % (shield.build, REPO))
+    d = Path(tempfile.mkdtemp(prefix="build-t-", dir=parent))
+    d.chmod(0o755)
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def safe_lib(shield, safe_dir):
+    """A copy of the built library that `enable` accepts (not the installed
+    one: it warns)."""
+    return copy_library(shield, safe_dir / "lib")
+
+
+def copy_library(shield, folder, mode=0o644):
+    folder.mkdir(parents=True, exist_ok=True)
+    lib = folder / "libflaskshield.so"
+    shutil.copy(shield.lib, lib)
+    lib.chmod(mode)
+    return lib
 
 
 def make(*args):
@@ -168,14 +221,16 @@ def no_temp_files(directory):
     return [p.name for p in Path(directory).iterdir() if ".flaskshield-" in p.name]
 
 
-def test_enable_disable_keep_other_lines_and_are_idempotent(shield, tmp_path):
-    lib = str(shield.lib.resolve())
+def test_enable_disable_keep_other_lines_and_are_idempotent(shield, safe_lib,
+                                                            tmp_path):
+    lib = str(safe_lib)
+    libenv = {"FLASKSHIELD_LIBRARY": lib}
     pf = tmp_path / "ld.so.preload"
     original = "/usr/lib/x86_64-linux-gnu/libother.so\n# keep this comment\n\n"
     pf.write_text(original)
     os.chmod(pf, 0o640)
 
-    r = fs(shield, "enable", "--preload-file", pf)
+    r = fs(shield, "enable", "--preload-file", pf, env=libenv)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "check /bin/true: ok" in r.stdout
     assert "probe:     ran" in r.stdout
@@ -183,32 +238,33 @@ def test_enable_disable_keep_other_lines_and_are_idempotent(shield, tmp_path):
     assert mode_of(pf) == 0o640                     # the file's own mode kept
     assert no_temp_files(tmp_path) == []
 
-    again = fs(shield, "enable", "--preload-file", pf)
+    again = fs(shield, "enable", "--preload-file", pf, env=libenv)
     assert again.returncode == 0, again.stderr
     assert "already enabled" in again.stdout
     assert pf.read_text() == original + lib + "\n"
 
-    st = fs(shield, "status", env={"FLASKSHIELD_PRELOAD_FILE": pf})
+    st = fs(shield, "status", env=dict(libenv, FLASKSHIELD_PRELOAD_FILE=pf))
     assert st.returncode == 0, st.stderr
     assert "enabled:      yes (line 4: %s)" % lib in st.stdout
     assert "preload file: %s" % pf in st.stdout
 
-    d = fs(shield, "disable", "--preload-file", pf)
+    d = fs(shield, "disable", "--preload-file", pf, env=libenv)
     assert d.returncode == 0, d.stderr
     assert pf.read_text() == original
     assert no_temp_files(tmp_path) == []
-    d2 = fs(shield, "disable", "--preload-file", pf)
+    d2 = fs(shield, "disable", "--preload-file", pf, env=libenv)
     assert d2.returncode == 0 and "not enabled" in d2.stdout
     assert pf.read_text() == original
-    st = fs(shield, "status", "--preload-file", pf)
+    st = fs(shield, "status", "--preload-file", pf, env=libenv)
     assert "enabled:      no" in st.stdout
 
 
-def test_enable_creates_the_file_0644_and_disable_removes_it(shield, tmp_path):
-    lib = str(shield.lib.resolve())
+def test_enable_creates_the_file_0644_and_disable_removes_it(shield, safe_lib,
+                                                             tmp_path):
+    lib = str(safe_lib)
     pf = tmp_path / "etc" / "ld.so.preload"
     pf.parent.mkdir()
-    env = {"FLASKSHIELD_PRELOAD_FILE": pf}
+    env = {"FLASKSHIELD_PRELOAD_FILE": pf, "FLASKSHIELD_LIBRARY": lib}
     r = fs(shield, "enable", env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert pf.read_text() == lib + "\n"
@@ -219,8 +275,9 @@ def test_enable_creates_the_file_0644_and_disable_removes_it(shield, tmp_path):
     assert list(pf.parent.iterdir()) == []
 
 
-def test_enable_refuses_a_library_that_does_not_load(shield, tmp_path):
-    bogus = tmp_path / "libflaskshield.so"
+def test_enable_refuses_a_library_that_does_not_load(shield, safe_dir,
+                                                     tmp_path):
+    bogus = safe_dir / "libflaskshield.so"
     bogus.write_text("not an ELF object\n")
     pf = tmp_path / "ld.so.preload"
     pf.write_text("/lib/other.so\n")
@@ -239,20 +296,21 @@ def test_enable_refuses_a_library_that_does_not_load(shield, tmp_path):
     assert pf.read_text() == "/lib/other.so\n"
 
 
-def test_enable_refuses_when_python_check_fails(shield, tmp_path):
+def test_enable_refuses_when_python_check_fails(shield, safe_lib, tmp_path):
     pf = tmp_path / "ld.so.preload"
-    r = fs(shield, "enable", "--preload-file", pf, "--python", "/bin/false")
+    r = fs(shield, "enable", "--preload-file", pf, "--python", "/bin/false",
+           env={"FLASKSHIELD_LIBRARY": safe_lib})
     assert r.returncode == 1, r.stdout + r.stderr
     assert "check /bin/true: ok" in r.stdout
     assert "probe:     FAILED" in r.stdout
     assert not pf.exists()
 
 
-def test_enable_refuses_an_invalid_policy(shield, tmp_path):
+def test_enable_refuses_an_invalid_policy(shield, safe_lib, tmp_path):
     pf = tmp_path / "ld.so.preload"
     bad = harness.write_policy(tmp_path, 'version = 1;\nmode = "sometimes";\n')
     r = fs(shield, "enable", "--preload-file", pf,
-           env={"FLASKSHIELD_POLICY": bad})
+           env={"FLASKSHIELD_POLICY": bad, "FLASKSHIELD_LIBRARY": safe_lib})
     assert r.returncode == 1
     assert "%s:2:" % bad in r.stderr
     assert "invalid" in r.stderr
@@ -282,6 +340,111 @@ def test_enable_refuses_another_copy_and_disable_leaves_mixed_lines(shield, tmp_
     assert d.returncode == 1
     assert "by hand" in d.stderr
     assert pf.read_text() == mixed
+
+
+
+STRICT_RULE = ("the library and every folder above it must be owned by root "
+               "and writable by root only.  Not enabled.")
+
+
+def test_enable_refuses_a_library_others_could_replace(shield, safe_dir,
+                                                       tmp_path):
+    nobody = pwd.getpwnam("nobody").pw_uid
+    cases = []
+    lib = copy_library(shield, safe_dir / "file-nobody")
+    os.chown(lib, nobody, 0)
+    cases.append((lib, "the library %s is owned by nobody (uid %d), not root"
+                  % (lib, nobody)))
+    lib = copy_library(shield, safe_dir / "file-g+w", 0o664)
+    cases.append((lib, "the library %s is writable by its group (mode 0664)"
+                  % lib))
+    lib = copy_library(shield, safe_dir / "file-o+w", 0o646)
+    cases.append((lib, "the library %s is writable by others (mode 0646)" % lib))
+    folder = safe_dir / "dir-nobody"
+    lib = copy_library(shield, folder / "sub")
+    os.chown(folder, nobody, 0)
+    cases.append((lib, "its folder %s is owned by nobody (uid %d), not root"
+                  % (folder, nobody)))
+    folder = safe_dir / "dir-g+w"
+    lib = copy_library(shield, folder)
+    folder.chmod(0o775)
+    cases.append((lib, "its folder %s is writable by its group (mode 0775)"
+                  % folder))
+    # pytest's tmp_path is under /tmp (mode 1777: sticky or not, others
+    # may write there)
+    open_parent = next(p for p in tmp_path.parents
+                       if p.stat().st_mode & stat.S_IWOTH)
+    lib = copy_library(shield, tmp_path / "in-tmp")
+    cases.append((lib, "its folder %s is writable by others (mode %04o)"
+                  % (open_parent, stat.S_IMODE(open_parent.stat().st_mode))))
+    # a symbolic link is resolved: the folders of the real file count
+    link = safe_dir / "link" / "libflaskshield.so"
+    link.parent.mkdir()
+    link.symlink_to(lib)
+    cases.append((link, "its folder %s is writable by others (mode %04o)"
+                  % (open_parent, stat.S_IMODE(open_parent.stat().st_mode))))
+
+    pf = safe_dir / "ld.so.preload"
+    pf.write_text("/lib/other.so\n")
+    for lib, why in cases:
+        r = fs(shield, "enable", "--preload-file", pf,
+               env={"FLASKSHIELD_LIBRARY": lib})
+        assert r.returncode == 1, (lib, r.stdout, r.stderr)
+        assert r.stderr.splitlines() == ["flaskshield enable: %s; %s"
+                                         % (why, STRICT_RULE)], r.stderr
+        assert r.stdout == ""
+        assert pf.read_text() == "/lib/other.so\n"
+
+    # The same copy where only root can write it: enabled, with a warning
+    # that it is not the installed library.
+    lib = copy_library(shield, safe_dir / "ok")
+    r = fs(shield, "enable", "--preload-file", pf,
+           env={"FLASKSHIELD_LIBRARY": lib})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stderr == ("flaskshield enable: warning: %s is not the installed "
+                        "library (/usr/local/lib/flaskshield/libflaskshield.so)"
+                        "\n" % lib)
+    assert pf.read_text() == "/lib/other.so\n%s\n" % lib
+
+
+def test_install_rebuilds_for_other_paths(shield, safe_dir):
+    """`make && make install PREFIX=P SYSCONFDIR=E`: the installed command
+    finds the library under P and the policy under E, and so does the
+    library; enabling it gives no warning."""
+    build, prefix, etc = safe_dir / "b", safe_dir / "usr", safe_dir / "etc"
+    header = build / "gen/fs_build.h"
+    r = make("BUILD=%s" % build)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '#define FS_LIBDIR "/usr/local/lib/flaskshield"' in header.read_text()
+    paths = ("BUILD=%s" % build, "PREFIX=%s" % prefix, "SYSCONFDIR=%s" % etc)
+    r = make("install", *paths)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert '#define FS_LIBDIR "%s/lib/flaskshield"' % prefix in header.read_text()
+    assert "  CC      cli/cli_common.c" in r.stdout      # rebuilt
+    again = make("install", *paths)
+    assert again.returncode == 0 and "  CC " not in again.stdout, again.stdout
+
+    cmd = prefix / "bin/flaskshield"
+    lib = prefix / "lib/flaskshield/libflaskshield.so"
+    policy = etc / "flaskshield/policy.conf"
+    pf = safe_dir / "ld.so.preload"
+    st = harness.run_cmd([cmd, "status", "--preload-file", pf], preload=False,
+                         text=True, env=cmd_env({"FLASKSHIELD_LIBRARY": None}))
+    assert st.returncode == 0, st.stderr
+    assert "library:      %s\n" % lib in st.stdout
+    assert "policy:       %s (from file" % policy in st.stdout
+    probe = harness.run_cmd(
+        ["/usr/bin/python3", "-c", "import flask, flaskshield; "
+         "print(flaskshield.status()['policy']['path'])"],
+        preload=False, text=True,
+        env=dict(cmd_env({"FLASKSHIELD_LIBRARY": None}), LD_PRELOAD=str(lib)))
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.strip().splitlines()[0] == str(policy)
+    e = harness.run_cmd([cmd, "enable", "--preload-file", pf], preload=False,
+                        text=True, env=cmd_env({"FLASKSHIELD_LIBRARY": None}))
+    assert e.returncode == 0, e.stdout + e.stderr
+    assert e.stderr == ""
+    assert pf.read_text() == "%s\n" % lib
 
 
 def test_status_reports_the_policy_in_force(shield, tmp_path):
