@@ -167,6 +167,30 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
     return fs_appstate_settings(st);
 }
 
+_Thread_local struct fs_app_current fs_app_current
+    __attribute__((tls_model("initial-exec")));
+
+struct fs_app_current
+fs_app_enter(PyObject *app, fs_appstate *st)
+{
+    struct fs_app_current prev = fs_app_current;
+
+    FS_INCREF(app);
+    FS_INCREF(st);
+    fs_app_current = (struct fs_app_current){app, st};
+    return prev;
+}
+
+void
+fs_app_leave(struct fs_app_current prev)
+{
+    struct fs_app_current cur = fs_app_current;
+
+    fs_app_current = prev;              /* owns prev's references now */
+    FS_XDECREF(cur.st);
+    FS_XDECREF(cur.app);
+}
+
 fs_appstate *
 fs_app_state_at(PyObject *app, PyObject *attr)
 {

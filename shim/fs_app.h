@@ -69,6 +69,37 @@ fs_appstate *fs_app_state_at(PyObject *app, PyObject *attr);
 /* The same, making the attribute name itself. */
 fs_appstate *fs_app_state(PyObject *app);
 
+/* The app whose request this thread is in, and its state (strong
+ * references, so that neither address can be reused meanwhile): set by
+ * the request guard around the original Flask.wsgi_app, so that the
+ * patches a request reaches (get_signing_serializer, process_response)
+ * have the state without a look-up.  Green threads (gevent) interleave
+ * requests on one thread: an entry may then be another request's, which
+ * is still right when the app is the same (the state is the app's) and
+ * is not used when it is not.  {NULL, NULL} outside a request. */
+struct fs_app_current {
+    PyObject *app;
+    fs_appstate *st;
+};
+extern _Thread_local struct fs_app_current fs_app_current
+    __attribute__((tls_model("initial-exec")));
+
+/* Enter a request of app (state st): returns the entry to give back to
+ * fs_app_leave. */
+struct fs_app_current fs_app_enter(PyObject *app, fs_appstate *st);
+void fs_app_leave(struct fs_app_current prev);
+
+/* fs_app_state_at, from fs_app_current when `app` is the request's. */
+static inline fs_appstate *
+fs_app_state_in_request(PyObject *app, PyObject *attr)
+{
+    if (app == fs_app_current.app && app != NULL) {
+        FS_INCREF(fs_app_current.st);
+        return fs_app_current.st;
+    }
+    return fs_app_state_at(app, attr);
+}
+
 /* What has been logged for an app: fs_app_once() is true the first time a
  * bit is asked for.  Pins use the bits from FS_LOGGED_PIN0 up. */
 enum {

@@ -200,7 +200,7 @@ static int
 fs_session_key_allowed(fs_patch *p, PyObject *app)
 {
     fs_appstate *st = app != NULL
-                      ? fs_app_state_at(app, p->names[FS_N_STATE]) : NULL;
+                      ? fs_app_state_in_request(app, p->names[FS_N_STATE]) : NULL;
     enum fs_secret_verdict v = FS_SECRET_OK;
 
     fs_err_clear();

@@ -346,6 +346,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
               size_t nargsf)
 {
     PyObject *app, *env, *start_response, *config, *r;
+    struct fs_app_current prev;
     fs_appstate *st;
     enum fs_secret_verdict v;
 
@@ -402,8 +403,11 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
         }
         FS_DECREF(r);
     }
+    prev = fs_app_enter(app, st);
+    r = fs_call_orig_v(orig, args, nargsf, NULL);
+    fs_app_leave(prev);
     FS_DECREF(st);
-    return fs_call_orig_v(orig, args, nargsf, NULL);
+    return r;
 }
 
 PyObject *

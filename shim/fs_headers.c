@@ -321,7 +321,7 @@ fs_headers_add(fs_patch *p, PyObject *app, PyObject *r)
     fs_appstate *st;
     Py_ssize_t i, n;
 
-    st = fs_app_state_at(app, p->names[FS_N_STATE]);
+    st = fs_app_state_in_request(app, p->names[FS_N_STATE]);
     if (st == NULL || st->s->mode == FS_MODE_OFF || st->headers == NULL) {
         fs_err_clear();
         FS_XDECREF(st);

@@ -109,3 +109,69 @@ def test_report_and_warn_sign_as_asked(stack, mode, on_violation, tmp_path,
     assert r.status == 200 and r.text == "user=admin", r
     assert "session=" in set_cookie(r), r.headers
     assert not srv.events("session.refused"), srv.describe()
+
+
+NESTED = '''
+import flask
+
+def make(name, key):
+    app = flask.Flask(name)
+    app.config["SECRET_KEY"] = key
+
+    @app.route("/login")
+    def login():
+        if flask.request.args.get("weaken"):
+            app.config["SECRET_KEY"] = {weak!r}
+        flask.session["user"] = "someone"
+        return name
+    return app
+
+outer = make("outer", {key!r})
+inner = make("inner", {key!r})
+
+@outer.route("/proxy")
+def proxy():
+    """A request of the inner app made inside one of the outer app's."""
+    r = inner.test_client().get("/login?weaken=1")
+    cookie = "session=" in (r.headers.get("Set-Cookie") or "")
+    return "%d %s" % (r.status_code, cookie)
+
+@outer.route("/context")
+def context():
+    """The inner app's session signer made inside the outer app's
+    request, without a request of the inner app."""
+    inner.config["SECRET_KEY"] = {weak!r}
+    try:
+        signer = inner.session_interface.get_signing_serializer(inner)
+        return "200 %s" % (signer is not None)
+    except RuntimeError:
+        return "500 False"
+    finally:
+        inner.config["SECRET_KEY"] = {key!r}
+
+for path in ("/proxy", "/context"):
+    r = outer.test_client().get(path)
+    print("RESULT", path, r.status_code, r.get_data(as_text=True))
+'''.format(key=KEY, weak=WEAK)
+
+
+@pytest.mark.parametrize("outer_mode,inner_mode,want", [
+    ("report", "enforce", "500 False"),     # the inner's key refused
+    ("enforce", "report", "200 True"),      # the inner only reported
+])
+def test_a_request_inside_another_apps_is_judged_by_its_own_policy(
+        stack, outer_mode, inner_mode, want, tmp_path):
+    """The key check where the session is signed uses the state of the
+    request's app: for an app called inside another app's request (a
+    dispatcher, a test client in a view), its own, not the outer one's."""
+    pol = harness.write_policy(tmp_path, '''
+        apps = ( { match = "outer"; mode = "%s"; },
+                 { match = "inner"; mode = "%s"; } );
+        ''' % (outer_mode, inner_mode))
+    script = harness.write_file(tmp_path, "nested.py", NESTED)
+    cp = harness.run_python(stack, [str(script)], policy=pol)
+    for path in ("/proxy", "/context"):
+        assert ("RESULT %s 200 %s" % (path, want)) in cp.stdout, (cp.stdout, cp.stderr)
+    refused = [e for e in cp.events if e.get("event") == "session.refused"]
+    assert len(refused) == (1 if inner_mode == "enforce" else 0), cp.events
+    assert all(e["app"] == "inner" for e in refused), refused
