@@ -322,7 +322,9 @@ fs_headers_add(fs_patch *p, PyObject *app, PyObject *r)
     Py_ssize_t i, n;
 
     st = fs_app_state_in_request(app, p->names[FS_N_STATE]);
-    if (st == NULL || st->s->mode == FS_MODE_OFF || st->headers == NULL) {
+    /* nothing to add (every header off): not even a look at the response */
+    if (st == NULL || st->s->mode == FS_MODE_OFF || st->headers == NULL
+        || (PyList_Size(st->headers) == 0 && st->hsts == NULL)) {
         fs_err_clear();
         FS_XDECREF(st);
         return r;
