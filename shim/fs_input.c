@@ -17,6 +17,7 @@ typedef struct {
     long long pos;
     int slot;                   /* counts a refusal there; -1: not ours */
     bool report;                /* count only: pass every byte on */
+    bool declared;              /* limit is the declared length: end there */
 } fs_input;
 
 static void
@@ -60,6 +61,12 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     char *buf;
     Py_ssize_t len;
 
+    if (in->declared) {
+        if (room == 0) {
+            return PyBytes_FromStringAndSize(NULL, 0);  /* the whole body */
+        }
+        ask = size >= 0 && size < room ? size : room;
+    }
     data = PyObject_CallMethod(in->inner, meth, "L", ask);
     if (data == NULL) {
         return NULL;
@@ -218,6 +225,17 @@ fs_input_new(PyObject *input_type, PyObject *inner, long long limit,
     ((fs_input *)self)->limit = limit;
     ((fs_input *)self)->slot = slot;
     ((fs_input *)self)->report = report;
+    return self;
+}
+
+PyObject *
+fs_input_declared(PyObject *input_type, PyObject *inner, long long length)
+{
+    PyObject *self = fs_input_new(input_type, inner, length, -1, false);
+
+    if (self != NULL) {
+        ((fs_input *)self)->declared = true;
+    }
     return self;
 }
 

@@ -8,6 +8,14 @@
  * whenever a read could reach the limit it asks the real stream for one
  * byte more than allowed, so an over-long body is told from one that ends
  * exactly at the limit.  The application never sees more than the limit.
+ *
+ * For a body whose declared length the library trusts and allows, on a
+ * stream the server ends itself (wsgi.input_terminated), the request gets
+ * an Input in declared mode instead: it passes each read on in the size
+ * the reader asked for, never past the declared length, and at the
+ * declared length it is at its end without asking the server again; no
+ * copy, one read of the server's stream for each read of the reader.
+ *
  * read(), readline(), readlines() and iteration are bounded; the unbounded
  * paths of the real stream (readinto, read1, peek) are hidden, so readers
  * such as Werkzeug 3's LimitedStream fall back to read().
@@ -26,6 +34,12 @@
  * refusal) and passes every byte on, in the sizes the reader asks for. */
 PyObject *fs_input_new(PyObject *input_type, PyObject *inner,
                        long long limit, int slot, bool report);
+
+/* A flaskshield.Input over `inner` in declared mode: at most `length`
+ * bytes, the declared length (new reference), or NULL with an exception
+ * set. */
+PyObject *fs_input_declared(PyObject *input_type, PyObject *inner,
+                            long long length);
 
 /* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
  * returns NULL. */

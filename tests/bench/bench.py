@@ -10,7 +10,9 @@ Environment: FLASKSHIELD_BUILD (default <repo>/build), BENCH_QUICK=1,
 BENCH_DURATION (seconds of one wrk measurement), BENCH_RUNS (wrk measurements
 per side), BENCH_RSS_REQUESTS (default 100000), BENCH_WSGI_N_LO/_HI (default
 200/1200), BENCH_UPLOAD_N_LO/_HI (default 2/10), BENCH_CG_JOBS (parallel callgrinds in the wsgi part, default 2),
-BENCH_OUT (default tests/bench/RESULTS.md).
+BENCH_UPLOAD_DURATION (seconds of one wrk measurement in the upload part,
+default 10), BENCH_UPLOAD_ROUNDS (default 6), BENCH_OUT (default
+tests/bench/RESULTS.md).
 
 Figures (targets from issue 8):
   exec   /bin/true: instructions (callgrind, total Ir) against an EMPTY
@@ -44,6 +46,18 @@ Figures (targets from issue 8):
          mapping plus the summary state <= 64 KiB resident.
   http   gunicorn, 2 sync workers, GET hello-world and POST 4 KiB JSON read
          with get_json(), wrk on loopback: requests/s >= 0.98.
+  upload a 15 MiB POST with a Content-Length under the cap, read with
+         get_data() (issue 19): requests/s with the library against none
+         >= 0.98, through gunicorn (1 sync worker) and waitress, both
+         stacks; the pure-Python peer beside them; the three servers of a
+         row run at once and are measured in rotating order (wrk, 1 thread,
+         2 connections), with the CPU time the server process spent per
+         request (less noisy on a shared machine); and callgrind Ir per
+         request of the same POST in process (a declared length on a
+         terminated stream, a file as waitress passes a large body; the
+         policy without its headers, as in wsgi): the read itself is one
+         system call that callgrind does not count, so this is what the
+         library adds per request, to compare with the GET's.
   rss    gunicorn, 1 sync worker (so every request lands on the measured
          process): VmRSS after N requests, with - without <= 1 MiB, and no
          growth between N/2 and N beyond what the same app grows without the
@@ -154,6 +168,11 @@ elif kind == "upload":      # chunked: no Content-Length, as gunicorn passes it
     base["HTTP_TRANSFER_ENCODING"] = "chunked"
     base["wsgi.input_terminated"] = True
     data = body
+elif kind == "declared":    # a declared length on a terminated stream:
+    base = EnvironBuilder(path="/upload", method="POST").get_environ()
+    base["CONTENT_LENGTH"] = str(len(body))
+    base["wsgi.input_terminated"] = True
+    data = None             # a file, as waitress passes a large body
 else:
     base = EnvironBuilder(path="/json", method="POST", data=body,
                           content_type="application/json").get_environ()
@@ -164,11 +183,13 @@ def start_response(status, headers, exc_info=None):
     seen.append(status)
 for _ in range(n):
     env = base.copy()
-    env["wsgi.input"] = io.BytesIO(data)
+    env["wsgi.input"] = io.BytesIO(data) if data is not None \
+        else open(sys.argv[4], "rb")
     it = app(env, start_response)
     out = b"".join(it)
     if hasattr(it, "close"):
         it.close()
+    env["wsgi.input"].close()
     if not seen or not seen[-1].startswith(want):
         sys.exit("status %r: %r" % (seen[-1:], out[:300]))
     del seen[:]
@@ -739,6 +760,136 @@ def bench_http(c):
                 s.cleanup_files()
 
 
+UPLOAD_BIG = 15 << 20      # under the shipped policy's 16 MiB cap
+UPLOAD_DURATION = conf("BENCH_UPLOAD_DURATION", 10, 5)
+UPLOAD_ROUNDS = conf("BENCH_UPLOAD_ROUNDS", 6, 3)
+UPLOAD_CG_N = (2, 6)
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peer_env(stack):
+    """PYTHONPATH that loads the pure-Python peer on `stack`."""
+    return {"PYTHONPATH": os.pathsep.join(
+        [str(PEER)] + [p for p in [stack.env_extra.get("PYTHONPATH")] if p])}
+
+
+def bench_upload(c):
+    """15 MiB POST under the cap (issue 19): requests/s and server CPU per
+    request, without / library / peer side by side; then callgrind Ir per
+    request in process."""
+    from concurrent.futures import ThreadPoolExecutor
+    script = c.tmp / "upload.lua"
+    script.write_text('wrk.method = "POST"\nwrk.body = string.rep("a", %d)\n'
+                      'wrk.headers["Content-Type"] = "application/octet-stream"\n'
+                      % UPLOAD_BIG)
+    for name, stack in c.stacks.items():
+        for kind in ("gunicorn", "waitress"):
+            servers = {}
+            try:
+                for side in SIDES:
+                    servers[side] = harness.start_server(
+                        kind, stack, c.appdir / "app.py",
+                        policy=c.policy if side == "library" else None,
+                        preload=side == "library",
+                        env=peer_env(stack) if side == "peer" else None,
+                        workers=1, timeout=30)
+                assert servers["library"].events("activate"), \
+                    "library not active in %s" % kind
+                pids = {}
+                for side, s in servers.items():
+                    r = s.post("/upload", b"a" * UPLOAD_BIG,
+                               {"Content-Type": "application/octet-stream"},
+                               timeout=60)
+                    assert r.status == 200 and r.text == str(UPLOAD_BIG), (side, r)
+                    pids[side] = count(s)[0]
+                    wrk(s.port, 2, script, "/upload", conns=2, threads=1)
+                rps = {side: [] for side in SIDES}
+                cpu = {side: [] for side in SIDES}
+                for i in range(UPLOAD_ROUNDS):
+                    order = SIDES[i % 3:] + SIDES[:i % 3]
+                    for side in order:
+                        s = servers[side]
+                        t0, n0 = cpu_seconds(pids[side]), count(s)[1]
+                        r, _, bad, err = wrk(s.port, UPLOAD_DURATION, script,
+                                             "/upload", conns=2, threads=1)
+                        t1, n1 = cpu_seconds(pids[side]), count(s)[1]
+                        if bad or err or n1 <= n0:
+                            raise RuntimeError("%s %s: %s non-2xx, %s" % (
+                                kind, side, bad, err))
+                        rps[side].append(r)
+                        cpu[side].append((t1 - t0) / (n1 - n0) * 1e3)
+            finally:
+                for s in servers.values():
+                    s.stop()
+                    s.cleanup_files()
+            med = {side: statistics.median(rps[side]) for side in SIDES}
+            cms = {side: statistics.median(cpu[side]) for side in SIDES}
+            label = "gunicorn 1 sync" if kind == "gunicorn" else "waitress"
+            r = med["library"] / med["without"]
+            c.add("upload", "15 MiB POST, %s, req/s" % label, name,
+                  med["without"], med["library"], r, ">= 0.98", r >= 0.98,
+                  "req/s")
+            c.add("upload", "15 MiB POST, %s, req/s, peer vs none" % label,
+                  name, med["without"], med["peer"],
+                  med["peer"] / med["without"], "(peer)", True, "req/s")
+            r = cms["library"] / cms["without"]
+            c.add("upload", "15 MiB POST, %s, server CPU ms per request" % label,
+                  name, cms["without"], cms["library"], r, "(<= 1.02)",
+                  r <= 1.02, "ms")
+            c.notes.append(
+                "%s 15 MiB POST through %s, %d rounds of %d s (wrk -t1 -c2), "
+                "req/s without %s, library %s, peer %s; server CPU ms per "
+                "request without %s, library %s, peer %s (medians %.2f / "
+                "%.2f / %.2f)." % (
+                    name, label, UPLOAD_ROUNDS, UPLOAD_DURATION,
+                    [round(x, 1) for x in rps["without"]],
+                    [round(x, 1) for x in rps["library"]],
+                    [round(x, 1) for x in rps["peer"]],
+                    [round(x, 1) for x in cpu["without"]],
+                    [round(x, 1) for x in cpu["library"]],
+                    [round(x, 1) for x in cpu["peer"]],
+                    cms["without"], cms["library"], cms["peer"]))
+    drv = c.tmp / "wsgi_driver.py"
+    drv.write_text(WSGI_DRIVER)
+    body = c.tmp / "upload15.bin"
+    body.write_bytes(os.urandom(UPLOAD_BIG))
+    jobs = {}
+    for name, stack in c.stacks.items():
+        for side in SIDES:
+            extra = dict(peer_env(stack) if side == "peer" else {},
+                         PYTHONHASHSEED="0")
+            env = harness.child_env(stack, extra, side == "library",
+                                    c.policy_noheaders)
+            for n in UPLOAD_CG_N:
+                jobs[(name, side, n)] = ([stack.python, str(drv), str(c.appdir),
+                                          str(n), "declared", str(body)], env)
+    with ThreadPoolExecutor(CG_JOBS) as ex:
+        futs = {k: ex.submit(callgrind_ir, *v) for k, v in jobs.items()}
+        ir = {k: f.result() for k, f in futs.items()}
+    lo, hi = UPLOAD_CG_N
+    for name in c.stacks:
+        per = {s: (ir[(name, s, hi)] - ir[(name, s, lo)]) / (hi - lo)
+               for s in SIDES}
+        r = per["library"] / per["without"]
+        c.add("upload", "in-process 15 MiB POST, Ir per request", name,
+              round(per["without"]), round(per["library"]), r, "(split)",
+              True, "Ir")
+        c.notes.append("%s in-process 15 MiB POST (declared length, terminated "
+                       "file stream), per request (requests %d..%d): without %s "
+                       "Ir, library %s Ir (%+.2f %%), peer %s Ir (%+.2f %%)." % (
+                           name, lo, hi, fmt(round(per["without"])),
+                           fmt(round(per["library"])),
+                           (per["library"] / per["without"] - 1) * 100,
+                           fmt(round(per["peer"])),
+                           (per["peer"] / per["without"] - 1) * 100))
+
+
 def count(s):
     r = s.get("/count", timeout=15)
     if r.status != 200:
@@ -912,7 +1063,8 @@ def main():
         COMMAND = "make bench BENCH_QUICK=1"
     ap = argparse.ArgumentParser()
     ap.add_argument("--only",
-                    default="exec,python,wsgi,reload,headers,counters,http,rss")
+                    default="exec,python,wsgi,reload,headers,counters,http,"
+                            "upload,rss")
     ap.add_argument("--out", default=os.environ.get("BENCH_OUT", str(HERE / "RESULTS.md")))
     args = ap.parse_args()
     t0 = time.monotonic()
@@ -923,7 +1075,7 @@ def main():
                 {"exec": bench_exec, "python": bench_python, "wsgi": bench_wsgi,
                  "reload": bench_reload, "headers": bench_headers,
                  "counters": bench_counters,
-                 "http": bench_http,
+                 "http": bench_http, "upload": bench_upload,
                  "rss": bench_rss}[part](c)
             except Exception as e:      # report the rest; this part failed
                 import traceback

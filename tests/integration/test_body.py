@@ -402,21 +402,6 @@ def capped(srv, **fields):
 EXHAUSTING_READERS = ("stream", "stream_iter", "form_multipart", "files")
 
 
-def _werkzeug_exhausts(stack, reader, size, declared):
-    """Werkzeug >= 2.3 wraps the body of every server that sets
-    wsgi.input_terminated (gunicorn and waitress both do) in
-    LimitedStream(max_content_length, is_max=True), whose read *after*
-    exactly max_content_length bytes raises RequestEntityTooLarge
-    (LimitedStream.on_exhausted).  A reader that reads again until it gets
-    b"" (a loop of small reads; the multipart parser) therefore gets 413 for a
-    body of exactly the limit, from Werkzeug itself, with or without the
-    library: see test_exact_limit_exhaustion_is_werkzeugs.  A body of
-    unknown length (chunked through gunicorn) is read through the library's
-    own bounded stream instead, which delivers exactly the limit."""
-    return (stack.flask_major >= 3 and size == LIMIT and declared
-            and reader in EXHAUSTING_READERS)
-
-
 @pytest.mark.parametrize("kind", KINDS)
 def test_every_reader_every_size(stack, shield, tmp_path, start_server, kind):
     pol = policy(tmp_path, fms=LIMIT)      # form memory: not the limit here
@@ -435,8 +420,7 @@ def test_every_reader_every_size(stack, shield, tmp_path, start_server, kind):
                 entered = [r for r in recs if r["ev"] == "enter"]
                 exits = [r for r in recs if r["ev"] == "exit"]
                 declared = not chunked or kind == "waitress"
-                if size <= LIMIT and not _werkzeug_exhausts(stack, reader, size,
-                                                            declared):
+                if size <= LIMIT:
                     want = part(body)
                     if ex.status != 200:
                         failures.append("%s: %r" % (rid, ex))
@@ -476,11 +460,17 @@ def test_every_reader_every_size(stack, shield, tmp_path, start_server, kind):
 
 
 def test_exact_limit_exhaustion_is_werkzeugs(stack, tmp_path, start_server):
-    """The cells of the matrix that are 413 at exactly the limit (readers that
-    read again after a body of exactly max_content_length, on Werkzeug >= 2.3)
-    behave the same WITHOUT the library when the app sets the same limits
-    itself; on Werkzeug 2.2 they are 200.  So those cells are Werkzeug's
-    behaviour, not the library's.  Also shows what the library prevents: a
+    """Without the library, an app that sets the limits itself gets 413 for
+    a body of exactly max_content_length from the readers that read again
+    after it (a loop of small reads; the multipart parser) on Werkzeug >=
+    2.3: every server that sets wsgi.input_terminated (gunicorn and waitress
+    both do) gets its body wrapped in LimitedStream(max_content_length,
+    is_max=True), whose read *after* exactly the limit raises
+    RequestEntityTooLarge; on Werkzeug 2.2 they are 200.  With the library
+    (test_every_reader_every_size) they are 200 on both: a declared length
+    within the cap is read up to that length and no further (issue 19), and
+    a body of unknown length through the library's bounded stream, which
+    delivers exactly the limit.  Also shows what the library prevents: a
     chunked get_data() one byte over the limit is a 200 with a truncated body
     (Werkzeug >= 2.3) or the whole body (2.2)."""
     setup = ('app.config["MAX_CONTENT_LENGTH"] = %d\n'
@@ -1107,3 +1097,105 @@ def test_empty_bodies_return_at_once(stack, shield, tmp_path, start_server,
             assert ex.status == 200 and ex.json()["len"] == 0, \
                 (framing, reader, ex)
             assert time.monotonic() - t0 < 5, (framing, reader)
+
+
+# --------------------------------------------------------------------------
+# A declared length within the cap is read up to that length and no further
+# (issue 19: such a body is no longer read through Werkzeug 3's
+# LimitedStream at the cap, and on a stream the server ends itself
+# Werkzeug hands the server's stream through as it is).  A middleware inside
+# app.wsgi_app puts a stream that holds more than CONTENT_LENGTH says, as a
+# buggy middleware or a server that does not frame by Content-Length would,
+# with the server's wsgi.input_terminated kept or dropped: every reader of
+# the request sees exactly the declared body.  (environ["wsgi.input"] is
+# then the middleware's own stream, which the app reads as it is, with or
+# without the library.)  Before: Werkzeug 2.2 read the whole stream (the
+# extra bytes, past the cap), Werkzeug 3.1 answered 413 at the cap.
+
+OVERFLOW = '''
+import io
+
+
+class Overflow:
+    """X-Overflow: N: a stream with N bytes more than the declared body;
+    X-Unterminated: without wsgi.input_terminated."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        extra = environ.get("HTTP_X_OVERFLOW")
+        if extra:
+            body = environ["wsgi.input"].read(int(environ["CONTENT_LENGTH"]))
+            environ["wsgi.input"] = io.BytesIO(body + b"x" * int(extra))
+            if environ.get("HTTP_X_UNTERMINATED"):
+                environ.pop("wsgi.input_terminated", None)
+        return self.app(environ, start_response)
+
+
+app.wsgi_app = Overflow(app.wsgi_app)
+'''
+
+DECLARED_READERS = ("get_data", "data", "get_json", "stream", "stream_iter",
+                    "form_urlencoded", "form_multipart", "files")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_declared_length_bounds_an_overflowing_stream(stack, shield, tmp_path,
+                                                      start_server, kind):
+    srv = start(start_server, kind, stack, tmp_path,
+                app_source(setup=OVERFLOW), policy(tmp_path, fms=LIMIT))
+    failures = []
+    for reader in DECLARED_READERS:
+        make, ctype, part = READERS[reader]
+        for size in (1000, LIMIT):
+            for terminated in (True, False):
+                body = make(size)
+                rid = "%s-%d-%s" % (reader, size, terminated)
+                h = {"X-Overflow": str(4 * LIMIT)}
+                if not terminated:
+                    h["X-Unterminated"] = "1"
+                ex = post(srv, "/" + reader, body, ctype, rid=rid, headers=h)
+                if ex.status != 200:
+                    failures.append("%s: %r" % (rid, ex))
+                elif ex.json()["sha"] != hashlib.sha256(part(body)).hexdigest():
+                    failures.append("%s: app saw %d bytes, declared %d"
+                                    % (rid, ex.json()["len"], size))
+    assert srv.alive()
+    assert not failures, "\n".join(failures)
+
+
+# Per server: a client that sends more bytes than its Content-Length.  Every
+# server that sets wsgi.input_terminated frames the body by Content-Length
+# (gunicorn's LengthReader, waitress's FixedStreamReceiver, Apache's
+# HTTP_IN for mod_wsgi); uWSGI reads CONTENT_LENGTH bytes; the development
+# server hands its socket on, which Werkzeug bounds at the declared length.
+# What follows is the next request on the connection, never the app's body.
+
+WIRE_KINDS = ("gunicorn", "waitress", "uwsgi", "flask-run")
+WIRE_READERS = ("get_data", "data", "stream", "stream_iter",
+                "form_urlencoded", "form_multipart", "files")
+
+
+@pytest.mark.parametrize("kind", WIRE_KINDS)
+def test_declared_length_bounds_the_wire_per_server(stack, shield, tmp_path,
+                                                    start_server, kind):
+    srv = start(start_server, kind, stack, tmp_path, app_source(),
+                policy(tmp_path, fms=LIMIT), workers=1)
+    failures = []
+    for reader in WIRE_READERS:
+        make, ctype, part = READERS[reader]
+        for size in (1000, LIMIT):
+            body = make(size)
+            rid = "%s-%d" % (reader, size)
+            h = {"Content-Type": ctype, "X-Id": rid,
+                 "Content-Length": str(size)}
+            ex = exchange(srv.port, "/" + reader,
+                          [body, b"y" * (2 * LIMIT)], h)
+            if ex.status != 200:
+                failures.append("%s: %r" % (rid, ex))
+            elif ex.json()["sha"] != hashlib.sha256(part(body)).hexdigest():
+                failures.append("%s: app saw %d bytes, declared %d"
+                                % (rid, ex.json()["len"], size))
+    assert srv.alive()
+    assert not failures, "\n".join(failures)
