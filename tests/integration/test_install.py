@@ -75,16 +75,24 @@ def root_only(path):
     return True
 
 
+# Where a checkout under /tmp (mode 1777) puts its safe folders: root's,
+# mode 0755, on every Debian system.
+SYSTEM_SAFE = Path("/var/cache/flaskshield-tests")
+
+
 @pytest.fixture
 def safe_dir(shield):
     """A temporary folder, mode 0755, in the first of the build tree and the
-    checkout whose folders only root can write (a build under /tmp is not
-    such a place); named build-t-* so that git ignores it in the checkout."""
+    checkout whose folders only root can write (named build-t-* so that git
+    ignores it there); for a checkout under /tmp, which is not such a place,
+    in /var/cache/flaskshield-tests."""
     parent = next((p for p in (shield.build, REPO) if root_only(p)), None)
     if parent is None:
-        pytest.fail("neither %s nor %s is in folders only root can write: "
-                    "`flaskshield enable` refuses a library there"
-                    % (shield.build, REPO))
+        SYSTEM_SAFE.mkdir(mode=0o755, exist_ok=True)
+        parent = SYSTEM_SAFE
+    if not root_only(parent):
+        pytest.fail("%s is not in folders only root can write: "
+                    "`flaskshield enable` refuses a library there" % parent)
     d = Path(tempfile.mkdtemp(prefix="build-t-", dir=parent))
     d.chmod(0o755)
     yield d
