@@ -53,13 +53,24 @@ fs_patch_result(PyObject *r)
     return r;
 }
 
+/* Has p what a call needs (has_fn: the form called is set)?  Else false,
+ * a TypeError set. */
+static bool
+fs_patch_ready(const fs_patch *p, bool has_fn)
+{
+    if (!has_fn || p->orig == NULL || p->interp == NULL) {
+        PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
+        return false;
+    }
+    return true;
+}
+
 static PyObject *
 fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
 {
     fs_patch *p = (fs_patch *)self;
 
-    if (p->fn == NULL || p->orig == NULL || p->interp == NULL) {
-        PyErr_SetString(FS_ExcTypeError, "flaskshield.Patch without target");
+    if (!fs_patch_ready(p, p->fn != NULL)) {
         return NULL;
     }
     return fs_patch_result(p->fn(p, p->orig, args, kwargs));
@@ -119,8 +130,8 @@ fs_patch_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf,
     fs_patch *p = (fs_patch *)self;
     PyObject *r;
 
-    if (p->vfn == NULL || p->orig == NULL || p->interp == NULL) {
-        return fs_patch_tp_call(self, NULL, NULL);      /* says why */
+    if (!fs_patch_ready(p, p->vfn != NULL)) {
+        return NULL;
     }
     r = p->vfn(p, p->orig, args, nargsf, kwnames);
     if (r == FS_PATCH_AS_TUPLE) {
