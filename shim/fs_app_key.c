@@ -192,7 +192,7 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
     return v;
 }
 
-static const char *const fs_serializer_params[] = {"app"};
+static const char *const fs_serializer_params[] = {"self", "app"};
 
 /* May the session interface make a serializer with app's key?  0, or -1
  * with the RuntimeError that refuses it set. */
@@ -236,9 +236,9 @@ fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
     PyObject *pos = NULL, *kw, *app;
     int rc;
 
-    kw = fs_args_by_name(args, kwargs, 1, fs_serializer_params, 1, &pos);
-    app = kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 1
-          ? PyDict_GetItemString(kw, "app") : NULL;
+    /* by name too, self included: any call that binds has its app */
+    kw = fs_args_fit(args, kwargs, 0, fs_serializer_params, 2, 2, &pos);
+    app = kw != NULL ? PyDict_GetItemString(kw, "app") : NULL;
     rc = fs_session_key_allowed(p, app);
     FS_XDECREF(kw);
     FS_XDECREF(pos);

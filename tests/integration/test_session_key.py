@@ -175,3 +175,44 @@ def test_a_request_inside_another_apps_is_judged_by_its_own_policy(
     refused = [e for e in cp.events if e.get("event") == "session.refused"]
     assert len(refused) == (1 if inner_mode == "enforce" else 0), cp.events
     assert all(e["app"] == "inner" for e in refused), refused
+
+
+BY_NAME = '''
+import flask
+from flask.sessions import SecureCookieSessionInterface
+
+app = flask.Flask("byname")
+app.config["SECRET_KEY"] = {weak!r}
+si = app.session_interface
+orig = SecureCookieSessionInterface.get_signing_serializer
+
+for label, call in [
+        ("bound", lambda: si.get_signing_serializer(app)),
+        ("bound-app-named", lambda: si.get_signing_serializer(app=app)),
+        ("class", lambda: orig(si, app)),
+        ("class-app-named", lambda: orig(si, app=app)),
+        ("class-all-named", lambda: orig(self=si, app=app)),
+        ("class-mapping", lambda: orig(*(), **{{"self": si, "app": app}})),
+        ("class-empty-kwargs", lambda: orig(si, app, **{{}})),
+]:
+    try:
+        print(label, "signed", call().dumps({{"user": "admin"}}))
+    except RuntimeError:
+        print(label, "refused")
+'''.format(weak=WEAK)
+
+
+def test_the_signer_asked_for_directly_is_judged_however_it_is_called(
+        stack, tmp_path):
+    """get_signing_serializer called outside a request, by the app's own
+    code, however the call passes its arguments (every one by name, self
+    too, took the ordinary form, which found no app and signed with "dev"):
+    the weak key signs nothing."""
+    script = harness.write_file(tmp_path, "byname.py", BY_NAME)
+    cp = harness.run_python(stack, [str(script)])
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    labels = ["bound", "bound-app-named", "class", "class-app-named",
+              "class-all-named", "class-mapping", "class-empty-kwargs"]
+    assert cp.stdout.splitlines() == [l + " refused" for l in labels], cp.stdout
+    refused = [e for e in cp.events if e.get("event") == "session.refused"]
+    assert len(refused) == 1 and refused[0]["app"] == "byname", cp.events
