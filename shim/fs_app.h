@@ -52,6 +52,8 @@ struct fs_appstate {
     enum fs_secret_verdict logged_verdict;
     PyObject *config_type;      /* last type of app.config seen (strong) */
     bool config_plain;          /* ... reads its items from the dict */
+    PyObject *app_type;         /* last type of the app seen (strong) */
+    bool key_attr_plain;        /* ... reads secret_key from the config */
     /* Security headers (fs_headers.c), made from the settings: */
     PyObject *headers;          /* list of (name, value) str pairs */
     PyObject *hsts;             /* (name, value) for HTTPS, or NULL */

@@ -350,7 +350,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     fs_app_debug_entry(st, config);
     fs_guard_pins(st, config);
     fs_guard_body(p, st, app, config);
-    v = fs_app_check_secret_in(st, config);
+    v = fs_app_check_secret_of(st, app, config);
     FS_DECREF(config);
     r = NULL;
     if (!fs_app_enforcing(st)) {

@@ -216,3 +216,70 @@ def test_the_signer_asked_for_directly_is_judged_however_it_is_called(
     assert cp.stdout.splitlines() == [l + " refused" for l in labels], cp.stdout
     refused = [e for e in cp.events if e.get("event") == "session.refused"]
     assert len(refused) == 1 and refused[0]["app"] == "byname", cp.events
+
+
+SUBCLASS = '''
+import flask
+
+class Attribute(flask.Flask):
+    secret_key = {weak!r}           # over Flask's ConfigAttribute
+
+class Property(flask.Flask):
+    @property
+    def secret_key(self):
+        return {weak!r}
+
+class InRequest(flask.Flask):
+    """A key only a request can give: the config's outside one."""
+    @property
+    def secret_key(self):
+        return self.config[flask.request.args.get("key", "SECRET_KEY")]
+
+for cls in (Attribute, Property, InRequest, flask.Flask):
+    app = cls(cls.__name__.lower())
+    app.config["SECRET_KEY"] = {key!r}
+    app.config["OTHER_KEY"] = {weak!r}
+
+    @app.route("/login")
+    def login():
+        flask.session["user"] = "someone"
+        return "in"
+
+    client = app.test_client()
+    for path in ("/login", "/login?key=OTHER_KEY"):
+        r = client.get(path)
+        print(cls.__name__, path, r.status_code,
+              "session=" in (r.headers.get("Set-Cookie") or ""))
+    try:
+        app.session_interface.get_signing_serializer(app).dumps({{"u": "x"}})
+        print(cls.__name__, "signed")
+    except RuntimeError as e:           # Flask's own outside a request
+        print(cls.__name__, "refused" if "flaskshield" in str(e) else "raised")
+'''.format(key=KEY, weak=WEAK)
+
+
+def test_a_subclass_answering_secret_key_itself_is_judged_by_its_answer(
+        stack, tmp_path):
+    """Flask signs with app.secret_key; a subclass of Flask may answer it
+    otherwise than config["SECRET_KEY"] (a class attribute, a property).
+    The library judged the config's key, so a strong key there let "dev"
+    sign every session cookie.  Now the key Flask reads is judged: at the
+    entry of the request (the library's 500) and where the session is
+    signed; a key that only a request can give is judged there, and the
+    config's at the entry."""
+    script = harness.write_file(tmp_path, "subclass.py", SUBCLASS)
+    cp = harness.run_python(stack, [str(script)])
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.splitlines() == [
+        "Attribute /login 500 False", "Attribute /login?key=OTHER_KEY 500 False",
+        "Attribute refused",
+        "Property /login 500 False", "Property /login?key=OTHER_KEY 500 False",
+        "Property refused",
+        "InRequest /login 200 True", "InRequest /login?key=OTHER_KEY 500 False",
+        "InRequest raised",
+        "Flask /login 200 True", "Flask /login?key=OTHER_KEY 200 True",
+        "Flask signed",
+    ], cp.stdout
+    rejected = {e["app"] for e in cp.events
+                if e.get("event") == "secret_key.rejected"}
+    assert rejected == {"attribute", "property", "inrequest"}, cp.events
