@@ -128,7 +128,8 @@ bool
 fs_err_ordinary(void)
 {
     return fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_Exception)
-           && !fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_MemoryError);
+           && !fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_MemoryError)
+           && !fs_api.PyErr_ExceptionMatches(*fs_api.PyExc_RecursionError);
 }
 
 bool

@@ -126,6 +126,7 @@
     X(PyObject *, PyExc_SystemExit)                                         \
     X(PyObject *, PyExc_Exception)                                          \
     X(PyObject *, PyExc_MemoryError)                                        \
+    X(PyObject *, PyExc_RecursionError)                                     \
     X(PyObject *, PyExc_UnicodeError)                                       \
     X(PyObject *, PyExc_KeyboardInterrupt)                                  \
     X(PyTypeObject, PyByteArray_Type)
@@ -350,9 +351,12 @@ void fs_object_free(PyObject *self);
 
 /* Clear the pending exception when it is an ordinary failure that the
  * library survives by leaving a value alone: an Exception other than
- * MemoryError.  KeyboardInterrupt, SystemExit, MemoryError and the other
- * BaseExceptions raised by the application's code (a __bool__, a property,
- * an iterator) stay set for the caller to pass on.  Returns true when no
+ * MemoryError and RecursionError.  KeyboardInterrupt, SystemExit,
+ * MemoryError, RecursionError (cleared, the call it ended would be made
+ * again at each level of the recursion: a patched call that recurses into
+ * itself from two places took 2^depth calls) and the other BaseExceptions
+ * raised by the application's code (a __bool__, a property, an iterator)
+ * stay set for the caller to pass on.  Returns true when no
  * exception is pending afterwards. */
 bool fs_err_clear(void);
 

@@ -41,6 +41,7 @@ fs_appstate_dealloc(PyObject *self)
     FS_XDECREF(st->key);
     FS_XDECREF(st->request_class);
     FS_XDECREF(st->config_type);
+    FS_XDECREF(st->app_type);
     FS_XDECREF(st->headers);
     FS_XDECREF(st->hsts);
     FS_XDECREF(st->headers_type);

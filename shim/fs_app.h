@@ -19,6 +19,7 @@
 #include "fs_log.h"
 #include "fs_policy.h"
 #include "fs_secret.h"
+#include "fs_state.h"
 
 /* Config keys read by the checks, made once per app state. */
 enum {
@@ -52,6 +53,8 @@ struct fs_appstate {
     enum fs_secret_verdict logged_verdict;
     PyObject *config_type;      /* last type of app.config seen (strong) */
     bool config_plain;          /* ... reads its items from the dict */
+    PyObject *app_type;         /* last type of the app seen (strong) */
+    bool key_attr_plain;        /* ... reads secret_key from the config */
     /* Security headers (fs_headers.c), made from the settings: */
     PyObject *headers;          /* list of (name, value) str pairs */
     PyObject *hsts;             /* (name, value) for HTTPS, or NULL */
@@ -89,11 +92,15 @@ extern _Thread_local struct fs_app_current fs_app_current
 struct fs_app_current fs_app_enter(PyObject *app, fs_appstate *st);
 void fs_app_leave(struct fs_app_current prev);
 
-/* fs_app_state_at, from fs_app_current when `app` is the request's. */
+/* fs_app_state_at, from fs_app_current when `app` is the request's and
+ * no reload replaced the policy since (then fs_app_state_at takes the
+ * app's settings from the new one: a request's entry must not keep the
+ * settings of a policy that is in force no more, and freed after a while). */
 static inline fs_appstate *
 fs_app_state_in_request(PyObject *app, PyObject *attr)
 {
-    if (app == fs_app_current.app && app != NULL) {
+    if (app == fs_app_current.app && app != NULL
+        && fs_app_current.st->gen == fs_state.generation) {
         FS_INCREF(fs_app_current.st);
         return fs_app_current.st;
     }

@@ -15,6 +15,8 @@
  */
 #include "fs_app_key.h"
 
+#include <string.h>
+
 #include "fs_state.h"
 
 static enum fs_secret_verdict
@@ -113,11 +115,64 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
     return v;
 }
 
+/* Does the app's class answer app.secret_key with config["SECRET_KEY"] as
+ * it is (Flask's own ConfigAttribute("SECRET_KEY"), no converter), so that
+ * the config holds the key Flask signs with?  A subclass of Flask may
+ * answer it otherwise: a class attribute, a property.  Asked once per app
+ * class. */
+static bool
+fs_key_attr_plain(fs_appstate *st, PyObject *app)
+{
+    PyObject *type = (PyObject *)Py_TYPE(app);
+    PyObject *attr, *name = NULL, *conv = NULL;
+    const char *s = NULL;
+
+    if (type == st->app_type) {
+        return st->key_attr_plain;
+    }
+    attr = PyObject_GetAttrString(type, "secret_key");
+    if (attr != NULL
+        && strcmp(Py_TYPE(attr)->tp_name, "ConfigAttribute") == 0) {
+        name = PyObject_GetAttrString(attr, "__name__");
+        conv = name != NULL ? PyObject_GetAttrString(attr, "get_converter")
+                            : NULL;
+        s = conv == FS_None && fs_is_str(name)
+            ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+    }
+    st->key_attr_plain = s != NULL && strcmp(s, "SECRET_KEY") == 0;
+    fs_err_clear();
+    FS_XDECREF(conv);
+    FS_XDECREF(name);
+    FS_XDECREF(attr);
+    FS_XSETREF(st->app_type, fs_new_ref(type));
+    return st->key_attr_plain;
+}
+
 enum fs_secret_verdict
 fs_app_check_secret_in(fs_appstate *st, PyObject *config)
 {
     return fs_check_key(st, fs_dict_get(config, st->keys[FS_K_SECRET_KEY]),
                         fs_dict_get(config, st->keys[FS_K_FALLBACKS]));
+}
+
+enum fs_secret_verdict
+fs_app_check_secret_of(fs_appstate *st, PyObject *app, PyObject *config)
+{
+    PyObject *key;
+    enum fs_secret_verdict v;
+
+    if (fs_key_attr_plain(st, app)) {
+        return fs_app_check_secret_in(st, config);
+    }
+    key = PyObject_GetAttrString(app, "secret_key");
+    if (key == NULL) {
+        /* e.g. a property that needs a request: judged as in the config */
+        return fs_err_clear() ? fs_app_check_secret_in(st, config)
+                              : FS_SECRET_OK;
+    }
+    v = fs_check_key(st, key, fs_dict_get(config, st->keys[FS_K_FALLBACKS]));
+    FS_XDECREF(key);
+    return v;
 }
 
 enum fs_secret_verdict
@@ -127,7 +182,7 @@ fs_app_check_secret(fs_appstate *st, PyObject *app)
     enum fs_secret_verdict v = FS_SECRET_OK;
 
     if (config != NULL && fs_is_dict(config)) {
-        v = fs_app_check_secret_in(st, config);
+        v = fs_app_check_secret_of(st, app, config);
     }
     else {
         fs_err_clear();          /* not a Flask config: nothing to judge */
@@ -162,8 +217,9 @@ fs_config_plain(fs_appstate *st, PyObject *config)
 
 /* The key and fallbacks SecureCookieSessionInterface will sign with, read
  * as it reads them (app.secret_key, config["SECRET_KEY_FALLBACKS"]): from
- * the dict when the config class reads the dict, else through its own
- * methods.  Judged (the verdict is kept while the key object stays). */
+ * the dict when the config class reads the dict and the app's class reads
+ * secret_key from the config, else as Flask reads them.  Judged (the
+ * verdict is kept while the key object stays). */
 static enum fs_secret_verdict
 fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
 {
@@ -171,7 +227,8 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
     PyObject *key = NULL, *fallbacks = NULL;
     enum fs_secret_verdict v = FS_SECRET_OK;
 
-    if (config != NULL && fs_is_dict(config) && fs_config_plain(st, config)) {
+    if (config != NULL && fs_is_dict(config) && fs_config_plain(st, config)
+        && fs_key_attr_plain(st, app)) {
         v = fs_app_check_secret_in(st, config);
         FS_DECREF(config);
         return v;
@@ -192,7 +249,7 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
     return v;
 }
 
-static const char *const fs_serializer_params[] = {"app"};
+static const char *const fs_serializer_params[] = {"self", "app"};
 
 /* May the session interface make a serializer with app's key?  0, or -1
  * with the RuntimeError that refuses it set. */
@@ -236,9 +293,9 @@ fs_guard_session_serializer(fs_patch *p, PyObject *orig, PyObject *args,
     PyObject *pos = NULL, *kw, *app;
     int rc;
 
-    kw = fs_args_by_name(args, kwargs, 1, fs_serializer_params, 1, &pos);
-    app = kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 1
-          ? PyDict_GetItemString(kw, "app") : NULL;
+    /* by name too, self included: any call that binds has its app */
+    kw = fs_args_fit(args, kwargs, 0, fs_serializer_params, 2, 2, &pos);
+    app = kw != NULL ? PyDict_GetItemString(kw, "app") : NULL;
     rc = fs_session_key_allowed(p, app);
     FS_XDECREF(kw);
     FS_XDECREF(pos);

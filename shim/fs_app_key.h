@@ -13,6 +13,13 @@
 enum fs_secret_verdict fs_app_check_secret_in(fs_appstate *st,
                                               PyObject *config);
 
+/* The same, of the key as the app's class reads it: config["SECRET_KEY"]
+ * unless a subclass answers app.secret_key otherwise (a class attribute,
+ * a property), then what app.secret_key gives (the config's when reading
+ * it raises). */
+enum fs_secret_verdict fs_app_check_secret_of(fs_appstate *st, PyObject *app,
+                                              PyObject *config);
+
 /* The same, from app.config (FS_SECRET_OK when it is not a dict). */
 enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
 

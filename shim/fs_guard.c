@@ -314,30 +314,6 @@ fs_guard_refuse(fs_appstate *st, PyObject *env, PyObject *start_response)
     return fs_respond_500(st, env, start_response);
 }
 
-static const char *const fs_wsgi_params[] = {"environ", "start_response"};
-
-/* (app, environ, start_response) from a call that named some of them, as
- * error-tracking SDKs do (`old(self, *args, **kwargs)`); NULL when the
- * call does not bind that way (the original then says why). */
-static PyObject *
-fs_wsgi_args(PyObject *args, PyObject *kwargs)
-{
-    PyObject *pos = NULL, *kw, *env, *sr, *r = NULL;
-
-    kw = fs_args_by_name(args, kwargs, 1, fs_wsgi_params, 2, &pos);
-    if (kw != NULL && PyTuple_Size(pos) == 1 && PyDict_Size(kw) == 2
-        && (env = PyDict_GetItemString(kw, "environ")) != NULL
-        && (sr = PyDict_GetItemString(kw, "start_response")) != NULL) {
-        r = PyTuple_Pack(3, PyTuple_GetItem(pos, 0), env, sr);
-    }
-    FS_XDECREF(kw);
-    FS_XDECREF(pos);
-    if (r == NULL) {
-        fs_err_clear();
-    }
-    return r;
-}
-
 /* The guard proper, on args = (app, environ, start_response), which it
  * passes on to the original as they came (nargsf: 3, with or without
  * PY_VECTORCALL_ARGUMENTS_OFFSET). */
@@ -374,7 +350,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     fs_app_debug_entry(st, config);
     fs_guard_pins(st, config);
     fs_guard_body(p, st, app, config);
-    v = fs_app_check_secret_in(st, config);
+    v = fs_app_check_secret_of(st, app, config);
     FS_DECREF(config);
     r = NULL;
     if (!fs_app_enforcing(st)) {
@@ -419,7 +395,7 @@ fs_guard_call(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
         && PyTuple_Size(args) == 3) {
         return fs_guard_wsgi(p, orig, fs_tuple_items(args), 3);
     }
-    bound = fs_wsgi_args(args, kwargs);
+    bound = fs_args_wsgi(args, kwargs);
     if (bound == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }

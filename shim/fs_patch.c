@@ -73,6 +73,11 @@ fs_patch_tp_call(PyObject *self, PyObject *args, PyObject *kwargs)
     if (!fs_patch_ready(p, p->fn != NULL)) {
         return NULL;
     }
+    /* `orig(self, *args, **kwargs)` with no keywords (a wrapper's call)
+     * passes an empty dict: the same call as none, for every fn */
+    if (kwargs != NULL && PyDict_Size(kwargs) == 0) {
+        kwargs = NULL;
+    }
     return fs_patch_result(p->fn(p, p->orig, args, kwargs));
 }
 
@@ -334,6 +339,29 @@ fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
         fs_err_clear();
     }
     return kw;
+}
+
+static const char *const fs_wsgi_params[] = {"self", "environ",
+                                             "start_response"};
+
+PyObject *
+fs_args_wsgi(PyObject *args, PyObject *kwargs)
+{
+    PyObject *pos, *r;
+    PyObject *kw = fs_args_fit(args, kwargs, 0, fs_wsgi_params, 3, 3, &pos);
+
+    if (kw == NULL) {
+        return NULL;
+    }
+    r = PyTuple_Pack(3, PyDict_GetItemString(kw, fs_wsgi_params[0]),
+                     PyDict_GetItemString(kw, fs_wsgi_params[1]),
+                     PyDict_GetItemString(kw, fs_wsgi_params[2]));
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    if (r == NULL) {
+        fs_err_clear();
+    }
+    return r;
 }
 
 bool

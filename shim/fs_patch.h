@@ -101,6 +101,12 @@ PyObject *fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
                       const char *const *names, Py_ssize_t nnames,
                       Py_ssize_t nreq, PyObject **pos);
 
+/* (self, environ, start_response) of a call of a WSGI method -- Flask.wsgi_app,
+ * DebuggedApplication.__call__ -- however it passed them (positionally, by
+ * name, self too): a new tuple, or NULL with no ordinary exception set
+ * when the call does not bind (the original then says why). */
+PyObject *fs_args_wsgi(PyObject *args, PyObject *kwargs);
+
 /* Call the original, unless an exception that the library must pass on
  * (see fs_err_clear) is pending: then return NULL and leave it set. */
 static inline PyObject *

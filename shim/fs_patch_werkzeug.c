@@ -393,15 +393,19 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
                  PyObject *kwargs)
 {
     struct fs_subject sub;
-    PyObject *inner, *r;
+    PyObject *call, *inner, *r;
 
     (void)p;
-    if (PyTuple_Size(args) != 3 || kwargs != NULL) {
+    /* by name too (self, environ, start_response): every call that binds */
+    call = kwargs == NULL && PyTuple_Size(args) == 3
+           ? fs_new_ref(args) : fs_args_wsgi(args, kwargs);
+    if (call == NULL) {
         return fs_call_orig(orig, args, kwargs);
     }
-    inner = PyObject_GetAttrString(PyTuple_GetItem(args, 0), "app");
+    inner = PyObject_GetAttrString(PyTuple_GetItem(call, 0), "app");
     if (inner == NULL) {
         fs_err_clear();
+        FS_DECREF(call);
         return fs_call_orig(orig, args, kwargs);
     }
     if (!fs_subject_init(&sub, inner) || sub.s->mode == FS_MODE_OFF
@@ -412,12 +416,13 @@ fs_debugged_call(fs_patch *p, PyObject *orig, PyObject *args,
         fs_debug_note(&sub, FS_DF_DEBUGGER, "DebuggedApplication", NULL,
                       sub.s->mode == FS_MODE_ENFORCE);
         r = sub.s->mode == FS_MODE_ENFORCE
-            ? PyObject_CallFunctionObjArgs(inner, PyTuple_GetItem(args, 1),
-                                           PyTuple_GetItem(args, 2), NULL)
+            ? PyObject_CallFunctionObjArgs(inner, PyTuple_GetItem(call, 1),
+                                           PyTuple_GetItem(call, 2), NULL)
             : fs_call_orig(orig, args, kwargs);
     }
     fs_subject_done(&sub);
     FS_DECREF(inner);
+    FS_DECREF(call);
     return r;
 }
 

@@ -581,6 +581,50 @@ def test_debugged_application_by_hand(stack, kind, wrap, pin, tmp_path,
     no_event(srv, "debug.forced_off")
 
 
+CALLED_BY_NAME = '''
+import flask
+from werkzeug.debug import DebuggedApplication
+from werkzeug.test import EnvironBuilder
+
+app = flask.Flask("byname")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+dbg = DebuggedApplication(app, evalex=True)
+orig = DebuggedApplication.__call__
+
+def sdk(self, *args, **kwargs):
+    """An SDK's or a middleware's wrapper of the class's __call__."""
+    return orig(self, *args, **kwargs)
+
+calls = [
+    ("positional", lambda e, s: orig(dbg, e, s)),
+    ("wrapper", lambda e, s: sdk(dbg, e, s)),
+    ("named", lambda e, s: orig(dbg, environ=e, start_response=s)),
+    ("bound-named", lambda e, s: dbg.__call__(environ=e, start_response=s)),
+    ("all-named", lambda e, s: orig(self=dbg, environ=e, start_response=s)),
+]
+for label, call in calls:
+    out = []
+    env = EnvironBuilder(path="/console").get_environ()
+    body = b"".join(call(env, lambda st, h, e=None: out.append(st)))
+    print(label, out[0].split()[0], "Werkzeug Debugger" in body.decode())
+'''
+
+
+def test_debugged_application_called_with_keywords(stack):
+    """DebuggedApplication.__call__ reached the way SDK wrappers and
+    middleware call an original (`orig(self, *args, **kwargs)`: an empty
+    **kwargs arrives as an empty dict) or with its arguments by name:
+    each of these served the debugger's console; now each goes to the app
+    like a plain call."""
+    cp = harness.run_python(stack, ["-c", CALLED_BY_NAME])
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    labels = ["positional", "wrapper", "named", "bound-named", "all-named"]
+    assert cp.stdout.splitlines() == [l + " 404 False" for l in labels], \
+        cp.stdout
+    assert any(e.get("event") == "debugger.blocked" for e in cp.events), \
+        cp.events
+
+
 # --------------------------------------------------------------------------
 # Flask imported before the library attached (sitecustomize).
 

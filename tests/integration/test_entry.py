@@ -122,3 +122,44 @@ def test_server_handed_wsgi_app(stack, tmp_path, start_server, key):
     else:
         assert r.status == 200 and r.body == b"debug=False", r
         srv.wait_for_event("debug.forced_off")
+
+
+SELF_NAMED = '''
+import flask
+from werkzeug.test import EnvironBuilder
+
+app = flask.Flask("entry")
+app.config["SECRET_KEY"] = {key!r}
+
+@app.route("/")
+def index():
+    return "secure=%s" % app.config["SESSION_COOKIE_SECURE"]
+
+orig = flask.Flask.wsgi_app
+for label, call in [
+        ("positional", lambda e, s: orig(app, e, s)),
+        ("all-named", lambda e, s: orig(self=app, environ=e, start_response=s)),
+        ("mapping", lambda e, s: orig(**{{"self": app, "environ": e,
+                                          "start_response": s}}))]:
+    app.config["SESSION_COOKIE_SECURE"] = False
+    out = []
+    env = EnvironBuilder(path="/").get_environ()
+    body = b"".join(call(env, lambda st, h, e=None: out.append(st)))
+    print(label, out[0].split()[0], body.decode())
+'''
+
+
+def test_wsgi_app_called_with_every_argument_by_name(stack, tmp_path):
+    """Flask.wsgi_app called with self, environ and start_response all by
+    name (as a wrapper of the class's function may pass them) went to the
+    original without the guard: the key, debug and body checks held at
+    their points of use, but the pins (and https.force) are applied only
+    there, so the request ran with the app's SESSION_COOKIE_SECURE=False."""
+    pol = harness.write_policy(tmp_path,
+                               'config = { SESSION_COOKIE_SECURE = true; };\n')
+    cp = harness.run_python(stack, ["-c", SELF_NAMED.format(
+        key=secrets.token_hex(32))], policy=pol)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.splitlines() == [
+        "positional 200 secure=True", "all-named 200 secure=True",
+        "mapping 200 secure=True"], cp.stdout

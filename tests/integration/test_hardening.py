@@ -290,6 +290,43 @@ else:
     assert cp.stdout.split() == ["interrupted", "from", "__bool__"], cp.stdout
 
 
+def test_recursion_error_is_not_swallowed(stack, tmp_path):
+    """A RecursionError raised in the application's code that a check
+    calls (here app.config, which makes a request of the app itself) was
+    cleared as an ordinary failure, and the guard went on to call the
+    original, which recursed again: two calls a level, 2^depth in all (at
+    a recursion limit of 1000, a hang).  It reaches the caller at once, as
+    without the library."""
+    cp = _run(stack, tmp_path, '''
+import sys, time
+import flask
+
+class Recursing(flask.Flask):
+    recurse = False
+
+    @property
+    def config(self):
+        if self.recurse:
+            self.wsgi_app({}, lambda *a: None)
+        return self.__dict__["config"]
+
+    @config.setter
+    def config(self, value):
+        self.__dict__["config"] = value
+
+app = Recursing("hardening")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+app.recurse = True
+start = time.monotonic()
+try:
+    app.wsgi_app({}, lambda *a: None)
+except RecursionError:
+    print("RecursionError", time.monotonic() - start < 10)
+''', timeout=60)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.split() == ["RecursionError", "True"], cp.stdout
+
+
 def test_import_name_with_a_lone_surrogate(stack, tmp_path):
     """An app whose import name cannot be encoded left a UnicodeEncodeError
     set while the app state reported success."""

@@ -359,3 +359,62 @@ def test_reload_during_a_pin_comparison(stack, tmp_path, start_server, new):
     assert "Worker with pid" not in text or "was terminated" not in text, text[-2000:]
     final = srv.get("/pins").text
     assert final.split()[0] in ("Strict", "Lax") and final.split()[1] == "https", final
+
+
+IN_REQUEST = '''
+import os, sys, time, flask
+
+POLICY = sys.argv[1]
+REFUSE = ('reload_interval = 1;\\n'
+          'apps = ( {{ match = "outer"; secret_key = {{ on_violation = "refuse"; }}; }} );\\n')
+outer = flask.Flask("outer")
+outer.config["SECRET_KEY"] = "dev"
+inner = flask.Flask("inner")
+inner.config["SECRET_KEY"] = {key!r}
+
+@inner.route("/")
+def index():
+    return "inner"
+
+def sign():
+    try:
+        outer.session_interface.get_signing_serializer(outer).dumps({{"u": "x"}})
+        return "signed"
+    except RuntimeError:
+        return "refused"
+
+@outer.route("/")
+def change():
+    before = sign()
+    new = POLICY + ".new"
+    with open(new, "w") as f:
+        f.write(REFUSE)
+    os.chmod(new, 0o644)
+    os.rename(new, POLICY)
+    time.sleep(2.2)
+    inner.test_client().get("/")        # another app's request reloads
+    return "%s %s" % (before, sign())
+
+print("request", outer.test_client().get("/").get_data(as_text=True))
+print("after", sign())
+'''
+
+
+def test_a_reload_during_a_request_reaches_its_app(stack, tmp_path):
+    """A reload made during a request (by another app's request in the
+    same process) puts the new policy in force for the app whose request
+    it is too: the session check of that request took the app's settings
+    from the request's entry (fs_app_current), still those of the policy
+    replaced (on_violation = "warn": "dev" signed), and would have read
+    them from freed memory once the old policy was retired."""
+    pol = harness.write_policy(tmp_path, '''
+        reload_interval = 1;
+        apps = ( { match = "outer"; secret_key = { on_violation = "warn"; }; } );
+        ''')
+    script = harness.write_file(tmp_path, "in_request.py", IN_REQUEST.format(
+        key="Zq3v9LkP2xW8mN4rT7yB1cF6hJ0sD5gA"))
+    cp = harness.run_python(stack, [str(script), str(pol)], policy=pol)
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert harness.find_events(cp.events, "policy.reloaded"), cp.stderr
+    assert cp.stdout.splitlines() == ["request signed refused",
+                                      "after refused"], cp.stdout

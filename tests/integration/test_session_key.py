@@ -175,3 +175,111 @@ def test_a_request_inside_another_apps_is_judged_by_its_own_policy(
     refused = [e for e in cp.events if e.get("event") == "session.refused"]
     assert len(refused) == (1 if inner_mode == "enforce" else 0), cp.events
     assert all(e["app"] == "inner" for e in refused), refused
+
+
+BY_NAME = '''
+import flask
+from flask.sessions import SecureCookieSessionInterface
+
+app = flask.Flask("byname")
+app.config["SECRET_KEY"] = {weak!r}
+si = app.session_interface
+orig = SecureCookieSessionInterface.get_signing_serializer
+
+for label, call in [
+        ("bound", lambda: si.get_signing_serializer(app)),
+        ("bound-app-named", lambda: si.get_signing_serializer(app=app)),
+        ("class", lambda: orig(si, app)),
+        ("class-app-named", lambda: orig(si, app=app)),
+        ("class-all-named", lambda: orig(self=si, app=app)),
+        ("class-mapping", lambda: orig(*(), **{{"self": si, "app": app}})),
+        ("class-empty-kwargs", lambda: orig(si, app, **{{}})),
+]:
+    try:
+        print(label, "signed", call().dumps({{"user": "admin"}}))
+    except RuntimeError:
+        print(label, "refused")
+'''.format(weak=WEAK)
+
+
+def test_the_signer_asked_for_directly_is_judged_however_it_is_called(
+        stack, tmp_path):
+    """get_signing_serializer called outside a request, by the app's own
+    code, however the call passes its arguments (every one by name, self
+    too, took the ordinary form, which found no app and signed with "dev"):
+    the weak key signs nothing."""
+    script = harness.write_file(tmp_path, "byname.py", BY_NAME)
+    cp = harness.run_python(stack, [str(script)])
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    labels = ["bound", "bound-app-named", "class", "class-app-named",
+              "class-all-named", "class-mapping", "class-empty-kwargs"]
+    assert cp.stdout.splitlines() == [l + " refused" for l in labels], cp.stdout
+    refused = [e for e in cp.events if e.get("event") == "session.refused"]
+    assert len(refused) == 1 and refused[0]["app"] == "byname", cp.events
+
+
+SUBCLASS = '''
+import flask
+
+class Attribute(flask.Flask):
+    secret_key = {weak!r}           # over Flask's ConfigAttribute
+
+class Property(flask.Flask):
+    @property
+    def secret_key(self):
+        return {weak!r}
+
+class InRequest(flask.Flask):
+    """A key only a request can give: the config's outside one."""
+    @property
+    def secret_key(self):
+        return self.config[flask.request.args.get("key", "SECRET_KEY")]
+
+for cls in (Attribute, Property, InRequest, flask.Flask):
+    app = cls(cls.__name__.lower())
+    app.config["SECRET_KEY"] = {key!r}
+    app.config["OTHER_KEY"] = {weak!r}
+
+    @app.route("/login")
+    def login():
+        flask.session["user"] = "someone"
+        return "in"
+
+    client = app.test_client()
+    for path in ("/login", "/login?key=OTHER_KEY"):
+        r = client.get(path)
+        print(cls.__name__, path, r.status_code,
+              "session=" in (r.headers.get("Set-Cookie") or ""))
+    try:
+        app.session_interface.get_signing_serializer(app).dumps({{"u": "x"}})
+        print(cls.__name__, "signed")
+    except RuntimeError as e:           # Flask's own outside a request
+        print(cls.__name__, "refused" if "flaskshield" in str(e) else "raised")
+'''.format(key=KEY, weak=WEAK)
+
+
+def test_a_subclass_answering_secret_key_itself_is_judged_by_its_answer(
+        stack, tmp_path):
+    """Flask signs with app.secret_key; a subclass of Flask may answer it
+    otherwise than config["SECRET_KEY"] (a class attribute, a property).
+    The library judged the config's key, so a strong key there let "dev"
+    sign every session cookie.  Now the key Flask reads is judged: at the
+    entry of the request (the library's 500) and where the session is
+    signed; a key that only a request can give is judged there, and the
+    config's at the entry."""
+    script = harness.write_file(tmp_path, "subclass.py", SUBCLASS)
+    cp = harness.run_python(stack, [str(script)])
+    assert cp.returncode == 0, cp.stderr[-3000:]
+    assert cp.stdout.splitlines() == [
+        "Attribute /login 500 False", "Attribute /login?key=OTHER_KEY 500 False",
+        "Attribute refused",
+        "Property /login 500 False", "Property /login?key=OTHER_KEY 500 False",
+        "Property refused",
+        "InRequest /login 200 True", "InRequest /login?key=OTHER_KEY 500 False",
+        "InRequest raised",
+        "Flask /login 200 True", "Flask /login?key=OTHER_KEY 200 True",
+        "Flask signed",
+    ], cp.stdout
+    rejected = {e["app"] for e in cp.events
+                if e.get("event") == "secret_key.rejected"}
+    assert rejected == {"attribute", "property", "inrequest"}, cp.events
