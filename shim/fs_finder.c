@@ -196,42 +196,123 @@ fs_finder_dealloc(PyObject *self)
     fs_object_free(self);
 }
 
+/* The finders the Finder is asking for a name, in this thread.  A finder
+ * it asks may ask the rest of sys.meta_path in turn (an instrumentation
+ * hook that delegates "to every finder but itself" and wraps the loader):
+ * that meets the Finder again, which then must not ask that finder again
+ * for the same name, or the two ask each other until RecursionError fails
+ * the import.  The entries hold references and live in a thread-local
+ * table, not on the C stack: greenlets of one thread share that stack (a
+ * suspended one's frames are copied away and the memory reused), so an
+ * entry may outlive the order of calls and must never point into it.  An
+ * entry another greenlet left behind is skipped, not read. */
+#define FS_ASKING_MAX 8
+
+struct fs_asking {
+    PyObject *name;             /* strong, or NULL: a free entry */
+    PyObject *finder;           /* strong, or NULL */
+};
+
+static _Thread_local struct fs_asking fs_asking[FS_ASKING_MAX];
+static _Thread_local int fs_nasking;
+
+/* Is an outer call of this thread asking `finder` for `name`? */
+static bool
+fs_asking_already(PyObject *name, PyObject *finder)
+{
+    int i;
+
+    for (i = 0; i < fs_nasking; i++) {
+        const struct fs_asking *a = &fs_asking[i];
+
+        if (a->name != NULL && a->finder == finder) {
+            int eq = a->name == name ? 1
+                     : PyObject_RichCompareBool(a->name, name, Py_EQ);
+            if (eq < 0) {
+                PyErr_Clear();  /* two str: cannot fail but for memory */
+            }
+            if (eq > 0) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Note that this call asks `finder` (NULL: none) for the name of entry
+ * `slot` (-1: no entry, the table was full). */
+static void
+fs_asking_set(int slot, PyObject *finder)
+{
+    PyObject *old;
+
+    if (slot < 0) {
+        return;
+    }
+    old = fs_asking[slot].finder;
+    fs_asking[slot].finder = finder != NULL ? fs_new_ref(finder) : NULL;
+    FS_XDECREF(old);
+}
+
 /* The spec the rest of sys.meta_path gives for `name`, or None. */
 static PyObject *
 fs_find_real_spec(PyObject *self, PyObject *args)
 {
     PyObject *meta_path = PySys_GetObject("meta_path");   /* borrowed */
+    PyObject *name = PyTuple_GetItem(args, 0);
+    PyObject *spec = NULL;
+    int saved = fs_nasking, slot = -1;
     Py_ssize_t i;
 
     if (meta_path == NULL || !fs_is_list(meta_path)) {
         FS_RETURN_NONE;
     }
+    if (saved < FS_ASKING_MAX && fs_asking[saved].name == NULL) {
+        slot = saved;
+        fs_asking[slot].name = fs_new_ref(name);
+        fs_nasking = saved + 1;
+    }
     for (i = 0; i < PyList_Size(meta_path); i++) {
         PyObject *f = PyList_GetItem(meta_path, i);
-        PyObject *find, *spec;
+        PyObject *find;
 
-        if (f == self) {
+        if (f == self || fs_asking_already(name, f)) {
             continue;
         }
         FS_INCREF(f);
         find = PyObject_GetAttrString(f, "find_spec");
-        FS_DECREF(f);
         if (find == NULL) {
+            FS_DECREF(f);
             /* importlib skips a finder without find_spec, and only that */
             if (!PyErr_ExceptionMatches(FS_ExcAttributeError)) {
-                return NULL;
+                break;          /* spec NULL: the error */
             }
             PyErr_Clear();
             continue;
         }
+        fs_asking_set(slot, f);
         spec = PyObject_CallObject(find, args);
+        fs_asking_set(slot, NULL);
         FS_DECREF(find);
+        FS_DECREF(f);
         if (spec != FS_None) {
-            return spec;        /* a spec, or NULL with the error */
+            break;              /* a spec, or NULL with the error */
         }
-        FS_DECREF(spec);
+        FS_CLEAR(spec);
     }
-    FS_RETURN_NONE;
+    if (slot >= 0) {
+        FS_CLEAR(fs_asking[slot].name);
+        /* back to where this call found the table, less the entries
+         * other greenlets freed meanwhile */
+        fs_nasking = saved < fs_nasking ? saved : fs_nasking;
+        while (fs_nasking > 0 && fs_asking[fs_nasking - 1].name == NULL) {
+            fs_nasking--;
+        }
+    }
+    if (spec == NULL && PyErr_Occurred() == NULL) {
+        spec = fs_new_ref(FS_None);
+    }
+    return spec;
 }
 
 static PyObject *

@@ -334,3 +334,59 @@ def test_flask_unpatched_without_library(stack, probes):
                           "run": type(d["run"]).__name__}))
         """, preload=False)
     assert r == {"call": "function", "run": "function"}
+
+
+def test_delegating_hook_before_the_finder_does_not_recurse(stack, probes):
+    """An instrumentation hook of the common form "for my targets, ask every
+    finder of sys.meta_path but myself and wrap the loader" meets the Finder
+    in that walk, and the Finder asks it back: without a guard the two ask
+    each other until RecursionError fails `import flask`.  With it the
+    import works as without the library (the hook's loader runs, the
+    module's __loader__ is the hook's) and the modules are patched."""
+    r, cp = run_case(stack, probes, """
+        from importlib.abc import MetaPathFinder
+        TARGETS = {"flask.app", "werkzeug.serving", "_flaskshield_probe.sub"}
+        seen = []
+        class HookLoader:
+            def __init__(self, inner):
+                self.inner = inner
+            def create_module(self, spec):
+                return self.inner.create_module(spec)
+            def exec_module(self, module):
+                self.inner.exec_module(module)
+                seen.append(module.__name__)
+        class Hook(MetaPathFinder):
+            def find_spec(self, fullname, path, target=None):
+                if fullname not in TARGETS:
+                    return None
+                for finder in sys.meta_path:
+                    if finder is self:
+                        continue
+                    spec = finder.find_spec(fullname, path, target)
+                    if spec is not None and spec.loader is not None:
+                        spec.loader = HookLoader(spec.loader)
+                        return spec
+                return None
+        sys.meta_path.insert(0, Hook())
+        out = {}
+        try:
+            import flask
+            import _flaskshield_probe.sub as sub
+        except BaseException as e:
+            out["err"] = type(e).__name__
+            print(json.dumps(out))
+            raise SystemExit(0)
+        app = sys.modules["flask.app"]
+        out.update(err=None, seen=sorted(seen),
+                   app_marked=getattr(app, "__flaskshield__", None),
+                   call=type(flask.Flask.__dict__["wsgi_app"]).__name__,
+                   loader=type(app.__loader__).__name__,
+                   sub_runs=runs(sub))
+        print(json.dumps(out))
+        """)
+    assert r == {"err": None,
+                 "seen": ["_flaskshield_probe.sub", "flask.app",
+                          "werkzeug.serving"],
+                 "app_marked": True, "call": "Patch", "loader": "HookLoader",
+                 "sub_runs": r["sub_runs"]}, r
+    assert r["sub_runs"] >= 1, r
