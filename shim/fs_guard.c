@@ -229,18 +229,33 @@ fs_guard_slot_at(const fs_appstate *st, long long limit)
     return limit >= st->s->max_content_length ? st->slot : -1;
 }
 
+/* Is environ["wsgi.input"] the socket file of Werkzeug's development
+ * server?  It ends where the connection ends, not where the body does:
+ * read directly, it reads the bytes a client sends after the body (the
+ * next request, or any number more).  werkzeug.serving ends it itself
+ * (wsgi.input_terminated) only for a chunked body, which it de-chunks. */
+static bool
+fs_guard_on_socket(fs_patch *p, PyObject *env)
+{
+    return fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
+           && fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]) == NULL;
+}
+
 /* Bound the body: refuse a declared length over the limit, and read every
  * body whose length is not a plain number -- none with Transfer-Encoding
  * (chunked, with or without a Content-Length beside it), or a
  * Content-Length Werkzeug would read otherwise than the guard -- through
- * the bounded stream.  Returns a response (413), NULL on error, or None to
- * go on. */
+ * the bounded stream.  On the development server's socket file the body
+ * is read through an Input in declared mode: the declared length, or none
+ * without a Content-Length.  Returns a response (413), NULL on error, or
+ * None to go on. */
 static PyObject *
 fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
                PyObject *start_response)
 {
     long long len;
     enum fs_clen kind = fs_input_length(p, env, &len);
+    PyObject *in, *wrapped;
 
     if (st->limits != NULL
         && PyDict_SetItem(env, p->names[FS_N_LIMITS], st->limits) < 0) {
@@ -252,22 +267,23 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
         }
         return fs_respond_413(st, env, start_response);
     }
-    if (kind == FS_CLEN_UNKNOWN) {
-        PyObject *in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
-        PyObject *wrapped;
-
-        if (in == NULL) {
-            FS_RETURN_NONE;
-        }
-        wrapped = fs_input_new(p->input_type, in, st->limit,
-                               fs_guard_slot_at(st, st->limit), false);
-        if (wrapped == NULL
-            || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT],
-                              wrapped) < 0) {
-            fs_err_clear();
-        }
-        FS_XDECREF(wrapped);
+    if (kind != FS_CLEN_UNKNOWN && !fs_guard_on_socket(p, env)) {
+        FS_RETURN_NONE;
     }
+    in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
+    if (in == NULL) {
+        FS_RETURN_NONE;
+    }
+    wrapped = kind == FS_CLEN_UNKNOWN
+        ? fs_input_new(p->input_type, in, st->limit,
+                       fs_guard_slot_at(st, st->limit), false)
+        : fs_input_declared(p->input_type, in,
+                            kind == FS_CLEN_VALUE ? len : 0);
+    if (wrapped == NULL
+        || PyDict_SetItem(env, p->names[FS_N_WSGI_INPUT], wrapped) < 0) {
+        fs_err_clear();
+    }
+    FS_XDECREF(wrapped);
     FS_RETURN_NONE;     /* an exception left set: fs_call_orig passes it on */
 }
 

@@ -11,8 +11,10 @@
  *
  * For a body whose declared length the library trusts and allows, on a
  * stream the server ends itself (wsgi.input_terminated), the request gets
- * an Input in declared mode instead: it passes each read on in the size
- * the reader asked for, never past the declared length, and at the
+ * an Input in declared mode instead, and so does environ["wsgi.input"]
+ * when it is the development server's socket file (fs_guard.c; without a
+ * Content-Length, a declared length of 0): it passes each read on in the
+ * size the reader asked for, never past the declared length, and at the
  * declared length it is at its end without asking the server again; no
  * copy, one read of the server's stream for each read of the reader.
  *

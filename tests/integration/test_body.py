@@ -175,6 +175,37 @@ def wsgi_read(st):
     return d
 
 
+@reader
+def wsgi_chunks(st):
+    parts = []
+    while True:
+        c = request.environ["wsgi.input"].read(1000)
+        if not c:
+            break
+        parts.append(c)
+        st["seen"] += len(c)
+    return b"".join(parts)
+
+
+@reader
+def wsgi_readline(st):
+    parts = []
+    while True:
+        line = request.environ["wsgi.input"].readline()
+        if not line:
+            break
+        parts.append(line)
+        st["seen"] += len(line)
+    return b"".join(parts)
+
+
+@reader
+def wsgi_readlines(st):
+    d = b"".join(request.environ["wsgi.input"].readlines())
+    st["seen"] = len(d)
+    return d
+
+
 @app.route("/limits", methods=["GET", "POST"])
 def limits():
     out = {"config": current_app.config.get("MAX_CONTENT_LENGTH")}
@@ -260,6 +291,9 @@ READERS = {
               lambda b: b.split(b"\r\n\r\n", 1)[1].rsplit(b"\r\n--", 1)[0]),
     "wsgi_iter": (raw_body, "application/octet-stream", lambda b: b),
     "wsgi_read": (raw_body, "application/octet-stream", lambda b: b),
+    "wsgi_chunks": (raw_body, "application/octet-stream", lambda b: b),
+    "wsgi_readline": (raw_body, "application/octet-stream", lambda b: b),
+    "wsgi_readlines": (raw_body, "application/octet-stream", lambda b: b),
     "stream_iter": (raw_body, "application/octet-stream", lambda b: b),
 }
 
@@ -305,10 +339,12 @@ def _parse(buf, ex, eof):
     return eof
 
 
-def exchange(port, path, pieces, headers, timeout=30.0):
+def exchange(port, path, pieces, headers, timeout=30.0, half_close=False):
     """POST `path`: the head, then the byte strings of `pieces` (already
     framed), reading the response while writing.  Stops writing when the
-    server answers or closes; returns an Exchange."""
+    server answers or closes; with half_close, shuts its side down once
+    all is written (a reader that reads to the end of the connection then
+    returns instead of waiting for the timeout); returns an Exchange."""
     ex = Exchange()
     head = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" % path
     head += "".join("%s: %s\r\n" % kv for kv in headers.items()) + "\r\n"
@@ -329,6 +365,8 @@ def exchange(port, path, pieces, headers, timeout=30.0):
                 nxt = next(pieces, None)
                 if nxt is None:
                     sending = False
+                    if half_close:
+                        s.shutdown(socket.SHUT_WR)
                 else:
                     pending = memoryview(nxt)
                     continue
@@ -1165,16 +1203,21 @@ def test_declared_length_bounds_an_overflowing_stream(stack, shield, tmp_path,
     assert not failures, "\n".join(failures)
 
 
-# Per server: a client that sends more bytes than its Content-Length.  Every
-# server that sets wsgi.input_terminated frames the body by Content-Length
+# Per server: a client that sends more bytes than its Content-Length, or
+# bytes with neither Content-Length nor Transfer-Encoding.  Every server
+# that sets wsgi.input_terminated frames the body by Content-Length
 # (gunicorn's LengthReader, waitress's FixedStreamReceiver, Apache's
 # HTTP_IN for mod_wsgi); uWSGI reads CONTENT_LENGTH bytes; the development
-# server hands its socket on, which Werkzeug bounds at the declared length.
-# What follows is the next request on the connection, never the app's body.
+# server hands its socket on, which Werkzeug bounds at the declared length
+# for its own readers and the library for the app's direct reads of
+# environ["wsgi.input"].  What follows is the next request on the
+# connection, never the app's body.
 
 WIRE_KINDS = ("gunicorn", "waitress", "uwsgi", "flask-run")
+DIRECT_READERS = ("wsgi_read", "wsgi_chunks", "wsgi_readline",
+                  "wsgi_readlines", "wsgi_iter")
 WIRE_READERS = ("get_data", "data", "stream", "stream_iter",
-                "form_urlencoded", "form_multipart", "files")
+                "form_urlencoded", "form_multipart", "files") + DIRECT_READERS
 
 
 @pytest.mark.parametrize("kind", WIRE_KINDS)
@@ -1197,5 +1240,81 @@ def test_declared_length_bounds_the_wire_per_server(stack, shield, tmp_path,
             elif ex.json()["sha"] != hashlib.sha256(part(body)).hexdigest():
                 failures.append("%s: app saw %d bytes, declared %d"
                                 % (rid, ex.json()["len"], size))
+    for reader in DIRECT_READERS + ("get_data",):
+        rid = "%s-no-length" % reader
+        ex = exchange(srv.port, "/" + reader, [b"z" * (2 * LIMIT)],
+                      {"Content-Type": "application/octet-stream",
+                       "X-Id": rid})
+        if ex.status != 200 or ex.json()["len"] != 0:
+            failures.append("%s: want a 200 with no body, got %r" % (rid, ex))
+    assert srv.alive()
+    assert not failures, "\n".join(failures)
+
+
+# The development server (`flask run`, `app.run()`, werkzeug.serving) hands
+# the app its socket file as environ["wsgi.input"], with no
+# wsgi.input_terminated: an app that reads it directly -- read(), read(n)
+# in a loop, readline(), readlines(), iteration -- reads what the client
+# sends, not the body it declared.  The client here sends more than its
+# Content-Length (a pipelined second request, or far more than the cap)
+# and shuts its side down, so that such a read comes to an end.  Every
+# direct reader must see exactly the declared body, as under the other
+# servers (test_declared_length_bounds_the_wire_per_server), and a request
+# with neither Content-Length nor Transfer-Encoding has no body; a declared
+# length over the cap is refused before the view runs, a chunked body over
+# it while the view reads.  Before: the app read the pipelined request and
+# every byte after the body (or in place of none), past the cap.
+
+DEV_SERVER = '''
+if __name__ == "__main__":
+    if os.environ["ENTRY"] == "make_server":
+        from werkzeug.serving import make_server
+        make_server("127.0.0.1", int(os.environ["PORT"]), app).serve_forever()
+    else:
+        app.run(host="127.0.0.1", port=int(os.environ["PORT"]))
+'''
+DEV_ENTRIES = ("flask run", "Flask.run", "make_server")
+
+
+@pytest.mark.parametrize("entry", DEV_ENTRIES)
+def test_dev_server_wsgi_input_is_the_declared_body(stack, shield, tmp_path,
+                                                    start_server, entry):
+    kind = "flask-run" if entry == "flask run" else "script"
+    srv = start(start_server, kind, stack, tmp_path,
+                app_source(setup=DEV_SERVER), policy(tmp_path),
+                env={"ENTRY": entry})
+    pipelined = b"GET /limits HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    trailers = {"pipelined": pipelined, "past-the-cap": b"y" * (4 * LIMIT)}
+    failures = []
+    for reader in DIRECT_READERS:
+        for what, extra in trailers.items():
+            body = raw_body(1000)
+            rid = "%s-%s" % (reader, what)
+            h = {"Content-Type": "application/octet-stream", "X-Id": rid,
+                 "Content-Length": str(len(body))}
+            ex = exchange(srv.port, "/" + reader, [body, extra], h,
+                          timeout=15, half_close=True)
+            if ex.status != 200:
+                failures.append("%s: %r" % (rid, ex))
+            elif ex.json()["sha"] != hashlib.sha256(body).hexdigest():
+                failures.append("%s: app saw %d bytes, declared %d"
+                                % (rid, ex.json()["len"], len(body)))
+        # no Content-Length, no Transfer-Encoding: no body, whatever follows
+        rid = "%s-no-length" % reader
+        ex = exchange(srv.port, "/" + reader, [b"z" * (4 * LIMIT)],
+                      {"Content-Type": "application/octet-stream",
+                       "X-Id": rid}, timeout=15, half_close=True)
+        if ex.status != 200 or ex.json()["len"] != 0:
+            failures.append("%s: want a 200 with no body, got %r" % (rid, ex))
+        for chunked in (False, True):
+            body = raw_body(4 * LIMIT)
+            rid = "%s-over-%s" % (reader, "chunked" if chunked else "cl")
+            ex = post(srv, "/" + reader, body, chunked=chunked, rid=rid,
+                      timeout=15)
+            recs = [r for r in records(srv.body_log) if r["id"] == rid]
+            failures += bounded_outcome(rid, ex, recs, len(body), body)
+            if not chunked and recs:
+                failures.append("%s: declared length over the limit but the "
+                                "view ran %r" % (rid, recs))
     assert srv.alive()
     assert not failures, "\n".join(failures)
