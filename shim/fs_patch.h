@@ -102,6 +102,14 @@ PyObject *fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
                       const char *const *names, Py_ssize_t nnames,
                       Py_ssize_t nreq, PyObject **pos);
 
+/* fs_args_fit for a signature with **kwargs after names[] (Flask.run):
+ * a keyword that names no parameter goes into the dict too.  No `keep`:
+ * names[] are all the parameters, a method's self too, so that a keyword
+ * repeating a positional one is seen. */
+PyObject *fs_args_fit_varkw(PyObject *args, PyObject *kwargs,
+                            const char *const *names, Py_ssize_t nnames,
+                            Py_ssize_t nreq, PyObject **pos);
+
 /* (self, environ, start_response) of a call of a WSGI method -- Flask.wsgi_app,
  * DebuggedApplication.__call__ -- however it passed them (positionally, by
  * name, self too): a new tuple, or NULL with no ordinary exception set
