@@ -115,6 +115,12 @@ def test_allow(stack, entry, tmp_path, start_server):
     assert srv.events("dev_server.refused") == []
     assert srv.events("dev_server.replaced") == []
     assert srv.pids() == [srv.process.pid]
+    if entry.startswith("Flask.run"):
+        # debug=True corrected by Flask.run, however called, not later
+        forced = srv.events("debug.forced_off")
+        assert forced and all(e.get("via") == "Flask.run"
+                              and e["source"] == "argument"
+                              for e in forced), forced
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
