@@ -207,17 +207,50 @@ fs_flag_state(fs_patch *p, PyObject *app)
     return st;
 }
 
+/* The parameters of the functions of the properties patched: Flask's own
+ * (self, value), and those fs_propertize made of a ConfigAttribute's
+ * __get__(obj, owner=None) and __set__(obj, value). */
+static const char *const fs_prop_params[] = {"self", "value"};
+static const char *const fs_attr_get_params[] = {"obj", "owner"};
+static const char *const fs_attr_set_params[] = {"obj", "value"};
+
+/* The app and, for a setter (n 2), the value of a call of a property's
+ * function of parameters names[0..nnames-1], by position or by name, in a
+ * new tuple; NULL with no ordinary exception set when the call does not
+ * bind (the function then says why).  The property passes them by
+ * position, so that its own calls make no dict. */
+static PyObject *
+fs_flag_args(PyObject *args, PyObject *kwargs, const char *const *names,
+             Py_ssize_t nnames, Py_ssize_t n)
+{
+    PyObject *pos, *kw, *r;
+
+    if (kwargs == NULL && PyTuple_Size(args) == n) {
+        return fs_new_ref(args);
+    }
+    kw = fs_args_fit(args, kwargs, 0, names, nnames, n, &pos);
+    if (kw == NULL) {
+        return NULL;
+    }
+    r = n == 1 ? PyTuple_Pack(1, PyDict_GetItemString(kw, names[0]))
+               : PyTuple_Pack(2, PyDict_GetItemString(kw, names[0]),
+                              PyDict_GetItemString(kw, names[1]));
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
 /* A property getter of key k: False when the policy forces it off. */
 static PyObject *
 fs_flag_get(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
-            int k)
+            int k, const char *const *names, Py_ssize_t nnames)
 {
     PyObject *r = PyObject_Call(orig, args, kwargs);
+    PyObject *bound;
     fs_appstate *st;
     int on;
 
-    if (r == NULL || r == FS_False || kwargs != NULL
-        || PyTuple_Size(args) != 1) {
+    if (r == NULL || r == FS_False) {
         return r;
     }
     on = PyObject_IsTrue(r);
@@ -227,7 +260,9 @@ fs_flag_get(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
         }
         return r;
     }
-    st = fs_flag_state(p, PyTuple_GetItem(args, 0));
+    bound = fs_flag_args(args, kwargs, names, nnames, 1);
+    st = bound != NULL ? fs_flag_state(p, PyTuple_GetItem(bound, 0)) : NULL;
+    FS_XDECREF(bound);
     if (st == NULL) {
         if (PyErr_Occurred()) {
             FS_CLEAR(r);
@@ -246,32 +281,34 @@ fs_flag_get(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
  * off. */
 static PyObject *
 fs_flag_set(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs,
-            int k)
+            int k, const char *const *names)
 {
+    PyObject *bound = fs_flag_args(args, kwargs, names, 2, 2);
     PyObject *value, *fixed, *r;
     fs_appstate *st;
     bool enforce;
     int on;
 
-    if (kwargs != NULL || PyTuple_Size(args) != 2) {
-        return PyObject_Call(orig, args, kwargs);
+    if (bound == NULL) {
+        return fs_call_orig(orig, args, kwargs);
     }
-    value = PyTuple_GetItem(args, 1);
+    value = PyTuple_GetItem(bound, 1);
     on = PyObject_IsTrue(value);
-    if (on < 0) {
-        return NULL;
-    }
-    st = on > 0 ? fs_flag_state(p, PyTuple_GetItem(args, 0)) : NULL;
-    if (st == NULL) {
-        return PyErr_Occurred() ? NULL : PyObject_Call(orig, args, kwargs);
+    st = on > 0 ? fs_flag_state(p, PyTuple_GetItem(bound, 0)) : NULL;
+    if (on < 0 || st == NULL) {
+        FS_DECREF(bound);
+        return on < 0 || PyErr_Occurred() ? NULL
+                                          : PyObject_Call(orig, args, kwargs);
     }
     enforce = fs_app_enforcing(st);
     fs_log_forced(st, k, value, enforce);
     FS_DECREF(st);
     if (!enforce) {
+        FS_DECREF(bound);
         return PyObject_Call(orig, args, kwargs);
     }
-    fixed = PyTuple_Pack(2, PyTuple_GetItem(args, 0), FS_False);
+    fixed = PyTuple_Pack(2, PyTuple_GetItem(bound, 0), FS_False);
+    FS_DECREF(bound);
     if (fixed == NULL) {
         return NULL;
     }
@@ -284,35 +321,38 @@ PyObject *
 fs_guard_debug_get(fs_patch *p, PyObject *orig, PyObject *args,
                    PyObject *kwargs)
 {
-    return fs_flag_get(p, orig, args, kwargs, FS_K_DEBUG);
+    return fs_flag_get(p, orig, args, kwargs, FS_K_DEBUG, fs_prop_params, 1);
 }
 
 PyObject *
 fs_guard_debug_set(fs_patch *p, PyObject *orig, PyObject *args,
                    PyObject *kwargs)
 {
-    return fs_flag_set(p, orig, args, kwargs, FS_K_DEBUG);
+    return fs_flag_set(p, orig, args, kwargs, FS_K_DEBUG, fs_prop_params);
 }
 
 PyObject *
 fs_guard_testing_get(fs_patch *p, PyObject *orig, PyObject *args,
                      PyObject *kwargs)
 {
-    return fs_flag_get(p, orig, args, kwargs, FS_K_TESTING);
+    return fs_flag_get(p, orig, args, kwargs, FS_K_TESTING,
+                       fs_attr_get_params, 2);
 }
 
 PyObject *
 fs_guard_testing_set(fs_patch *p, PyObject *orig, PyObject *args,
                      PyObject *kwargs)
 {
-    return fs_flag_set(p, orig, args, kwargs, FS_K_TESTING);
+    return fs_flag_set(p, orig, args, kwargs, FS_K_TESTING,
+                       fs_attr_set_params);
 }
 
 PyObject *
 fs_guard_propagate_get(fs_patch *p, PyObject *orig, PyObject *args,
                        PyObject *kwargs)
 {
-    return fs_flag_get(p, orig, args, kwargs, FS_K_PROPAGATE);
+    return fs_flag_get(p, orig, args, kwargs, FS_K_PROPAGATE, fs_prop_params,
+                       1);
 }
 
 PyObject *

@@ -26,6 +26,7 @@
 #include "fs_interp.h"
 #include "fs_log.h"
 #include "fs_module.h"
+#include "fs_patch.h"
 #include "fs_registry.h"
 #include "fs_state.h"
 #include "fs_types.h"
@@ -335,9 +336,9 @@ fs_builtin_spec(PyObject *self, PyObject *name)
     return spec;
 }
 
-/* find_spec(fullname, path, target=None) */
+/* find_spec(fullname, path, target=None), the arguments by position. */
 static PyObject *
-fs_finder_find_spec(PyObject *self, PyObject *args)
+fs_finder_find_spec_in(PyObject *self, PyObject *args)
 {
     struct fs_interp *interp = ((fs_finder *)self)->interp;
     PyObject *fullname, *spec, *loader, *wrapper;
@@ -348,10 +349,6 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
 
     if (interp == NULL) {
         PyErr_SetString(FS_ExcTypeError, "flaskshield.Finder without state");
-        return NULL;
-    }
-    if (PyTuple_Size(args) < 1) {
-        PyErr_SetString(FS_ExcTypeError, "find_spec() needs a name");
         return NULL;
     }
     fullname = PyTuple_GetItem(args, 0);
@@ -403,6 +400,62 @@ fs_finder_find_spec(PyObject *self, PyObject *args)
     return spec;
 }
 
+static const char *const fs_find_spec_params[] = {"fullname", "path",
+                                                  "target"};
+
+/* The arguments of a call of find_spec, by position or by name
+ * (importlib.abc.MetaPathFinder's), by position up to the last one given
+ * (a new tuple: the call for the rest of sys.meta_path), or NULL with a
+ * TypeError.  The path may be left out, as PathFinder allows. */
+static PyObject *
+fs_find_spec_args(PyObject *args, PyObject *kwargs)
+{
+    Py_ssize_t i, n = PyTuple_Size(args);
+    PyObject *pos, *kw, *r;
+
+    if ((kwargs == NULL || PyDict_Size(kwargs) == 0) && n >= 1 && n <= 3) {
+        return fs_new_ref(args);        /* importlib's call */
+    }
+    kw = fs_args_fit(args, kwargs, 0, fs_find_spec_params, 3, 1, &pos);
+    if (kw == NULL) {
+        if (PyErr_Occurred() == NULL) {
+            PyErr_SetString(FS_ExcTypeError,
+                            "find_spec() takes fullname, path=None and "
+                            "target=None, by position or by name");
+        }
+        return NULL;
+    }
+    for (n = 3; n > 1; n--) {
+        if (PyDict_GetItemString(kw, fs_find_spec_params[n - 1]) != NULL) {
+            break;
+        }
+    }
+    r = PyTuple_New(n);
+    for (i = 0; r != NULL && i < n; i++) {
+        PyObject *v = PyDict_GetItemString(kw, fs_find_spec_params[i]);
+        if (PyTuple_SetItem(r, i, fs_new_ref(v != NULL ? v : FS_None)) < 0) {
+            FS_CLEAR(r);
+        }
+    }
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+static PyObject *
+fs_finder_find_spec(PyObject *self, PyObject *args, PyObject *kwargs)
+{
+    PyObject *pos = fs_find_spec_args(args, kwargs);
+    PyObject *r;
+
+    if (pos == NULL) {
+        return NULL;
+    }
+    r = fs_finder_find_spec_in(self, pos);
+    FS_DECREF(pos);
+    return r;
+}
+
 /* The finder is also the loader of the built-in `flaskshield` module. */
 static PyObject *
 fs_finder_create_module(PyObject *self, PyObject *spec)
@@ -421,7 +474,8 @@ fs_finder_exec_module(PyObject *self, PyObject *module)
 }
 
 static PyMethodDef fs_finder_methods[] = {
-    {"find_spec", fs_finder_find_spec, METH_VARARGS, NULL},
+    {"find_spec", (PyCFunction)(void (*)(void))fs_finder_find_spec,
+     METH_VARARGS | METH_KEYWORDS, NULL},
     {"create_module", fs_finder_create_module, METH_O, NULL},
     {"exec_module", fs_finder_exec_module, METH_O, NULL},
     {NULL, NULL, 0, NULL},

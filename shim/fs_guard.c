@@ -229,15 +229,46 @@ fs_guard_slot_at(const fs_appstate *st, long long limit)
     return limit >= st->s->max_content_length ? st->slot : -1;
 }
 
+/* Is environ["wsgi.input"] the socket file of wsgiref.simple_server,
+ * whose environ says SERVER_SOFTWARE "WSGIServer/...": a BufferedReader
+ * over a SocketIO?  Other servers stop at the first look-up. */
+static bool
+fs_guard_wsgiref(fs_patch *p, PyObject *env)
+{
+    PyObject *sw = fs_dict_get(env, p->names[FS_N_SERVER_SOFTWARE]);
+    const char *s = sw != NULL && fs_is_str(sw)
+                    ? PyUnicode_AsUTF8AndSize(sw, NULL) : NULL;
+    PyObject *in, *raw;
+    bool sock;
+
+    if (s == NULL || strncmp(s, "WSGIServer/", 11) != 0) {
+        fs_err_clear();
+        return false;
+    }
+    in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
+    if (in == NULL
+        || strcmp(Py_TYPE(in)->tp_name, "_io.BufferedReader") != 0) {
+        return false;
+    }
+    raw = PyObject_GetAttrString(in, "raw");
+    sock = raw != NULL && strcmp(Py_TYPE(raw)->tp_name, "SocketIO") == 0;
+    FS_XDECREF(raw);
+    fs_err_clear();
+    return sock;
+}
+
 /* Is environ["wsgi.input"] the socket file of Werkzeug's development
- * server?  It ends where the connection ends, not where the body does:
- * read directly, it reads the bytes a client sends after the body (the
- * next request, or any number more).  werkzeug.serving ends it itself
- * (wsgi.input_terminated) only for a chunked body, which it de-chunks. */
+ * server or of wsgiref.simple_server?  It ends where the connection ends,
+ * not where the body does: read directly, it reads the bytes a client
+ * sends after the body (the next request, or any number more).
+ * werkzeug.serving ends it itself (wsgi.input_terminated) only for a
+ * chunked body, which it de-chunks; wsgiref never does.  Other servers
+ * cost two dict look-ups here. */
 static bool
 fs_guard_on_socket(fs_patch *p, PyObject *env)
 {
-    return fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
+    return (fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
+            || fs_guard_wsgiref(p, env))
            && fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]) == NULL;
 }
 
@@ -245,7 +276,7 @@ fs_guard_on_socket(fs_patch *p, PyObject *env)
  * body whose length is not a plain number -- none with Transfer-Encoding
  * (chunked, with or without a Content-Length beside it), or a
  * Content-Length Werkzeug would read otherwise than the guard -- through
- * the bounded stream.  On the development server's socket file the body
+ * the bounded stream.  On a development server's socket file the body
  * is read through an Input in declared mode: the declared length, or none
  * without a Content-Length.  Returns a response (413), NULL on error, or
  * None to go on. */

@@ -361,16 +361,30 @@ fs_headers_add(fs_patch *p, PyObject *app, PyObject *r)
     return r;
 }
 
+static const char *const fs_process_response_params[] = {"self",
+                                                         "response"};
+
+/* The ordinary form: any call the original took, `self` (the app) and
+ * `response` by position or by name. */
 PyObject *
 fs_headers_process_response(fs_patch *p, PyObject *orig, PyObject *args,
                             PyObject *kwargs)
 {
     PyObject *r = fs_call_orig(orig, args, kwargs);
+    PyObject *pos, *kw;
 
-    if (r == NULL || PyTuple_Size(args) < 1) {
+    if (r == NULL) {
         return r;
     }
-    return fs_headers_add(p, PyTuple_GetItem(args, 0), r);
+    kw = fs_args_fit(args, kwargs, 0, fs_process_response_params, 2, 2,
+                     &pos);
+    if (kw == NULL) {
+        return r;       /* out of memory: the response as it is */
+    }
+    r = fs_headers_add(p, PyDict_GetItemString(kw, "self"), r);
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    return r;
 }
 
 PyObject *
@@ -378,9 +392,13 @@ fs_headers_process_response_v(fs_patch *p, PyObject *orig,
                               PyObject *const *args, size_t nargsf,
                               PyObject *kwnames)
 {
-    PyObject *r = fs_call_orig_v(orig, args, nargsf, kwnames);
+    PyObject *r;
 
-    if (r == NULL || PyVectorcall_NARGS(nargsf) < 1) {
+    if (PyVectorcall_NARGS(nargsf) < 1) {
+        return FS_PATCH_AS_TUPLE;       /* self by name */
+    }
+    r = fs_call_orig_v(orig, args, nargsf, kwnames);
+    if (r == NULL) {
         return r;
     }
     return fs_headers_add(p, args[0], r);

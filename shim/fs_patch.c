@@ -24,6 +24,7 @@ const char *const fs_names[FS_N_COUNT] = {
     [FS_N_LIMITS] = FS_LIMITS_KEY,
     [FS_N_INPUT_TERMINATED] = "wsgi.input_terminated",
     [FS_N_WERKZEUG_SOCKET] = "werkzeug.socket",
+    [FS_N_SERVER_SOFTWARE] = "SERVER_SOFTWARE",
     [FS_N_MAX_CONTENT_LENGTH] = "max_content_length",
     [FS_N_HEADERS] = "headers",
     [FS_N_LIST] = "_list",
@@ -309,10 +310,25 @@ fs_param_named(PyObject *key, const char *const *names, Py_ssize_t from,
     return false;
 }
 
-PyObject *
-fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
-            const char *const *names, Py_ssize_t nnames, Py_ssize_t nreq,
-            PyObject **pos)
+/* May a call's keyword `key` go with n positionals (after `keep`) to the
+ * parameters names[], followed by **kwargs if varkw? */
+static bool
+fs_kw_fits(PyObject *key, const char *const *names, Py_ssize_t n,
+           Py_ssize_t nnames, bool varkw)
+{
+    if (varkw) {
+        /* any str but one given by position already (one that has no
+         * UTF-8 does not fit: the original takes the call as it is) */
+        return fs_is_str(key) && !fs_param_named(key, names, 0, n)
+               && PyErr_Occurred() == NULL;
+    }
+    return fs_param_named(key, names, n, nnames);
+}
+
+static PyObject *
+fs_args_bind(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+             const char *const *names, Py_ssize_t nnames, Py_ssize_t nreq,
+             bool varkw, PyObject **pos)
 {
     Py_ssize_t i = 0, n = PyTuple_Size(args) - keep;
     PyObject *key, *value, *kw;
@@ -323,7 +339,7 @@ fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
         return NULL;
     }
     while (kwargs != NULL && PyDict_Next(kwargs, &i, &key, &value)) {
-        if (!fs_param_named(key, names, n, nnames)) {
+        if (!fs_kw_fits(key, names, n, nnames, varkw)) {
             fs_err_clear();
             return NULL;
         }
@@ -340,6 +356,22 @@ fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
         fs_err_clear();
     }
     return kw;
+}
+
+PyObject *
+fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
+            const char *const *names, Py_ssize_t nnames, Py_ssize_t nreq,
+            PyObject **pos)
+{
+    return fs_args_bind(args, kwargs, keep, names, nnames, nreq, false, pos);
+}
+
+PyObject *
+fs_args_fit_varkw(PyObject *args, PyObject *kwargs,
+                  const char *const *names, Py_ssize_t nnames,
+                  Py_ssize_t nreq, PyObject **pos)
+{
+    return fs_args_bind(args, kwargs, 0, names, nnames, nreq, true, pos);
 }
 
 static const char *const fs_wsgi_params[] = {"self", "environ",

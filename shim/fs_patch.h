@@ -45,6 +45,7 @@ enum fs_name {
     FS_N_LIMITS,            /* FS_LIMITS_KEY */
     FS_N_INPUT_TERMINATED,  /* "wsgi.input_terminated" */
     FS_N_WERKZEUG_SOCKET,   /* "werkzeug.socket" */
+    FS_N_SERVER_SOFTWARE,   /* "SERVER_SOFTWARE" */
     FS_N_MAX_CONTENT_LENGTH,    /* "max_content_length" */
     FS_N_HEADERS,           /* "headers" */
     FS_N_LIST,              /* "_list": a Werkzeug Headers' own pairs */
@@ -101,6 +102,14 @@ PyObject *fs_args_by_name(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
 PyObject *fs_args_fit(PyObject *args, PyObject *kwargs, Py_ssize_t keep,
                       const char *const *names, Py_ssize_t nnames,
                       Py_ssize_t nreq, PyObject **pos);
+
+/* fs_args_fit for a signature with **kwargs after names[] (Flask.run):
+ * a keyword that names no parameter goes into the dict too.  No `keep`:
+ * names[] are all the parameters, a method's self too, so that a keyword
+ * repeating a positional one is seen. */
+PyObject *fs_args_fit_varkw(PyObject *args, PyObject *kwargs,
+                            const char *const *names, Py_ssize_t nnames,
+                            Py_ssize_t nreq, PyObject **pos);
 
 /* (self, environ, start_response) of a call of a WSGI method -- Flask.wsgi_app,
  * DebuggedApplication.__call__ -- however it passed them (positionally, by

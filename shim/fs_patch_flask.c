@@ -26,7 +26,7 @@
 #include "fs_patch.h"
 #include "fs_state.h"
 
-static const char *const fs_run_params[] = {"host", "port", "debug",
+static const char *const fs_run_params[] = {"self", "host", "port", "debug",
                                             "load_dotenv"};
 
 /* Would Flask.run turn debug on, given its debug argument? */
@@ -58,27 +58,27 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
 {
     const char *cli = getenv("FLASK_RUN_FROM_CLI");
     const struct fs_app_settings *s;
-    PyObject *pos = NULL, *kw = NULL, *r = NULL;
+    PyObject *pos = NULL, *kw, *app, *r = NULL;
     bool enforce;
     fs_appstate *st;
     struct fs_subject sub;
     const char *source;
 
     (void)p;
-    if ((cli != NULL && strcmp(cli, "true") == 0) || PyTuple_Size(args) < 1
-        || (st = fs_app_state(PyTuple_GetItem(args, 0))) == NULL) {
+    /* positionally or by name, self too: a call that does not bind is the
+     * original's TypeError */
+    kw = fs_args_fit_varkw(args, kwargs, fs_run_params, 5, 1, &pos);
+    app = kw != NULL ? PyDict_GetItemString(kw, "self") : NULL;
+    st = app != NULL ? fs_app_state(app) : NULL;
+    if ((cli != NULL && strcmp(cli, "true") == 0) || st == NULL
+        || st->s->mode == FS_MODE_OFF) {
         fs_err_clear();
-        return fs_call_orig(orig, args, kwargs);    /* run() does nothing */
+        r = fs_call_orig(orig, args, kwargs);   /* run() does nothing */
+        goto done;
     }
     s = st->s;
     enforce = s->mode == FS_MODE_ENFORCE;
-    kw = fs_args_by_name(args, kwargs, 1, fs_run_params, 4, &pos);
-    if (s->mode == FS_MODE_OFF || kw == NULL) {
-        fs_err_clear();
-        r = fs_call_orig(orig, args, kwargs);
-        goto done;
-    }
-    source = fs_run_debug_source(st, PyTuple_GetItem(args, 0), kw);
+    source = fs_run_debug_source(st, app, kw);
     sub = fs_subject_of(st);
     if (s->debug_force_off && (source != NULL
                                || fs_kw_true(kw, "use_reloader"))) {
@@ -104,7 +104,7 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
             goto done;
         }
     }
-    if (fs_app_check_secret(st, PyTuple_GetItem(args, 0)) != FS_SECRET_OK
+    if (fs_app_check_secret(st, app) != FS_SECRET_OK
         && enforce && s->sk_on_violation == FS_VIOLATION_EXIT) {
         PyObject *code = PyLong_FromLong(78);
         PyErr_SetObject(FS_ExcSystemExit, code);
@@ -115,7 +115,7 @@ fs_flask_run(fs_patch *p, PyObject *orig, PyObject *args, PyObject *kwargs)
 done:
     FS_XDECREF(pos);
     FS_XDECREF(kw);
-    FS_DECREF(st);
+    FS_XDECREF(st);
     return r;
 }
 

@@ -81,14 +81,15 @@ fs_request_app_cap(int *slot)
 }
 
 /* The request's cap: the limits the guard put in environ, or the app's
- * under the policy; lowered by Werkzeug 3.1's own.  -1: nothing to do.
+ * under the policy; lowered by Werkzeug 3.1's own (in `named`, the call's
+ * arguments by name, or NULL).  -1: nothing to do.
  * *slot: the app's record slot (its counters). */
 static long long
-fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs, int *slot)
+fs_request_cap(fs_patch *p, PyObject *env, PyObject *named, int *slot)
 {
     PyObject *limits = fs_dict_get(env, p->names[FS_N_LIMITS]);
-    PyObject *own = kwargs != NULL
-        ? fs_dict_get(kwargs, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
+    PyObject *own = named != NULL
+        ? fs_dict_get(named, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
 
     *slot = 0;
@@ -118,22 +119,21 @@ fs_request_cap(fs_patch *p, PyObject *env, PyObject *kwargs, int *slot)
     return cap;
 }
 
-/* get_input_stream(environ, safe_fallback=True, max_content_length=None) */
+/* The call get_input_stream(*args, **kwargs), of environ `env` and the
+ * other arguments by name in `named` (or NULL). */
 static PyObject *
-fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
-                  PyObject *kwargs)
+fs_request_stream_of(fs_patch *p, PyObject *orig, PyObject *args,
+                     PyObject *kwargs, PyObject *env, PyObject *named)
 {
-    PyObject *env, *base, *r;
+    PyObject *base, *r;
     long long cap, len;
     enum fs_clen kind;
     int terminated = 0, slot;
 
-    env = PyTuple_Size(args) >= 1 ? PyTuple_GetItem(args, 0) : NULL;
-    if (env == NULL || !fs_is_dict(env)
-        || (kwargs != NULL && !fs_is_dict(kwargs))) {
+    if (!fs_is_dict(env)) {
         return fs_call_orig(orig, args, kwargs);
     }
-    cap = fs_request_cap(p, env, kwargs, &slot);
+    cap = fs_request_cap(p, env, named, &slot);
     if (cap < 0) {
         return fs_call_orig(orig, args, kwargs);
     }
@@ -178,9 +178,78 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
     return r;
 }
 
+static const char *const fs_stream_params[] = {"environ", "safe_fallback",
+                                               "max_content_length"};
+
+/* get_input_stream(environ, safe_fallback=True[, max_content_length=None])
+ * with its first nparams parameters (2: Werkzeug 2.2), however called: a
+ * call that does not bind goes to the original, for its TypeError. */
+static PyObject *
+fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
+                  PyObject *kwargs, Py_ssize_t nparams)
+{
+    PyObject *pos, *kw, *r;
+
+    /* Werkzeug's own: (environ) and, 2.3 on, (environ,
+     * max_content_length=...), with no dict made */
+    if (PyTuple_Size(args) == 1
+        && (kwargs == NULL
+            || (nparams == 3 && PyDict_Size(kwargs) == 1
+                && fs_dict_get(kwargs,
+                               p->names[FS_N_MAX_CONTENT_LENGTH]) != NULL))) {
+        return fs_request_stream_of(p, orig, args, kwargs,
+                                    PyTuple_GetItem(args, 0), kwargs);
+    }
+    kw = fs_args_fit(args, kwargs, 0, fs_stream_params, nparams, 1, &pos);
+    if (kw == NULL) {
+        return fs_call_orig(orig, args, kwargs);
+    }
+    r = fs_request_stream_of(p, orig, args, kwargs,
+                             PyDict_GetItemString(kw, fs_stream_params[0]),
+                             kw);
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+static PyObject *
+fs_request_stream2(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    return fs_request_stream(p, orig, args, kwargs, 2);
+}
+
+static PyObject *
+fs_request_stream3(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    return fs_request_stream(p, orig, args, kwargs, 3);
+}
+
+/* How many parameters has the module's get_input_stream: 2 (Werkzeug 2.2,
+ * no max_content_length) or 3 (2.3 on, and when it cannot tell)? */
+static Py_ssize_t
+fs_stream_nparams(PyObject *module)
+{
+    PyObject *f = PyObject_GetAttrString(module, "get_input_stream");
+    PyObject *code = f != NULL ? PyObject_GetAttrString(f, "__code__")
+                               : NULL;
+    PyObject *n = code != NULL ? PyObject_GetAttrString(code, "co_argcount")
+                               : NULL;
+    long long argc = n != NULL && fs_is_int(n) ? PyLong_AsLongLong(n) : 3;
+
+    FS_XDECREF(n);
+    FS_XDECREF(code);
+    FS_XDECREF(f);
+    fs_err_clear();
+    return argc == 2 ? 2 : 3;
+}
+
 int
 fs_patch_werkzeug_request(PyObject *module)
 {
-    return fs_patch_attr(module, "get_input_stream", fs_request_stream,
+    return fs_patch_attr(module, "get_input_stream",
+                         fs_stream_nparams(module) == 2 ? fs_request_stream2
+                                                        : fs_request_stream3,
                          "werkzeug.wrappers.request", "get_input_stream");
 }

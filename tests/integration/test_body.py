@@ -1270,10 +1270,15 @@ if __name__ == "__main__":
     if os.environ["ENTRY"] == "make_server":
         from werkzeug.serving import make_server
         make_server("127.0.0.1", int(os.environ["PORT"]), app).serve_forever()
+    elif os.environ["ENTRY"] == "wsgiref":
+        from wsgiref.simple_server import make_server
+        make_server("127.0.0.1", int(os.environ["PORT"]), app).serve_forever()
     else:
         app.run(host="127.0.0.1", port=int(os.environ["PORT"]))
 '''
-DEV_ENTRIES = ("flask run", "Flask.run", "make_server")
+# the standard library's wsgiref.simple_server hands over its socket file
+# the same way
+DEV_ENTRIES = ("flask run", "Flask.run", "make_server", "wsgiref")
 
 
 @pytest.mark.parametrize("entry", DEV_ENTRIES)

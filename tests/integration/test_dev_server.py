@@ -1,5 +1,6 @@
 """test_dev_server.py -- issues 4 and 12: the policy's `dev_server` for every
-way into the Werkzeug development server: Flask.run (`python app.py`),
+way into the Werkzeug development server: Flask.run (`python app.py`; also
+Flask.run(self=app, ...), every argument by name),
 `flask run`, werkzeug.serving.run_simple called directly,
 werkzeug.serving.make_server(...).serve_forever() without run_simple, and a
 server object made by hand (BaseWSGIServer, ThreadedWSGIServer); the
@@ -61,14 +62,17 @@ if __name__ == "__main__":
         from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer
         cls = ThreadedWSGIServer if threaded else BaseWSGIServer
         cls("127.0.0.1", port, app).serve_forever()
+    elif os.environ["ENTRY"] == "Flask.run by name":
+        Flask.run(port=port, threaded=threaded, debug=True, self=app,
+                  host="127.0.0.1")
     else:
         app.run(host="127.0.0.1", port=port, debug=True, threaded=threaded)
 '''
 
-ENTRIES = ("Flask.run", "flask run", "run_simple", "make_server",
-           "BaseWSGIServer")
+ENTRIES = ("Flask.run", "Flask.run by name", "flask run", "run_simple",
+           "make_server", "BaseWSGIServer")
 # the entries waitress can stand in for
-REPLACEABLE = ("Flask.run", "flask run", "run_simple")
+REPLACEABLE = ("Flask.run", "Flask.run by name", "flask run", "run_simple")
 
 
 def start(start_server, stack, tmp_path, entry, value, threaded=True,
@@ -111,6 +115,12 @@ def test_allow(stack, entry, tmp_path, start_server):
     assert srv.events("dev_server.refused") == []
     assert srv.events("dev_server.replaced") == []
     assert srv.pids() == [srv.process.pid]
+    if entry.startswith("Flask.run"):
+        # debug=True corrected by Flask.run, however called, not later
+        forced = srv.events("debug.forced_off")
+        assert forced and all(e.get("via") == "Flask.run"
+                              and e["source"] == "argument"
+                              for e in forced), forced
 
 
 @pytest.mark.parametrize("entry", ENTRIES)
@@ -338,7 +348,7 @@ def test_report_mode(stack, entry, value, tmp_path, start_server):
     evs = srv.events("dev_server.replaced") if replaced else refused
     # app.run(debug=True) keeps its reloader in report mode: its child, the
     # server, runs run_simple again and logs for itself
-    pids = [srv.process.pid] + ([r.json()["pid"]] if entry == "Flask.run"
+    pids = [srv.process.pid] + ([r.json()["pid"]] if entry.startswith("Flask.run")
                                 else [])
     assert sorted(e["pid"] for e in evs) == sorted(pids), srv.log_lines()
     assert evs[0]["via"] == via and evs[0]["enforced"] is False, evs
@@ -370,6 +380,10 @@ calls = [
     lambda: _reloader.run_with_reloader(print, bogus=1),
     lambda: _reloader.run_with_reloader(print, main_func=print),
     lambda: _reloader.run_with_reloader(),
+    lambda: Flask.run(host="x.invalid", port=1, debug=True),
+    lambda: app.run("x.invalid", 1, host="x.invalid", debug=True),
+    lambda: Flask.run(app, self=app, port=1, debug=True),
+    lambda: Flask.run(app, "x.invalid", 1, True, True, "one too many"),
 ]
 for call in calls:
     try:
@@ -383,8 +397,8 @@ for call in calls:
 
 @pytest.mark.parametrize("value", ["refuse", "waitress", "warn"])
 def test_wrong_arguments_as_without_library(stack, value, tmp_path):
-    """A call that make_server, BaseWSGIServer, run_simple or
-    run_with_reloader would
+    """A call that make_server, BaseWSGIServer, run_simple,
+    run_with_reloader or Flask.run would
     reject (an unknown keyword, one argument given twice, too many or too
     few) gets Werkzeug's own TypeError, as without the library: no exit,
     no other server, no reloader run, nothing logged about it."""
@@ -394,7 +408,7 @@ def test_wrong_arguments_as_without_library(stack, value, tmp_path):
     base = harness.run_python(stack, [str(path)], preload=False, timeout=60)
     cp = harness.run_python(stack, [str(path)], policy=policy, timeout=60)
     assert base.returncode == 0, base.stderr
-    assert base.stdout.count("TypeError:") == 13, base.stdout
+    assert base.stdout.count("TypeError:") == 17, base.stdout
     assert cp.returncode == 0, cp.stderr
     assert cp.stdout == base.stdout, (cp.stdout, base.stdout)
     assert "Traceback" not in cp.stderr, cp.stderr

@@ -390,3 +390,47 @@ def test_delegating_hook_before_the_finder_does_not_recurse(stack, probes):
                  "app_marked": True, "call": "Patch", "loader": "HookLoader",
                  "sub_runs": r["sub_runs"]}, r
     assert r["sub_runs"] >= 1, r
+
+
+def test_find_spec_by_name(stack, probes):
+    """Tools call find_spec with keywords, as importlib.abc.MetaPathFinder
+    defines it: find_spec(fullname, path, target=None), by position or by
+    name, the same spec either way; a call that signature rejects is a
+    TypeError."""
+    r, cp = run_case(stack, probes, """
+        import _flaskshield_probe           # puts the Finder in place
+        finder = [f for f in sys.meta_path if type(f).__name__ == "Finder"][0]
+        def what(call):
+            try:
+                spec = call()
+            except TypeError:
+                return "TypeError"
+            if spec is None:
+                return None
+            return [spec.name, type(spec.loader).__name__]
+        calls = {
+            "positional": lambda: finder.find_spec("_flaskshield_probe", None),
+            "path by name": lambda: finder.find_spec("_flaskshield_probe",
+                                                     path=None),
+            "all by name": lambda: finder.find_spec(
+                target=None, path=None, fullname="_flaskshield_probe"),
+            "unwatched by name": lambda: finder.find_spec(
+                "_flaskshield_plain", path=None),
+            "own module by name": lambda: finder.find_spec(
+                fullname="flaskshield", path=None),
+            "none": lambda: finder.find_spec(),
+            "no name": lambda: finder.find_spec(path=None),
+            "too many": lambda: finder.find_spec("x", None, None, None),
+            "unknown keyword": lambda: finder.find_spec("x", None, bogus=1),
+            "given twice": lambda: finder.find_spec("x", None, path=None),
+        }
+        print(json.dumps({k: what(c) for k, c in calls.items()}))
+        """)
+    probe = ["_flaskshield_probe", r["positional"][1]]
+    assert probe[1] not in ("SourceFileLoader", "NoneType"), r
+    assert r == {"positional": probe, "path by name": probe,
+                 "all by name": probe, "unwatched by name": None,
+                 "own module by name": ["flaskshield", "Finder"],
+                 "none": "TypeError", "no name": "TypeError",
+                 "too many": "TypeError", "unknown keyword": "TypeError",
+                 "given twice": "TypeError"}, r

@@ -424,3 +424,48 @@ def test_check_accepts_and_explain_prints(shield, tmp_path):
                          "x"], capture_output=True, text=True, check=True)
     assert "csp = \"default-src 'self'; img-src *\";" in cp.stdout
     assert "preload = true;" in cp.stdout and "force = false;" in cp.stdout
+
+
+BY_NAME = '''
+import flask
+app = flask.Flask("hdrapp")
+app.config["SECRET_KEY"] = %(key)r
+calls = {
+    "bound": lambda r: app.process_response(r),
+    "positional": lambda r: flask.Flask.process_response(app, r),
+    "response by name": lambda r: app.process_response(response=r),
+    "all by name": lambda r: flask.Flask.process_response(response=r,
+                                                          self=app),
+    "unpacked": lambda r: flask.Flask.process_response(
+        *(), **{"self": app, "response": r}),
+}
+with app.test_request_context("/"):
+    for how, call in calls.items():
+        r = call(app.response_class("x"))
+        print(how, r.headers.get("X-Frame-Options"),
+              r.headers.get("X-Content-Type-Options"))
+    for bad in (lambda: flask.Flask.process_response(app),
+                lambda: flask.Flask.process_response(response=1),
+                lambda: app.process_response(app.response_class("x"),
+                                             response=1),
+                lambda: app.process_response(app.response_class("x"),
+                                             bogus=1)):
+        try:
+            bad()
+            print("no error")
+        except TypeError:
+            print("TypeError")
+''' % {"key": KEY}
+
+
+def test_process_response_by_name(stack, shield, tmp_path):
+    """Flask.process_response(self=app, response=r), its arguments by name
+    in any order, adds the same headers as Flask's own positional call; a
+    call it rejects is its TypeError."""
+    policy = harness.write_policy(tmp_path, DEFAULTS)
+    cp = harness.run_python(stack, ["-c", BY_NAME], policy=policy)
+    assert cp.returncode == 0, cp.stderr
+    assert cp.stdout.splitlines() == [
+        how + " SAMEORIGIN nosniff" for how in (
+            "bound", "positional", "response by name", "all by name",
+            "unpacked")] + ["TypeError"] * 4, cp.stdout

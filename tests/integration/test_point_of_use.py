@@ -157,3 +157,54 @@ def test_own_wsgi_app_without_the_guard(stack, kind, tmp_path, start_server):
     assert r.status == 500 and "session=" not in (
         r.headers.get("Set-Cookie") or ""), r.headers
     assert srv.events("session.refused", enforced=True), srv.describe()
+
+
+def test_debug_property_functions_by_name(stack, tmp_path):
+    """The property's own functions, however called -- fset(app, value=True),
+    fset(self=app, value=True), __set__(app, True), fget(self=app) -- do as
+    `app.debug = True` and `app.debug` do: DEBUG stays False, templates do
+    not auto-reload, the getter reads False; the same for `testing`; a call
+    the property's function rejects is its TypeError."""
+    src = SETUP_APP + '''
+import flask
+prop = flask.Flask.debug
+sets = {
+    "assigned": lambda: setattr(app, "debug", True),
+    "fset positional": lambda: prop.fset(app, True),
+    "fset value by name": lambda: prop.fset(app, value=True),
+    "fset all by name": lambda: prop.fset(value=True, self=app),
+    "__set__": lambda: type(app).debug.__set__(app, True),
+}
+for how, call in sets.items():
+    call()
+    print(how, app.config["DEBUG"], app.jinja_env.auto_reload, app.debug)
+app.config["DEBUG"] = True
+print("fget by name", prop.fget(self=app), prop.fget(app))
+testing = flask.Flask.testing       # a ConfigAttribute, made a property
+testing.fset(obj=app, value=True)
+testing.fset(app, value=True)
+print("testing", app.config["TESTING"])
+app.config["TESTING"] = True
+print("testing fget", testing.fget(obj=app), testing.fget(app, flask.Flask))
+for bad in (lambda: prop.fset(app, True, value=True),
+            lambda: prop.fset(app), lambda: prop.fset(app, True, True),
+            lambda: prop.fset(app, bogus=True), lambda: prop.fget(),
+            lambda: prop.fget(app, self=app)):
+    try:
+        bad()
+        print("no error")
+    except TypeError:
+        print("TypeError")
+'''
+    path = write_app(tmp_path, src, run_main=False)
+    cp = harness.run_python(stack, [str(path)])
+    assert cp.returncode == 0, cp.stderr
+    lines = cp.stdout.splitlines()
+    assert lines[:5] == [how + " False False False" for how in (
+        "assigned", "fset positional", "fset value by name",
+        "fset all by name", "__set__")], cp.stdout
+    assert lines[5:] == ["fget by name False False", "testing False",
+                         "testing fget False False"] + ["TypeError"] * 6, \
+        cp.stdout
+    assert len(harness.find_events(cp.events, "debug.forced_off",
+                                   enforced=True)) >= 1, cp.stderr

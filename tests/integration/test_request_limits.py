@@ -40,3 +40,57 @@ def test_view_lowers_and_raises_form_limits(stack):
     cp = harness.run_python(stack, ["-c", CODE])
     assert cp.returncode == 0, cp.stderr[-2000:]
     assert cp.stdout.splitlines() == ["413", "200 10 5 5", "500000"], cp.stdout
+
+
+STREAM_BY_NAME = '''
+import io
+import flask
+from werkzeug.wrappers import request as wr
+app = flask.Flask("limits")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+calls = {
+    "positional": lambda env: wr.get_input_stream(env),
+    "environ by name": lambda env: wr.get_input_stream(environ=env),
+    "all by name": lambda env: wr.get_input_stream(safe_fallback=True,
+                                                   environ=env),
+    "unpacked": lambda env: wr.get_input_stream(**{"environ": env}),
+}
+def environ(declared):
+    env = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"x" * 5000)}
+    if declared:
+        env["CONTENT_LENGTH"] = "5000"
+    else:
+        env["wsgi.input_terminated"] = True
+    return env
+with app.app_context():
+    for how, call in calls.items():
+        for declared in (True, False):
+            try:
+                print(how, len(call(environ(declared)).read()))
+            except Exception as e:
+                print(how, type(e).__name__)
+    for bad in (lambda: wr.get_input_stream(),
+                lambda: wr.get_input_stream(environ(True), environ={}),
+                lambda: wr.get_input_stream(environ(True), bogus=1)):
+        try:
+            bad()
+            print("no error")
+        except Exception as e:
+            print(type(e).__name__)
+'''
+
+
+def test_get_input_stream_by_name(stack, tmp_path):
+    """Werkzeug's get_input_stream(environ=...), its arguments by name, is
+    capped as the positional call Werkzeug makes is: over the cap, declared
+    or not, a 413 (RequestEntityTooLarge); a call it rejects is its
+    TypeError."""
+    policy = harness.write_policy(
+        tmp_path, "body = { max_content_length = 1000; };\n")
+    cp = harness.run_python(stack, ["-c", STREAM_BY_NAME], policy=policy)
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert cp.stdout.splitlines() == [
+        how + " RequestEntityTooLarge" for how in (
+            "positional", "positional", "environ by name", "environ by name",
+            "all by name", "all by name", "unpacked", "unpacked")] + \
+        ["TypeError"] * 3, cp.stdout
