@@ -18,6 +18,19 @@
  * would without the library.  A module whose callback ran carries
  * `__flaskshield__ = True`, so a finder installed again (after someone
  * removed it from sys.meta_path) does not re-run it.
+ *
+ * Once Flask is imported the finder leaves sys.meta_path (issue 19: every
+ * entry there costs every later import), removed from the list in place so
+ * that a reference kept to it stays good.  The watched packages (flask,
+ * werkzeug, werkzeug.wrappers) then become `flaskshield.Package`, a
+ * ModuleType whose setattr runs the callback of a watched child: importlib
+ * sets every submodule it loads on its parent, after the submodule ran,
+ * whatever finder served it and however the import was asked for
+ * (importlib.import_module raises no import event).  It leaves only when
+ * nothing can be iterating sys.meta_path (the interpreter has one thread,
+ * and the current one is done with finding `flask`) and every watched
+ * package took the new type; a later import event of a watched package not
+ * loaded (sys.modules purged) puts it back for good.
  */
 #include "fs_finder.h"
 
@@ -25,6 +38,7 @@
 
 #include "fs_interp.h"
 #include "fs_log.h"
+#include "fs_modname.h"
 #include "fs_module.h"
 #include "fs_patch.h"
 #include "fs_registry.h"
@@ -41,6 +55,15 @@ typedef struct {
     PyObject *orig;                 /* the real loader */
     const struct fs_hook *hook;
 } fs_loader;
+
+/* Where the finder is (struct fs_interp's `finder`). */
+enum fs_finder_place {
+    FS_FINDER_IN,       /* in sys.meta_path, or not installed yet */
+    FS_FINDER_OUT,      /* left after Flask's import (fs_finder_leave) */
+    FS_FINDER_KEPT      /* came back: stays for the rest of the process */
+};
+
+static int fs_finder_leave(void);
 
 /* Run a module's callback, log and clear an ordinary failure.  Returns -1
  * with the exception set when it is one to pass on (fs_err_clear). */
@@ -89,6 +112,128 @@ fs_run_hook(const struct fs_hook *hook, PyObject *module)
     FS_XDECREF(tb);
     return 0;
 }
+
+/* A module's callback unless it has run on that module already.  -1 with
+ * an exception to pass on. */
+static int
+fs_run_hook_once(const struct fs_hook *hook, PyObject *module)
+{
+    int marked = fs_hasattr(module, "__flaskshield__");
+
+    if (marked == 0) {
+        return fs_run_hook(hook, module);
+    }
+    return marked < 0 && !fs_err_clear() ? -1 : 0;
+}
+
+/* Callbacks for watched modules in sys.modules that missed them (imported
+ * before the finder arrived, or loaded while it was out).  -1 with an
+ * exception to pass on. */
+static int
+fs_run_hooks_for_loaded(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    size_t i;
+    int rc = 0;
+
+    if (modules == NULL || !fs_is_dict(modules)) {
+        return 0;
+    }
+    for (i = 0; rc == 0 && i < fs_registry_count; i++) {
+        PyObject *m = PyDict_GetItemString(modules, fs_registry[i].module);
+
+        if (m == NULL) {
+            continue;
+        }
+        FS_INCREF(m);
+        rc = fs_run_hook_once(&fs_registry[i], m);
+        FS_DECREF(m);
+    }
+    return rc;
+}
+
+/* ---- flaskshield.Package ----------------------------------------------- */
+
+/* Make `module` a flaskshield.Package: 1 when it is one, 0 when it cannot
+ * be (not a plain module, or the assignment failed), -1 with an exception
+ * to pass on. */
+static int
+fs_package_catch(struct fs_interp *interp, PyObject *module)
+{
+    PyObject *type = interp->types[FS_T_PACKAGE];
+
+    if ((PyObject *)Py_TYPE(module) == type) {
+        return 1;
+    }
+    if (Py_TYPE(module) != fs_api.PyModule_Type) {
+        return 0;
+    }
+    /* CPython allows __class__ between ModuleType and its subclasses that
+     * add no field */
+    if (PyObject_SetAttrString(module, "__class__", type) == 0) {
+        return 1;
+    }
+    return fs_err_clear() ? 0 : -1;
+}
+
+/* `package`.`name` = `value`, a module: the callback when it is a watched
+ * one; when it is a package with watched modules under it, the catch on it
+ * and the callbacks of those already loaded.  -1 with an exception to pass
+ * on. */
+static int
+fs_package_child(PyObject *package, PyObject *name, PyObject *value)
+{
+    char full[64];
+    PyObject *pname = PyObject_GetAttrString(package, "__name__");
+    const char *p = pname != NULL && fs_is_str(pname)
+                    ? PyUnicode_AsUTF8AndSize(pname, NULL) : NULL;
+    const char *c = p != NULL && fs_is_str(name)
+                    ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+    const struct fs_hook *hook;
+    struct fs_interp *interp;
+    int len = c != NULL ? snprintf(full, sizeof(full), "%s.%s", p, c) : -1;
+    int rc;
+
+    FS_XDECREF(pname);
+    if (len < 0 || (size_t)len >= sizeof(full)) {
+        return fs_err_clear() ? 0 : -1;     /* none of ours */
+    }
+    hook = fs_registry_find(full, len);
+    if (hook != NULL) {
+        return fs_run_hook_once(hook, value);
+    }
+    if (!fs_registry_holds(full, len)) {
+        return 0;
+    }
+    interp = fs_interp_get();
+    rc = interp != NULL ? fs_package_catch(interp, value) : -1;
+    if (rc < 0 && !fs_err_clear()) {
+        return -1;
+    }
+    return fs_run_hooks_for_loaded();
+}
+
+static int
+fs_package_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    if (value != NULL && fs_is_module(value)
+        && fs_package_child(self, name, value) < 0) {
+        return -1;
+    }
+    return PyObject_GenericSetAttr(self, name, value);
+}
+
+static PyType_Slot fs_package_slots[] = {
+    {Py_tp_base, NULL},         /* ModuleType (fs_interp.c) */
+    {Py_tp_setattro, (void *)fs_package_setattro},
+    {0, NULL},
+};
+
+/* No field of its own, nor a dealloc: CPython lets a module's __class__
+ * change only to a type of the same layout and deallocator. */
+PyType_Spec fs_package_spec = {
+    "flaskshield.Package", 0, 0, Py_TPFLAGS_DEFAULT, fs_package_slots,
+};
 
 /* ---- flaskshield.Loader ------------------------------------------------ */
 
@@ -165,6 +310,12 @@ fs_loader_exec_module(PyObject *self, PyObject *module)
     FS_DECREF(r);
     if (fs_loader_restore(orig, module) < 0
         || fs_run_hook(((fs_loader *)self)->hook, module) < 0) {
+        return NULL;
+    }
+    /* `flask` has run (its package found: this thread is not iterating
+     * sys.meta_path) */
+    if (strcmp(((fs_loader *)self)->hook->module, "flask") == 0
+        && fs_finder_leave() < 0) {
         return NULL;
     }
     FS_RETURN_NONE;
@@ -504,41 +655,9 @@ fs_finder_new(struct fs_interp *interp)
     return finder;
 }
 
-/* Callbacks for watched modules imported before the finder arrived.  -1
- * with an exception to pass on. */
-static int
-fs_run_hooks_for_loaded(void)
-{
-    PyObject *modules = PySys_GetObject("modules");
-    size_t i;
-    int rc = 0;
-
-    if (modules == NULL || !fs_is_dict(modules)) {
-        return 0;
-    }
-    for (i = 0; rc == 0 && i < fs_registry_count; i++) {
-        PyObject *m = PyDict_GetItemString(modules, fs_registry[i].module);
-        int marked;
-
-        if (m == NULL) {
-            continue;
-        }
-        FS_INCREF(m);
-        marked = fs_hasattr(m, "__flaskshield__");
-        if (marked == 0) {
-            rc = fs_run_hook(&fs_registry[i], m);
-        }
-        else if (marked < 0 && !fs_err_clear()) {
-            rc = -1;
-        }
-        FS_DECREF(m);
-    }
-    return rc;
-}
-
-/* Is the interpreter's finder in sys.meta_path? */
-static bool
-fs_finder_installed(struct fs_interp *interp, PyObject *meta_path)
+/* Where the interpreter's finder is in the list sys.meta_path, or -1. */
+static Py_ssize_t
+fs_finder_index(struct fs_interp *interp, PyObject *meta_path)
 {
     PyTypeObject *finder_type = (PyTypeObject *)interp->types[FS_T_FINDER];
     Py_ssize_t i, n = PyList_Size(meta_path);
@@ -546,10 +665,120 @@ fs_finder_installed(struct fs_interp *interp, PyObject *meta_path)
     for (i = 0; i < n; i++) {
         PyObject *f = PyList_GetItem(meta_path, i);
         if (f != NULL && Py_TYPE(f) == finder_type) {
-            return true;
+            return i;
         }
     }
-    return false;
+    return -1;
+}
+
+/* Do all watched packages loaded take the catch (fs_package_catch)?  A
+ * package whose top-level package is not loaded needs none: importing it
+ * raises an import event, which brings the finder back.  -1 with an
+ * exception to pass on. */
+static int
+fs_packages_caught(struct fs_interp *interp, PyObject *modules)
+{
+    size_t i;
+
+    for (i = 0; i < fs_registry_count; i++) {
+        const char *m = fs_registry[i].module;
+        const char *dot = strrchr(m, '.');
+        char name[64];
+        PyObject *top, *package;
+        int rc;
+
+        if (dot == NULL || (size_t)(dot - m) >= sizeof(name)) {
+            continue;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(m, "."), m);
+        top = PyDict_GetItemString(modules, name);
+        snprintf(name, sizeof(name), "%.*s", (int)(dot - m), m);
+        package = PyDict_GetItemString(modules, name);
+        if (top == NULL) {
+            continue;
+        }
+        if (package == NULL) {
+            return 0;
+        }
+        FS_INCREF(package);
+        rc = fs_package_catch(interp, package);
+        FS_DECREF(package);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    return 1;
+}
+
+/* Flask's import is done: take the finder out of sys.meta_path, in place,
+ * when the packages' catch can do its work and no thread can be iterating
+ * the list (see the top).  Otherwise it stays.  -1 with an exception to
+ * pass on. */
+static int
+fs_finder_leave(void)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *meta_path = PySys_GetObject("meta_path");
+    PyThreadState *ts;
+    Py_ssize_t i;
+    int rc;
+
+    if (interp == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder != FS_FINDER_IN || modules == NULL
+        || !fs_is_dict(modules) || meta_path == NULL
+        || !fs_is_list(meta_path)
+        || PyDict_GetItemString(modules, "flask") == NULL
+        || PyDict_GetItemString(modules, "werkzeug") == NULL) {
+        return 0;
+    }
+    ts = PyInterpreterState_ThreadHead(PyInterpreterState_Get());
+    if (ts == NULL || PyThreadState_Next(ts) != NULL) {
+        return 0;
+    }
+    i = fs_finder_index(interp, meta_path);
+    if (i < 0 || fs_run_hooks_for_loaded() < 0) {
+        return i < 0 ? 0 : -1;
+    }
+    rc = fs_packages_caught(interp, modules);
+    if (rc <= 0) {
+        return rc;
+    }
+    if (PyList_SetSlice(meta_path, i, i + 1, NULL) < 0) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    interp->finder = FS_FINDER_OUT;
+    return 0;
+}
+
+/* Is the finder needed for the import of `fullname`, a watched name, while
+ * it is out?  When its top-level package is not loaded, or loaded without
+ * the catch though watched modules are under it. */
+static bool
+fs_finder_wanted(PyObject *fullname)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(fullname, &len);
+    char top[64];
+    size_t n;
+    PyObject *m;
+
+    if (name == NULL || modules == NULL || !fs_is_dict(modules)) {
+        PyErr_Clear();
+        return true;
+    }
+    n = fs_modname_top(name, (size_t)len);
+    if (n >= sizeof(top)) {
+        return true;
+    }
+    snprintf(top, sizeof(top), "%.*s", (int)n, name);
+    m = PyDict_GetItemString(modules, top);
+    return m == NULL
+           || (!fs_is_type(m, FS_T_PACKAGE)
+               && fs_registry_holds(top, (Py_ssize_t)n));
 }
 
 /* Were Flask or Werkzeug imported before the library attached? */
@@ -617,9 +846,14 @@ fs_finder_on_import(PyObject *audit_args)
     busy = true;
     PyErr_Fetch(&t, &v, &tb);
     interp = fs_interp_get();
-    if (interp != NULL && !fs_finder_installed(interp, meta_path)) {
+    if (interp != NULL && fs_finder_index(interp, meta_path) < 0
+        && (interp->finder != FS_FINDER_OUT
+            || fs_finder_wanted(PyTuple_GetItem(audit_args, 0)))) {
         finder = fs_finder_new(interp);
         if (finder != NULL && PyList_Insert(meta_path, 0, finder) == 0) {
+            if (interp->finder == FS_FINDER_OUT) {
+                interp->finder = FS_FINDER_KEPT;
+            }
             rc = fs_run_hooks_for_loaded();
         }
         FS_XDECREF(finder);
