@@ -434,3 +434,236 @@ def test_find_spec_by_name(stack, probes):
                  "none": "TypeError", "no name": "TypeError",
                  "too many": "TypeError", "unknown keyword": "TypeError",
                  "given twice": "TypeError"}, r
+
+
+# ---- after Flask: the Finder out of sys.meta_path (issue 19, per import) --
+#
+# Once Flask is imported (one thread) the Finder leaves sys.meta_path and the
+# watched packages become flaskshield.Package, whose setattr patches a
+# watched submodule importlib sets on it.  Each case checks that
+# werkzeug.debug imported after Flask is patched: DebuggedApplication's
+# __call__ is a Patch and a wrapped app's /console is a 404, not the
+# Werkzeug console.
+
+DEBUG_CHECK = """
+import os
+def debug_state(d):
+    from werkzeug.test import Client
+    app = sys.modules["flask"].Flask("c")
+    app.config["SECRET_KEY"] = os.urandom(32).hex()
+    r = Client(d.DebuggedApplication(app, evalex=True)).get("/console")
+    return {"marked": getattr(d, "__flaskshield__", None),
+            "call": type(d.DebuggedApplication.__dict__["__call__"]).__name__,
+            "console": [r.status_code, b"Werkzeug Debugger" in r.get_data()]}
+"""
+
+
+def run_debug_case(stack, probes, body, preload=True):
+    return run_case(stack, probes, DEBUG_CHECK + textwrap.dedent(body),
+                    preload=preload)
+
+
+PATCHED = {"marked": True, "call": "Patch", "console": [404, False]}
+
+
+def test_finder_leaves_after_flask(stack, probes):
+    """One thread: after `import flask` the Finder is out of sys.meta_path
+    (the same list object), the watched packages are flaskshield.Package
+    (a ModuleType), and werkzeug.debug imported then is patched."""
+    r, cp = run_debug_case(stack, probes, """
+        meta = sys.meta_path
+        import flask
+        out_after_flask = finders()
+        import werkzeug, werkzeug.debug
+        from types import ModuleType
+        print(json.dumps({
+            "finders": out_after_flask, "same_list": sys.meta_path is meta,
+            "types": [type(sys.modules[n]).__name__
+                      for n in ("flask", "werkzeug", "werkzeug.wrappers")],
+            "module": isinstance(werkzeug, ModuleType)
+                      and issubclass(type(werkzeug), ModuleType),
+            "attr": werkzeug.debug is sys.modules["werkzeug.debug"],
+            "debug": debug_state(werkzeug.debug)}))
+        """)
+    assert "Finder" not in r["finders"], r
+    assert r["same_list"] is True
+    assert r["types"] == ["Package"] * 3, r
+    assert r["module"] is True and r["attr"] is True
+    assert r["debug"] == PATCHED, r
+    assert harness.find_events(cp.events, "patch.failed") == []
+
+
+@pytest.mark.parametrize("how", ["import", "import_module", "from"])
+def test_debug_imported_after_flask(stack, probes, how):
+    stmt = {"import": "import werkzeug.debug as d",
+            "import_module": "d = importlib.import_module('werkzeug.debug')",
+            "from": "from werkzeug import debug as d"}[how]
+    r, cp = run_debug_case(stack, probes, """
+        import flask
+        %s
+        print(json.dumps({"debug": debug_state(d), "finders": finders()}))
+        """ % stmt)
+    assert r["debug"] == PATCHED, r
+    assert "Finder" not in r["finders"], r
+
+
+def test_debug_unpatched_without_library(stack, probes):
+    """The check above tells a patched werkzeug.debug from a plain one."""
+    r, cp = run_debug_case(stack, probes, """
+        import flask, werkzeug.debug as d
+        print(json.dumps(debug_state(d)))
+        """, preload=False)
+    assert r == {"marked": None, "call": "function", "console": [200, True]}
+
+
+def test_import_module_after_path_importer_cache_cleared(stack, probes):
+    """The documented way to add a path hook (insert into sys.path_hooks,
+    clear sys.path_importer_cache), then a watched module imported with no
+    import event (importlib.import_module): patched, as with the Finder in
+    sys.meta_path (rtfinder7 finding 1 against the parked finder19)."""
+    r, cp = run_debug_case(stack, probes, """
+        import importlib.machinery as m
+        import flask, colorsys
+        sys.path_hooks.insert(0, m.FileFinder.path_hook(
+            (m.SourceFileLoader, m.SOURCE_SUFFIXES),
+            (m.ExtensionFileLoader, m.EXTENSION_SUFFIXES)))
+        sys.path_importer_cache.clear()
+        d = importlib.import_module("werkzeug.debug")
+        print(json.dumps(debug_state(d)))
+        """)
+    assert r == PATCHED, r
+
+
+def test_import_module_of_a_package_served_by_a_meta_path_finder(
+        stack, probes, tmp_path):
+    """Werkzeug served by a meta-path finder of the application's (a bundle
+    importer) from a copy of its folder; werkzeug.debug imported after Flask
+    with no import event is patched (rtfinder7 finding 2)."""
+    r, cp = run_debug_case(stack, probes, """
+        import os, shutil, importlib.util
+        SRC = os.path.dirname(importlib.util.find_spec("werkzeug").origin)
+        ROOT = %r
+        shutil.copytree(SRC, os.path.join(ROOT, "werkzeug"))
+        class Bundle:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] != "werkzeug":
+                    return None
+                base = os.path.join(ROOT, *name.split("."))
+                init = os.path.join(base, "__init__.py")
+                if os.path.isfile(init):
+                    return importlib.util.spec_from_file_location(
+                        name, init, submodule_search_locations=[base])
+                if os.path.isfile(base + ".py"):
+                    return importlib.util.spec_from_file_location(
+                        name, base + ".py")
+                return None
+        sys.meta_path.insert(0, Bundle())
+        import flask, colorsys
+        d = importlib.import_module("werkzeug.debug")
+        out = debug_state(d)
+        out["bundled"] = d.__file__.startswith(ROOT)
+        out["app_marked"] = getattr(sys.modules["flask.app"],
+                                    "__flaskshield__", None)
+        print(json.dumps(out))
+        """ % str(tmp_path / "bundle"))
+    assert r == dict(PATCHED, bundled=True, app_marked=True), r
+
+
+def test_a_kept_reference_to_meta_path_still_works(stack, probes):
+    """Code that keeps the list sys.meta_path and installs its finder
+    through it after Flask: the Finder left that list in place, so the
+    finder is in the list importlib reads (rtfinder7 finding 4)."""
+    r, cp = run_case(stack, probes, """
+        _META = sys.meta_path
+        class Deny:
+            def find_spec(self, name, path=None, target=None):
+                if name == "_flaskshield_plain":
+                    raise ImportError("denied")
+                return None
+        import flask
+        import colorsys
+        _META.insert(0, Deny())
+        try:
+            import _flaskshield_plain
+            out = "imported"
+        except ImportError as e:
+            out = str(e)
+        print(json.dumps({"out": out, "same": _META is sys.meta_path}))
+        """)
+    assert r == {"out": "denied", "same": True}, r
+
+
+def test_thread_started_before_flask_keeps_the_finder(stack, probes):
+    """Another thread may be iterating sys.meta_path in importlib: with a
+    second thread alive when Flask's import ends the Finder stays, and
+    imports work from both threads."""
+    r, cp = run_debug_case(stack, probes, """
+        import threading
+        go, done = threading.Event(), threading.Event()
+        res = {}
+        def worker():
+            go.wait()
+            import fractions, werkzeug.debug as d
+            res["thread"] = debug_state(d)
+            done.set()
+        t = threading.Thread(target=worker)
+        t.start()
+        import flask
+        after_flask = finders()
+        import decimal
+        go.set()
+        done.wait(60)
+        t.join()
+        import werkzeug._reloader as rl
+        print(json.dumps({"finders": after_flask, "thread": res.get("thread"),
+                          "reloader": getattr(rl, "__flaskshield__", None),
+                          "types": type(sys.modules["werkzeug"]).__name__}))
+        """)
+    assert "Finder" in r["finders"], r
+    assert r["thread"] == PATCHED, r
+    assert r["reloader"] is True
+    assert r["types"] == "module", r
+
+
+def test_purged_and_reimported_after_the_finder_left(stack, probes):
+    """Flask and Werkzeug purged from sys.modules and imported again (as a
+    test suite does): the import event of `flask` brings the Finder back,
+    which patches the new modules, and stays."""
+    r, cp = run_debug_case(stack, probes, """
+        import flask, werkzeug.debug
+        left = finders()
+        for n in list(sys.modules):
+            if n.split(".")[0] in ("flask", "werkzeug"):
+                del sys.modules[n]
+        import flask as f2
+        import werkzeug.debug as d2
+        print(json.dumps({
+            "left": "Finder" not in left, "back": finders().count("Finder"),
+            "call": type(f2.Flask.__dict__["wsgi_app"]).__name__,
+            "debug": debug_state(d2)}))
+        """)
+    assert r == {"left": True, "back": 1, "call": "Patch",
+                 "debug": PATCHED}, r
+
+
+def test_submodule_purged_and_reimported_after_the_finder_left(stack, probes):
+    """werkzeug.wrappers (a package with a watched module) and its modules
+    purged and imported again by name, no import event: the new package
+    gets the catch from its parent and the new request module is
+    patched."""
+    r, cp = run_case(stack, probes, """
+        import flask
+        for n in list(sys.modules):
+            if n.startswith("werkzeug.wrappers") or n == "werkzeug.debug":
+                del sys.modules[n]
+        req = importlib.import_module("werkzeug.wrappers.request")
+        d = importlib.import_module("werkzeug.debug")
+        print(json.dumps({
+            "finders": finders(),
+            "wrappers": type(sys.modules["werkzeug.wrappers"]).__name__,
+            "req": getattr(req, "__flaskshield__", None),
+            "debug": getattr(d, "__flaskshield__", None)}))
+        """)
+    assert r == {"finders": r["finders"], "wrappers": "Package",
+                 "req": True, "debug": True}, r
+    assert "Finder" not in r["finders"], r
