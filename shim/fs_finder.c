@@ -152,6 +152,46 @@ fs_run_hooks_for_loaded(void)
     return rc;
 }
 
+/* `spec` (stolen) with its loader wrapped in a flaskshield.Loader that runs
+ * `hook` after the module ran, or left alone when there is nothing to wrap
+ * or it is wrapped already.  NULL with an exception to pass on. */
+static PyObject *
+fs_spec_wrap(struct fs_interp *interp, PyObject *spec,
+             const struct fs_hook *hook)
+{
+    PyObject *loader, *wrapper;
+    int has;
+
+    loader = PyObject_GetAttrString(spec, "loader");
+    has = loader == NULL ? -1
+          : loader == FS_None
+            || (PyObject *)Py_TYPE(loader) == interp->types[FS_T_LOADER] ? 0
+          : fs_hasattr(loader, "exec_module");
+    if (has <= 0) {
+        FS_XDECREF(loader);
+        if (fs_err_clear()) {
+            return spec;        /* nothing we can wrap: leave it alone */
+        }
+        FS_DECREF(spec);
+        return NULL;
+    }
+    wrapper = fs_object_new(interp->types[FS_T_LOADER]);
+    if (wrapper == NULL) {
+        FS_DECREF(loader);
+        FS_DECREF(spec);
+        return NULL;            /* out of memory */
+    }
+    ((fs_loader *)wrapper)->orig = loader;          /* steals */
+    ((fs_loader *)wrapper)->hook = hook;
+    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0
+        && !fs_err_clear()) {
+        FS_CLEAR(spec);
+    }
+    FS_DECREF(wrapper);
+    return spec;
+}
+
+
 /* ---- flaskshield.Package ----------------------------------------------- */
 
 /* Make `module` a flaskshield.Package: 1 when it is one, 0 when it cannot
@@ -199,10 +239,7 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
         return fs_err_clear() ? 0 : -1;     /* none of ours */
     }
     hook = fs_registry_find(full, len);
-    if (hook != NULL) {
-        return fs_run_hook_once(hook, value);
-    }
-    if (!fs_registry_holds(full, len)) {
+    if (hook == NULL && !fs_registry_holds(full, len)) {
         return 0;
     }
     interp = fs_interp_get();
@@ -210,13 +247,54 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
     if (rc < 0 && !fs_err_clear()) {
         return -1;
     }
-    return fs_run_hooks_for_loaded();
+    return hook != NULL ? fs_run_hook_once(hook, value)
+                        : fs_run_hooks_for_loaded();
+}
+
+/* `module`.__spec__ = `spec` on a watched module while the finder is out:
+ * importlib.reload() does that with the spec it found, before it runs the
+ * module again from spec.loader, so the loader gets wrapped as the finder
+ * would have.  -1 with an exception to pass on. */
+static int
+fs_package_respec(PyObject *module, PyObject *spec)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *mname;
+    const char *m;
+    Py_ssize_t len;
+    const struct fs_hook *hook;
+
+    if (interp == NULL || interp->finder != FS_FINDER_OUT) {
+        return interp == NULL && !fs_err_clear() ? -1 : 0;
+    }
+    mname = PyObject_GetAttrString(module, "__name__");
+    m = mname != NULL && fs_is_str(mname)
+        ? PyUnicode_AsUTF8AndSize(mname, &len) : NULL;
+    hook = m != NULL ? fs_registry_find(m, len) : NULL;
+    FS_XDECREF(mname);
+    if (hook == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    spec = fs_spec_wrap(interp, fs_new_ref(spec), hook);
+    FS_XDECREF(spec);
+    return spec != NULL ? 0 : -1;
 }
 
 static int
 fs_package_setattro(PyObject *self, PyObject *name, PyObject *value)
 {
-    if (value != NULL && fs_is_module(value)
+    const char *n = value != NULL && value != FS_None && fs_is_str(name)
+                    ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+
+    if (n == NULL && value != NULL && value != FS_None && fs_is_str(name)
+        && !fs_err_clear()) {
+        return -1;
+    }
+    if (n != NULL && strcmp(n, "__spec__") == 0
+        && fs_package_respec(self, value) < 0) {
+        return -1;
+    }
+    if (n != NULL && fs_is_module(value)
         && fs_package_child(self, name, value) < 0) {
         return -1;
     }
@@ -492,11 +570,10 @@ static PyObject *
 fs_finder_find_spec_in(PyObject *self, PyObject *args)
 {
     struct fs_interp *interp = ((fs_finder *)self)->interp;
-    PyObject *fullname, *spec, *loader, *wrapper;
+    PyObject *fullname, *spec;
     const struct fs_hook *hook;
     const char *name;
     Py_ssize_t len;
-    int has;
 
     if (interp == NULL) {
         PyErr_SetString(FS_ExcTypeError, "flaskshield.Finder without state");
@@ -524,31 +601,7 @@ fs_finder_find_spec_in(PyObject *self, PyObject *args)
     if (spec == NULL || spec == FS_None) {
         return spec;
     }
-    loader = PyObject_GetAttrString(spec, "loader");
-    has = loader == NULL ? -1
-          : loader == FS_None ? 0 : fs_hasattr(loader, "exec_module");
-    if (has <= 0) {
-        FS_XDECREF(loader);
-        if (fs_err_clear()) {
-            return spec;        /* nothing we can wrap: leave it alone */
-        }
-        FS_DECREF(spec);
-        return NULL;
-    }
-    wrapper = fs_object_new(interp->types[FS_T_LOADER]);
-    if (wrapper == NULL) {
-        FS_DECREF(loader);
-        FS_DECREF(spec);
-        return NULL;            /* out of memory */
-    }
-    ((fs_loader *)wrapper)->orig = loader;          /* steals */
-    ((fs_loader *)wrapper)->hook = hook;
-    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0
-        && !fs_err_clear()) {
-        FS_CLEAR(spec);
-    }
-    FS_DECREF(wrapper);
-    return spec;
+    return fs_spec_wrap(interp, spec, hook);
 }
 
 static const char *const fs_find_spec_params[] = {"fullname", "path",
@@ -671,7 +724,8 @@ fs_finder_index(struct fs_interp *interp, PyObject *meta_path)
     return -1;
 }
 
-/* Do all watched packages loaded take the catch (fs_package_catch)?  A
+/* Do all watched packages loaded take the catch (fs_package_catch)?  The
+ * watched modules loaded get it too where they can.  A
  * package whose top-level package is not loaded needs none: importing it
  * raises an import event, which brings the finder back.  -1 with an
  * exception to pass on. */
@@ -687,6 +741,16 @@ fs_packages_caught(struct fs_interp *interp, PyObject *modules)
         PyObject *top, *package;
         int rc;
 
+        package = PyDict_GetItemString(modules, m);
+        if (package != NULL) {
+            /* for reload (fs_package_respec): wanted, not needed */
+            FS_INCREF(package);
+            rc = fs_package_catch(interp, package);
+            FS_DECREF(package);
+            if (rc < 0) {
+                return -1;
+            }
+        }
         if (dot == NULL || (size_t)(dot - m) >= sizeof(name)) {
             continue;
         }

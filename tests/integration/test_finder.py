@@ -667,3 +667,27 @@ def test_submodule_purged_and_reimported_after_the_finder_left(stack, probes):
     assert r == {"finders": r["finders"], "wrappers": "Package",
                  "req": True, "debug": True}, r
     assert "Finder" not in r["finders"], r
+
+
+@pytest.mark.parametrize("cleared", [False, True])
+def test_reload_after_the_finder_left(stack, probes, cleared):
+    """importlib.reload of werkzeug.debug after Flask (no import event, no
+    setattr on the parent; with the path-entry finders replaced or not):
+    re-executed and patched again, as with the Finder in sys.meta_path
+    (rtfinder7 finding 1).  The watched module is a flaskshield.Package
+    whose __spec__, set by reload with the spec it found, gets the
+    Loader."""
+    r, cp = run_debug_case(stack, probes, """
+        import flask, werkzeug.debug, colorsys
+        before = werkzeug.debug.DebuggedApplication
+        if %r:
+            sys.path_importer_cache.clear()
+        d = importlib.reload(werkzeug.debug)
+        out = debug_state(d)
+        out["new_class"] = d.DebuggedApplication is not before
+        out["loader"] = type(d.__spec__.loader).__name__
+        out["finders"] = finders()
+        print(json.dumps(out))
+        """ % cleared)
+    assert "Finder" not in r.pop("finders"), r
+    assert r == dict(PATCHED, new_class=True, loader="SourceFileLoader"), r
