@@ -26,11 +26,15 @@
  * ModuleType whose setattr runs the callback of a watched child: importlib
  * sets every submodule it loads on its parent, after the submodule ran,
  * whatever finder served it and however the import was asked for
- * (importlib.import_module raises no import event).  It leaves only when
- * nothing can be iterating sys.meta_path (the interpreter has one thread,
- * and the current one is done with finding `flask`) and every watched
- * package took the new type; a later import event of a watched package not
- * loaded (sys.modules purged) puts it back for good.
+ * (importlib.import_module raises no import event).  The watched modules
+ * get the type too: importlib.reload() sets __spec__ on the module before
+ * running it again, and the spec's loader is then wrapped as the finder
+ * does.  `flaskshield`, which the finder serves, is imported before it
+ * leaves.  It leaves only when nothing can be iterating sys.meta_path (the
+ * interpreter has one thread, and the current one is done with finding
+ * `flask`) and every watched package took the new type; a later import
+ * event of a watched top-level package not loaded (sys.modules purged)
+ * puts it back for good.
  */
 #include "fs_finder.h"
 
@@ -216,10 +220,10 @@ fs_package_catch(struct fs_interp *interp, PyObject *module)
     return fs_err_clear() ? 0 : -1;
 }
 
-/* `package`.`name` = `value`, a module: the callback when it is a watched
- * one; when it is a package with watched modules under it, the catch on it
- * and the callbacks of those already loaded.  -1 with an exception to pass
- * on. */
+/* `package`.`name` = `value`, a module: when it is a watched one or a
+ * package with watched modules under it, the catch on it, its callback,
+ * and those of watched modules loaded that missed theirs (as the finder
+ * does when it arrives).  -1 with an exception to pass on. */
 static int
 fs_package_child(PyObject *package, PyObject *name, PyObject *value)
 {
@@ -247,8 +251,10 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
     if (rc < 0 && !fs_err_clear()) {
         return -1;
     }
-    return hook != NULL ? fs_run_hook_once(hook, value)
-                        : fs_run_hooks_for_loaded();
+    if (hook != NULL && fs_run_hook_once(hook, value) < 0) {
+        return -1;
+    }
+    return fs_run_hooks_for_loaded();
 }
 
 /* `module`.__spec__ = `spec` on a watched module while the finder is out:
@@ -784,6 +790,7 @@ fs_finder_leave(void)
     struct fs_interp *interp = fs_interp_get();
     PyObject *modules = PySys_GetObject("modules");
     PyObject *meta_path = PySys_GetObject("meta_path");
+    PyObject *flaskshield;
     PyThreadState *ts;
     Py_ssize_t i;
     int rc;
@@ -810,6 +817,13 @@ fs_finder_leave(void)
     if (rc <= 0) {
         return rc;
     }
+    /* the finder serves `flaskshield`: import it while it can, so that
+     * importlib.import_module and find_spec still find it */
+    flaskshield = PyImport_ImportModule("flaskshield");
+    if (flaskshield == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    FS_DECREF(flaskshield);
     if (PyList_SetSlice(meta_path, i, i + 1, NULL) < 0) {
         return fs_err_clear() ? 0 : -1;
     }
