@@ -780,6 +780,16 @@ fs_packages_caught(struct fs_interp *interp, PyObject *modules)
     return 1;
 }
 
+/* Has the interpreter one thread, the current one? */
+static bool
+fs_one_thread(void)
+{
+    PyThreadState *ts =
+        PyInterpreterState_ThreadHead(PyInterpreterState_Get());
+
+    return ts != NULL && PyThreadState_Next(ts) == NULL;
+}
+
 /* Flask's import is done: take the finder out of sys.meta_path, in place,
  * when the packages' catch can do its work and no thread can be iterating
  * the list (see the top).  Otherwise it stays.  -1 with an exception to
@@ -789,9 +799,7 @@ fs_finder_leave(void)
 {
     struct fs_interp *interp = fs_interp_get();
     PyObject *modules = PySys_GetObject("modules");
-    PyObject *meta_path = PySys_GetObject("meta_path");
-    PyObject *flaskshield;
-    PyThreadState *ts;
+    PyObject *meta_path, *flaskshield;
     Py_ssize_t i;
     int rc;
 
@@ -799,19 +807,14 @@ fs_finder_leave(void)
         return fs_err_clear() ? 0 : -1;
     }
     if (interp->finder != FS_FINDER_IN || modules == NULL
-        || !fs_is_dict(modules) || meta_path == NULL
-        || !fs_is_list(meta_path)
+        || !fs_is_dict(modules)
         || PyDict_GetItemString(modules, "flask") == NULL
-        || PyDict_GetItemString(modules, "werkzeug") == NULL) {
+        || PyDict_GetItemString(modules, "werkzeug") == NULL
+        || !fs_one_thread()) {
         return 0;
     }
-    ts = PyInterpreterState_ThreadHead(PyInterpreterState_Get());
-    if (ts == NULL || PyThreadState_Next(ts) != NULL) {
-        return 0;
-    }
-    i = fs_finder_index(interp, meta_path);
-    if (i < 0 || fs_run_hooks_for_loaded() < 0) {
-        return i < 0 ? 0 : -1;
+    if (fs_run_hooks_for_loaded() < 0) {
+        return -1;
     }
     rc = fs_packages_caught(interp, modules);
     if (rc <= 0) {
@@ -824,6 +827,16 @@ fs_finder_leave(void)
         return fs_err_clear() ? 0 : -1;
     }
     FS_DECREF(flaskshield);
+    /* Python code ran above (and may have let another thread in); from
+     * here on none runs until the finder is out */
+    meta_path = PySys_GetObject("meta_path");
+    if (meta_path == NULL || !fs_is_list(meta_path) || !fs_one_thread()) {
+        return 0;
+    }
+    i = fs_finder_index(interp, meta_path);
+    if (i < 0) {
+        return 0;
+    }
     if (PyList_SetSlice(meta_path, i, i + 1, NULL) < 0) {
         return fs_err_clear() ? 0 : -1;
     }
