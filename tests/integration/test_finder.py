@@ -710,3 +710,77 @@ def test_module_from_spec_after_the_finder_left(stack, probes):
         print(json.dumps(debug_state(d)))
         """)
     assert r == PATCHED, r
+
+
+@pytest.mark.parametrize("cls", ["ModuleType", "subclass"])
+def test_package_class_reset_after_the_finder_left(stack, probes, cls):
+    """Someone sets werkzeug's __class__ back to ModuleType (or to a module
+    subclass of its own, as code adding module properties does) after the
+    Finder left, then werkzeug.debug imported by name (no import event):
+    still patched, as with the Finder in sys.meta_path (rtswap8)."""
+    r, cp = run_debug_case(stack, probes, """
+        import types
+        import flask, werkzeug
+        class Mine(types.ModuleType):
+            pass
+        werkzeug.__class__ = %s
+        d = importlib.import_module("werkzeug.debug")
+        print(json.dumps(debug_state(d)))
+        """ % ("types.ModuleType" if cls == "ModuleType" else "Mine"))
+    assert r == PATCHED, r
+
+
+def test_flask_imported_from_another_finders_find_spec(stack, probes):
+    """A meta-path finder whose find_spec imports Flask (the Finder ahead
+    of it, installed by Werkzeug's import): importlib is iterating sys.meta_path on this thread, so the
+    Finder must not leave the list then, or the loop skips the entry after
+    that finder and a module only it serves is not found (rtswap8)."""
+    r, cp = run_case(stack, probes, """
+        import importlib.machinery
+        class ImportsFlask:
+            def find_spec(self, name, path=None, target=None):
+                if name == "_fs_served":
+                    import flask
+                return None
+        class Serves:
+            def find_spec(self, name, path=None, target=None):
+                if name != "_fs_served":
+                    return None
+                return importlib.machinery.ModuleSpec(name, self)
+            def create_module(self, spec):
+                return None
+            def exec_module(self, module):
+                module.ok = True
+        import werkzeug
+        sys.meta_path.extend([ImportsFlask(), Serves()])
+        try:
+            import _fs_served
+            out = _fs_served.ok
+        except ImportError as e:
+            out = repr(e)
+        import werkzeug.debug
+        print(json.dumps({"out": out, "flask": "flask" in sys.modules,
+                          "debug": getattr(werkzeug.debug, "__flaskshield__",
+                                           None)}))
+        """)
+    assert r == {"out": True, "flask": True, "debug": True}, r
+
+
+@pytest.mark.xfail(strict=True, reason="the Finder is out after Flask and "
+                   "sys.modules['werkzeug'] is an object the library never "
+                   "saw; no import event, nothing to catch the setattr")
+def test_package_replaced_in_sys_modules_after_the_finder_left(stack, probes):
+    """sys.modules['werkzeug'] replaced by another module object (a proxy,
+    a lazy module) after the Finder left, then werkzeug.debug imported
+    through importlib's fromlist path (no import event): not patched.  With
+    the Finder kept in sys.meta_path (main) it was."""
+    r, cp = run_debug_case(stack, probes, """
+        import types
+        import flask, werkzeug
+        proxy = types.ModuleType("werkzeug")
+        proxy.__dict__.update(werkzeug.__dict__)
+        sys.modules["werkzeug"] = proxy
+        d = importlib.import_module("werkzeug.debug")
+        print(json.dumps(debug_state(d)))
+        """)
+    assert r == PATCHED, r
