@@ -119,7 +119,8 @@
       (PyObject *, Py_ssize_t, Py_ssize_t, PyObject *))                     \
     X(PyThreadState *, PyInterpreterState_ThreadHead,                       \
       (PyInterpreterState *))                                               \
-    X(PyThreadState *, PyThreadState_Next, (PyThreadState *))
+    X(PyThreadState *, PyThreadState_Next, (PyThreadState *))              \
+    X(PyFrameObject *, PyEval_GetFrame, (void))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -265,6 +266,7 @@ bool fs_api_full(void);
 #define PyList_SetSlice (fs_api.PyList_SetSlice)
 #define PyInterpreterState_ThreadHead (fs_api.PyInterpreterState_ThreadHead)
 #define PyThreadState_Next (fs_api.PyThreadState_Next)
+#define PyEval_GetFrame (fs_api.PyEval_GetFrame)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */

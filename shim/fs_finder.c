@@ -32,7 +32,8 @@
  * does.  `flaskshield`, which the finder serves, is imported before it
  * leaves.  It leaves only when nothing can be iterating sys.meta_path (the
  * interpreter has one thread, and the current one is done with finding
- * `flask`) and every watched package took the new type; a later import
+ * `flask` and is not inside another finder's find_spec) and every watched
+ * package took the new type; a later import
  * event of a watched top-level package not loaded (sys.modules purged)
  * puts it back for good.
  */
@@ -790,6 +791,53 @@ fs_one_thread(void)
     return ts != NULL && PyThreadState_Next(ts) == NULL;
 }
 
+/* Is `o`.`attr` the str `text`?  1 or 0, or -1 with an exception set. */
+static int
+fs_attr_is(PyObject *o, const char *attr, const char *text)
+{
+    PyObject *v = PyObject_GetAttrString(o, attr);
+    const char *s = v != NULL && fs_is_str(v)
+                    ? PyUnicode_AsUTF8AndSize(v, NULL) : NULL;
+    int rc = s != NULL ? strcmp(s, text) == 0
+             : v == NULL || PyErr_Occurred() != NULL ? -1 : 0;
+
+    FS_XDECREF(v);
+    return rc;
+}
+
+/* Is importlib's _find_spec on this thread's stack, iterating
+ * sys.meta_path (a finder's find_spec importing Flask)?  Removing an entry
+ * from the list then would make that loop skip the one after its current
+ * finder.  Frames are read through their attributes, the same on 3.8 to
+ * 3.13.  1 or 0, or -1 with an exception set. */
+static int
+fs_finding_spec(void)
+{
+    PyObject *frame = (PyObject *)PyEval_GetFrame();
+    int found = 0;
+
+    frame = frame != NULL ? fs_new_ref(frame) : NULL;
+    while (found == 0 && frame != NULL && frame != FS_None) {
+        PyObject *code = PyObject_GetAttrString(frame, "f_code");
+        PyObject *back = NULL;
+
+        found = code == NULL ? -1 : fs_attr_is(code, "co_name", "_find_spec");
+        if (found == 1) {
+            found = fs_attr_is(code, "co_filename",
+                               "<frozen importlib._bootstrap>");
+        }
+        if (found == 0) {
+            back = PyObject_GetAttrString(frame, "f_back");
+            found = back == NULL ? -1 : 0;
+        }
+        FS_XDECREF(code);
+        FS_DECREF(frame);
+        frame = back;
+    }
+    FS_XDECREF(frame);
+    return found;
+}
+
 /* Flask's import is done: take the finder out of sys.meta_path, in place,
  * when the packages' catch can do its work and no thread can be iterating
  * the list (see the top).  Otherwise it stays.  -1 with an exception to
@@ -812,6 +860,10 @@ fs_finder_leave(void)
         || PyDict_GetItemString(modules, "werkzeug") == NULL
         || !fs_one_thread()) {
         return 0;
+    }
+    rc = fs_finding_spec();
+    if (rc != 0) {
+        return rc > 0 || fs_err_clear() ? 0 : -1;
     }
     if (fs_run_hooks_for_loaded() < 0) {
         return -1;
