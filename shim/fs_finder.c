@@ -69,6 +69,7 @@ enum fs_finder_place {
 };
 
 static int fs_finder_leave(void);
+static int fs_finder_back(void);
 
 /* Run a module's callback, log and clear an ordinary failure.  Returns -1
  * with the exception set when it is one to pass on (fs_err_clear). */
@@ -196,7 +197,6 @@ fs_spec_wrap(struct fs_interp *interp, PyObject *spec,
     return spec;
 }
 
-
 /* ---- flaskshield.Package ----------------------------------------------- */
 
 /* Make `module` a flaskshield.Package: 1 when it is one, 0 when it cannot
@@ -299,6 +299,12 @@ fs_package_setattro(PyObject *self, PyObject *name, PyObject *value)
     }
     if (n != NULL && strcmp(n, "__spec__") == 0
         && fs_package_respec(self, value) < 0) {
+        return -1;
+    }
+    /* another type takes the catch away: nothing would see a submodule
+     * loaded, so the finder comes back first */
+    if (n != NULL && strcmp(n, "__class__") == 0
+        && value != (PyObject *)Py_TYPE(self) && fs_finder_back() < 0) {
         return -1;
     }
     if (n != NULL && fs_is_module(value)
@@ -896,6 +902,43 @@ fs_finder_leave(void)
     return 0;
 }
 
+/* Put a finder at the head of `meta_path` (a list), for the rest of the
+ * process if it had left, and run the callbacks of watched modules loaded
+ * that missed them.  -1 with an exception to pass on. */
+static int
+fs_finder_insert(struct fs_interp *interp, PyObject *meta_path)
+{
+    PyObject *finder = fs_finder_new(interp);
+    int rc = finder != NULL ? PyList_Insert(meta_path, 0, finder) : -1;
+
+    FS_XDECREF(finder);
+    if (rc < 0) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder == FS_FINDER_OUT) {
+        interp->finder = FS_FINDER_KEPT;
+    }
+    return fs_run_hooks_for_loaded();
+}
+
+/* Bring the finder back for good if it left sys.meta_path.  -1 with an
+ * exception to pass on. */
+static int
+fs_finder_back(void)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *meta_path = PySys_GetObject("meta_path");
+
+    if (interp == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder != FS_FINDER_OUT || meta_path == NULL
+        || !fs_is_list(meta_path) || fs_finder_index(interp, meta_path) >= 0) {
+        return 0;
+    }
+    return fs_finder_insert(interp, meta_path);
+}
+
 /* Is the finder needed for the import of `fullname`, a watched name, while
  * it is out?  When its top-level package is not loaded, or loaded without
  * the catch though watched modules are under it. */
@@ -960,7 +1003,7 @@ fs_finder_on_import(PyObject *audit_args)
 {
     static bool busy, scanned;
     struct fs_interp *interp;
-    PyObject *meta_path, *finder, *t, *v, *tb;
+    PyObject *meta_path, *t, *v, *tb;
     int rc = 0;
 
     if (busy || !Py_IsInitialized() || PyTuple_Size(audit_args) < 4) {
@@ -992,14 +1035,7 @@ fs_finder_on_import(PyObject *audit_args)
     if (interp != NULL && fs_finder_index(interp, meta_path) < 0
         && (interp->finder != FS_FINDER_OUT
             || fs_finder_wanted(PyTuple_GetItem(audit_args, 0)))) {
-        finder = fs_finder_new(interp);
-        if (finder != NULL && PyList_Insert(meta_path, 0, finder) == 0) {
-            if (interp->finder == FS_FINDER_OUT) {
-                interp->finder = FS_FINDER_KEPT;
-            }
-            rc = fs_run_hooks_for_loaded();
-        }
-        FS_XDECREF(finder);
+        rc = fs_finder_insert(interp, meta_path);
     }
     busy = false;
     /* An ordinary failure of ours leaves the import alone; the rest
