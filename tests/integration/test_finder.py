@@ -784,3 +784,26 @@ def test_package_replaced_in_sys_modules_after_the_finder_left(stack, probes):
         print(json.dumps(debug_state(d)))
         """)
     assert r == PATCHED, r
+
+
+@pytest.mark.xfail(strict=True, reason="flaskshield.Package has a C "
+                   "setattr, and CPython refuses object.__setattr__ past a "
+                   "C-level override")
+def test_object_setattr_on_a_package_after_the_finder_left(stack, probes):
+    """object.__setattr__ (or ModuleType.__setattr__) on flask after the
+    Finder left, as code that bypasses a class's own __setattr__ does:
+    TypeError ("can't apply this __setattr__ to flaskshield.Package
+    object"); on a plain module, as on main, it sets the attribute."""
+    r, cp = run_case(stack, probes, """
+        import types
+        import flask
+        out = []
+        for f in (object.__setattr__, types.ModuleType.__setattr__):
+            try:
+                f(flask, "_fs_x", 1)
+                out.append(flask._fs_x)
+            except TypeError as e:
+                out.append(str(e))
+        print(json.dumps(out))
+        """)
+    assert r == [1, 1], r
