@@ -221,10 +221,11 @@ fs_package_catch(struct fs_interp *interp, PyObject *module)
     return fs_err_clear() ? 0 : -1;
 }
 
-/* `package`.`name` = `value`, a module: when it is a watched one or a
- * package with watched modules under it, the catch on it, its callback,
- * and those of watched modules loaded that missed theirs (as the finder
- * does when it arrives).  -1 with an exception to pass on. */
+/* `package`.`name` = `value`, a module: when it is the one sys.modules
+ * holds under that name and a watched one or a package with watched
+ * modules under it, the catch on it, its callback, and those of watched
+ * modules loaded that missed theirs (as the finder does when it arrives).
+ * -1 with an exception to pass on. */
 static int
 fs_package_child(PyObject *package, PyObject *name, PyObject *value)
 {
@@ -236,6 +237,7 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
                     ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
     const struct fs_hook *hook;
     struct fs_interp *interp;
+    PyObject *modules;
     int len = c != NULL ? snprintf(full, sizeof(full), "%s.%s", p, c) : -1;
     int rc;
 
@@ -245,6 +247,13 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
     }
     hook = fs_registry_find(full, len);
     if (hook == NULL && !fs_registry_holds(full, len)) {
+        return 0;
+    }
+    /* importlib sets the module it loaded, the one in sys.modules; any
+     * other (a test's stub) is left alone */
+    modules = PySys_GetObject("modules");
+    if (modules == NULL || !fs_is_dict(modules)
+        || PyDict_GetItemString(modules, full) != value) {
         return 0;
     }
     interp = fs_interp_get();

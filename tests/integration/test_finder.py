@@ -807,3 +807,22 @@ def test_object_setattr_on_a_package_after_the_finder_left(stack, probes):
         print(json.dumps(out))
         """)
     assert r == [1, 1], r
+
+
+def test_a_stub_module_set_on_a_package_after_the_finder_left(stack, probes):
+    """Code (a test's mock.patch) setting a stub module as flask.app or
+    werkzeug.debug after the Finder left: the stub is not the module
+    importlib loaded (sys.modules), so it keeps its type, gets no
+    callback and no patch.failed is logged, as on main (rtswap8)."""
+    r, cp = run_case(stack, probes, """
+        import types
+        import flask, werkzeug
+        stub = types.ModuleType("stub")
+        werkzeug.debug = stub
+        flask.app = stub
+        print(json.dumps({"type": type(stub).__name__,
+                          "marked": getattr(stub, "__flaskshield__", None),
+                          "set": werkzeug.debug is stub}))
+        """)
+    assert r == {"type": "module", "marked": None, "set": True}, r
+    assert harness.find_events(cp.events, "patch.failed") == []
