@@ -33,9 +33,9 @@
  * leaves.  It leaves only when nothing can be iterating sys.meta_path (the
  * interpreter has one thread, and the current one is done with finding
  * `flask` and is not inside another finder's find_spec) and every watched
- * package took the new type; a later import
- * event of a watched top-level package not loaded (sys.modules purged)
- * puts it back for good.
+ * package took the new type; a later import event of a watched top-level
+ * package not loaded (sys.modules purged), or a Package's __class__ set to
+ * another type, puts it back for good.
  */
 #include "fs_finder.h"
 
