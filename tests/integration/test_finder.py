@@ -826,3 +826,35 @@ def test_a_stub_module_set_on_a_package_after_the_finder_left(stack, probes):
         """)
     assert r == {"type": "module", "marked": None, "set": True}, r
     assert harness.find_events(cp.events, "patch.failed") == []
+
+
+def test_reload_of_a_lazily_loaded_module_after_the_finder_left(
+        stack, probes):
+    """werkzeug.debug served through importlib.util.LazyLoader (a lazy
+    import finder) after Flask, then importlib.reload: the module is a
+    _LazyModule when importlib sets it on werkzeug, a plain module once
+    loaded; reloaded, it is patched again, as with the Finder in
+    sys.meta_path (rtswap8)."""
+    r, cp = run_debug_case(stack, probes, """
+        import importlib.util
+        import flask
+        class Lazy:
+            def find_spec(self, name, path=None, target=None):
+                if name != "werkzeug.debug":
+                    return None
+                sys.meta_path.remove(self)
+                try:
+                    spec = importlib.util.find_spec(name)
+                finally:
+                    sys.meta_path.insert(0, self)
+                spec.loader = importlib.util.LazyLoader(spec.loader)
+                return spec
+        lazy = Lazy()
+        sys.meta_path.insert(0, lazy)
+        d = importlib.import_module("werkzeug.debug")
+        sys.meta_path.remove(lazy)
+        first = debug_state(d)
+        d = importlib.reload(d)
+        print(json.dumps({"first": first, "reloaded": debug_state(d)}))
+        """)
+    assert r == {"first": PATCHED, "reloaded": PATCHED}, r
