@@ -223,7 +223,7 @@ fs_package_catch(struct fs_interp *interp, PyObject *module)
 
 /* `package`.`name` = `value`, a module: when it is the one sys.modules
  * holds under that name and a watched one or a package with watched
- * modules under it, the catch on it, its callback, and those of watched
+ * modules under it, its callback, the catch on it, and those of watched
  * modules loaded that missed theirs (as the finder does when it arrives).
  * -1 with an exception to pass on. */
 static int
@@ -256,12 +256,14 @@ fs_package_child(PyObject *package, PyObject *name, PyObject *value)
         || PyDict_GetItemString(modules, full) != value) {
         return 0;
     }
+    /* the callback first: a module of importlib.util.LazyLoader's is
+     * loaded by it and only then a plain module that can take the catch */
+    if (hook != NULL && fs_run_hook_once(hook, value) < 0) {
+        return -1;
+    }
     interp = fs_interp_get();
     rc = interp != NULL ? fs_package_catch(interp, value) : -1;
     if (rc < 0 && !fs_err_clear()) {
-        return -1;
-    }
-    if (hook != NULL && fs_run_hook_once(hook, value) < 0) {
         return -1;
     }
     return fs_run_hooks_for_loaded();
