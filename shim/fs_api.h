@@ -113,7 +113,14 @@
     X(int, PyDict_DelItem, (PyObject *, PyObject *))                       \
     X(PyInterpreterState *, PyInterpreterState_Get, (void))                 \
     X(PyObject *, PyInterpreterState_GetDict, (PyInterpreterState *))       \
-    X(PyObject *, PyType_GenericAlloc, (PyTypeObject *, Py_ssize_t))
+    X(PyObject *, PyType_GenericAlloc, (PyTypeObject *, Py_ssize_t))        \
+    X(int, PyObject_GenericSetAttr, (PyObject *, PyObject *, PyObject *))   \
+    X(int, PyList_SetSlice,                                                 \
+      (PyObject *, Py_ssize_t, Py_ssize_t, PyObject *))                     \
+    X(PyThreadState *, PyInterpreterState_ThreadHead,                       \
+      (PyInterpreterState *))                                               \
+    X(PyThreadState *, PyThreadState_Next, (PyThreadState *))              \
+    X(PyFrameObject *, PyEval_GetFrame, (void))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -129,7 +136,8 @@
     X(PyObject *, PyExc_RecursionError)                                     \
     X(PyObject *, PyExc_UnicodeError)                                       \
     X(PyObject *, PyExc_KeyboardInterrupt)                                  \
-    X(PyTypeObject, PyByteArray_Type)
+    X(PyTypeObject, PyByteArray_Type)                                       \
+    X(PyTypeObject, PyModule_Type)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -254,6 +262,11 @@ bool fs_api_full(void);
 #define PyInterpreterState_Get (fs_api.PyInterpreterState_Get)
 #define PyInterpreterState_GetDict (fs_api.PyInterpreterState_GetDict)
 #define PyType_GenericAlloc (fs_api.PyType_GenericAlloc)
+#define PyObject_GenericSetAttr (fs_api.PyObject_GenericSetAttr)
+#define PyList_SetSlice (fs_api.PyList_SetSlice)
+#define PyInterpreterState_ThreadHead (fs_api.PyInterpreterState_ThreadHead)
+#define PyThreadState_Next (fs_api.PyThreadState_Next)
+#define PyEval_GetFrame (fs_api.PyEval_GetFrame)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */
@@ -332,6 +345,12 @@ static inline bool
 fs_is_bytearray(PyObject *o)
 {
     return PyType_IsSubtype(Py_TYPE(o), fs_api.PyByteArray_Type) != 0;
+}
+
+static inline bool
+fs_is_module(PyObject *o)
+{
+    return PyType_IsSubtype(Py_TYPE(o), fs_api.PyModule_Type) != 0;
 }
 
 static inline bool

@@ -18,6 +18,24 @@
  * would without the library.  A module whose callback ran carries
  * `__flaskshield__ = True`, so a finder installed again (after someone
  * removed it from sys.meta_path) does not re-run it.
+ *
+ * Once Flask is imported the finder leaves sys.meta_path (issue 19: every
+ * entry there costs every later import), removed from the list in place so
+ * that a reference kept to it stays good.  The watched packages (flask,
+ * werkzeug, werkzeug.wrappers) then become `flaskshield.Package`, a
+ * ModuleType whose setattr runs the callback of a watched child: importlib
+ * sets every submodule it loads on its parent, after the submodule ran,
+ * whatever finder served it and however the import was asked for
+ * (importlib.import_module raises no import event).  The watched modules
+ * get the type too: importlib.reload() sets __spec__ on the module before
+ * running it again, and the spec's loader is then wrapped as the finder
+ * does.  `flaskshield`, which the finder serves, is imported before it
+ * leaves.  It leaves only when nothing can be iterating sys.meta_path (the
+ * interpreter has one thread, and the current one is done with finding
+ * `flask` and is not inside another finder's find_spec) and every watched
+ * package took the new type; a later import event of a watched top-level
+ * package not loaded (sys.modules purged), or a Package's __class__ set to
+ * another type, puts it back for good.
  */
 #include "fs_finder.h"
 
@@ -25,6 +43,7 @@
 
 #include "fs_interp.h"
 #include "fs_log.h"
+#include "fs_modname.h"
 #include "fs_module.h"
 #include "fs_patch.h"
 #include "fs_registry.h"
@@ -41,6 +60,16 @@ typedef struct {
     PyObject *orig;                 /* the real loader */
     const struct fs_hook *hook;
 } fs_loader;
+
+/* Where the finder is (struct fs_interp's `finder`). */
+enum fs_finder_place {
+    FS_FINDER_IN,       /* in sys.meta_path, or not installed yet */
+    FS_FINDER_OUT,      /* left after Flask's import (fs_finder_leave) */
+    FS_FINDER_KEPT      /* came back: stays for the rest of the process */
+};
+
+static int fs_finder_leave(void);
+static int fs_finder_back(void);
 
 /* Run a module's callback, log and clear an ordinary failure.  Returns -1
  * with the exception set when it is one to pass on (fs_err_clear). */
@@ -89,6 +118,224 @@ fs_run_hook(const struct fs_hook *hook, PyObject *module)
     FS_XDECREF(tb);
     return 0;
 }
+
+/* A module's callback unless it has run on that module already.  -1 with
+ * an exception to pass on. */
+static int
+fs_run_hook_once(const struct fs_hook *hook, PyObject *module)
+{
+    int marked = fs_hasattr(module, "__flaskshield__");
+
+    if (marked == 0) {
+        return fs_run_hook(hook, module);
+    }
+    return marked < 0 && !fs_err_clear() ? -1 : 0;
+}
+
+/* Callbacks for watched modules in sys.modules that missed them (imported
+ * before the finder arrived, or loaded while it was out).  -1 with an
+ * exception to pass on. */
+static int
+fs_run_hooks_for_loaded(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    size_t i;
+    int rc = 0;
+
+    if (modules == NULL || !fs_is_dict(modules)) {
+        return 0;
+    }
+    for (i = 0; rc == 0 && i < fs_registry_count; i++) {
+        PyObject *m = PyDict_GetItemString(modules, fs_registry[i].module);
+
+        if (m == NULL) {
+            continue;
+        }
+        FS_INCREF(m);
+        rc = fs_run_hook_once(&fs_registry[i], m);
+        FS_DECREF(m);
+    }
+    return rc;
+}
+
+/* `spec` (stolen) with its loader wrapped in a flaskshield.Loader that runs
+ * `hook` after the module ran, or left alone when there is nothing to wrap
+ * or it is wrapped already.  NULL with an exception to pass on. */
+static PyObject *
+fs_spec_wrap(struct fs_interp *interp, PyObject *spec,
+             const struct fs_hook *hook)
+{
+    PyObject *loader, *wrapper;
+    int has;
+
+    loader = PyObject_GetAttrString(spec, "loader");
+    has = loader == NULL ? -1
+          : loader == FS_None
+            || (PyObject *)Py_TYPE(loader) == interp->types[FS_T_LOADER] ? 0
+          : fs_hasattr(loader, "exec_module");
+    if (has <= 0) {
+        FS_XDECREF(loader);
+        if (fs_err_clear()) {
+            return spec;        /* nothing we can wrap: leave it alone */
+        }
+        FS_DECREF(spec);
+        return NULL;
+    }
+    wrapper = fs_object_new(interp->types[FS_T_LOADER]);
+    if (wrapper == NULL) {
+        FS_DECREF(loader);
+        FS_DECREF(spec);
+        return NULL;            /* out of memory */
+    }
+    ((fs_loader *)wrapper)->orig = loader;          /* steals */
+    ((fs_loader *)wrapper)->hook = hook;
+    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0
+        && !fs_err_clear()) {
+        FS_CLEAR(spec);
+    }
+    FS_DECREF(wrapper);
+    return spec;
+}
+
+/* ---- flaskshield.Package ----------------------------------------------- */
+
+/* Make `module` a flaskshield.Package: 1 when it is one, 0 when it cannot
+ * be (not a plain module, or the assignment failed), -1 with an exception
+ * to pass on. */
+static int
+fs_package_catch(struct fs_interp *interp, PyObject *module)
+{
+    PyObject *type = interp->types[FS_T_PACKAGE];
+
+    if ((PyObject *)Py_TYPE(module) == type) {
+        return 1;
+    }
+    if (Py_TYPE(module) != fs_api.PyModule_Type) {
+        return 0;
+    }
+    /* CPython allows __class__ between ModuleType and its subclasses that
+     * add no field */
+    if (PyObject_SetAttrString(module, "__class__", type) == 0) {
+        return 1;
+    }
+    return fs_err_clear() ? 0 : -1;
+}
+
+/* `package`.`name` = `value`, a module: when it is the one sys.modules
+ * holds under that name and a watched one or a package with watched
+ * modules under it, its callback, the catch on it, and those of watched
+ * modules loaded that missed theirs (as the finder does when it arrives).
+ * -1 with an exception to pass on. */
+static int
+fs_package_child(PyObject *package, PyObject *name, PyObject *value)
+{
+    char full[64];
+    PyObject *pname = PyObject_GetAttrString(package, "__name__");
+    const char *p = pname != NULL && fs_is_str(pname)
+                    ? PyUnicode_AsUTF8AndSize(pname, NULL) : NULL;
+    const char *c = p != NULL && fs_is_str(name)
+                    ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+    const struct fs_hook *hook;
+    struct fs_interp *interp;
+    PyObject *modules;
+    int len = c != NULL ? snprintf(full, sizeof(full), "%s.%s", p, c) : -1;
+    int rc;
+
+    FS_XDECREF(pname);
+    if (len < 0 || (size_t)len >= sizeof(full)) {
+        return fs_err_clear() ? 0 : -1;     /* none of ours */
+    }
+    hook = fs_registry_find(full, len);
+    if (hook == NULL && !fs_registry_holds(full, len)) {
+        return 0;
+    }
+    /* importlib sets the module it loaded, the one in sys.modules; any
+     * other (a test's stub) is left alone */
+    modules = PySys_GetObject("modules");
+    if (modules == NULL || !fs_is_dict(modules)
+        || PyDict_GetItemString(modules, full) != value) {
+        return 0;
+    }
+    /* the callback first: a module of importlib.util.LazyLoader's is
+     * loaded by it and only then a plain module that can take the catch */
+    if (hook != NULL && fs_run_hook_once(hook, value) < 0) {
+        return -1;
+    }
+    interp = fs_interp_get();
+    rc = interp != NULL ? fs_package_catch(interp, value) : -1;
+    if (rc < 0 && !fs_err_clear()) {
+        return -1;
+    }
+    return fs_run_hooks_for_loaded();
+}
+
+/* `module`.__spec__ = `spec` on a watched module while the finder is out:
+ * importlib.reload() does that with the spec it found, before it runs the
+ * module again from spec.loader, so the loader gets wrapped as the finder
+ * would have.  -1 with an exception to pass on. */
+static int
+fs_package_respec(PyObject *module, PyObject *spec)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *mname;
+    const char *m;
+    Py_ssize_t len;
+    const struct fs_hook *hook;
+
+    if (interp == NULL || interp->finder != FS_FINDER_OUT) {
+        return interp == NULL && !fs_err_clear() ? -1 : 0;
+    }
+    mname = PyObject_GetAttrString(module, "__name__");
+    m = mname != NULL && fs_is_str(mname)
+        ? PyUnicode_AsUTF8AndSize(mname, &len) : NULL;
+    hook = m != NULL ? fs_registry_find(m, len) : NULL;
+    FS_XDECREF(mname);
+    if (hook == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    spec = fs_spec_wrap(interp, fs_new_ref(spec), hook);
+    FS_XDECREF(spec);
+    return spec != NULL ? 0 : -1;
+}
+
+static int
+fs_package_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    const char *n = value != NULL && value != FS_None && fs_is_str(name)
+                    ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
+
+    if (n == NULL && value != NULL && value != FS_None && fs_is_str(name)
+        && !fs_err_clear()) {
+        return -1;
+    }
+    if (n != NULL && strcmp(n, "__spec__") == 0
+        && fs_package_respec(self, value) < 0) {
+        return -1;
+    }
+    /* another type takes the catch away: nothing would see a submodule
+     * loaded, so the finder comes back first */
+    if (n != NULL && strcmp(n, "__class__") == 0
+        && value != (PyObject *)Py_TYPE(self) && fs_finder_back() < 0) {
+        return -1;
+    }
+    if (n != NULL && fs_is_module(value)
+        && fs_package_child(self, name, value) < 0) {
+        return -1;
+    }
+    return PyObject_GenericSetAttr(self, name, value);
+}
+
+static PyType_Slot fs_package_slots[] = {
+    {Py_tp_base, NULL},         /* ModuleType (fs_interp.c) */
+    {Py_tp_setattro, (void *)fs_package_setattro},
+    {0, NULL},
+};
+
+/* No field of its own, nor a dealloc: CPython lets a module's __class__
+ * change only to a type of the same layout and deallocator. */
+PyType_Spec fs_package_spec = {
+    "flaskshield.Package", 0, 0, Py_TPFLAGS_DEFAULT, fs_package_slots,
+};
 
 /* ---- flaskshield.Loader ------------------------------------------------ */
 
@@ -165,6 +412,12 @@ fs_loader_exec_module(PyObject *self, PyObject *module)
     FS_DECREF(r);
     if (fs_loader_restore(orig, module) < 0
         || fs_run_hook(((fs_loader *)self)->hook, module) < 0) {
+        return NULL;
+    }
+    /* `flask` has run (its package found: this thread is not iterating
+     * sys.meta_path) */
+    if (strcmp(((fs_loader *)self)->hook->module, "flask") == 0
+        && fs_finder_leave() < 0) {
         return NULL;
     }
     FS_RETURN_NONE;
@@ -341,11 +594,10 @@ static PyObject *
 fs_finder_find_spec_in(PyObject *self, PyObject *args)
 {
     struct fs_interp *interp = ((fs_finder *)self)->interp;
-    PyObject *fullname, *spec, *loader, *wrapper;
+    PyObject *fullname, *spec;
     const struct fs_hook *hook;
     const char *name;
     Py_ssize_t len;
-    int has;
 
     if (interp == NULL) {
         PyErr_SetString(FS_ExcTypeError, "flaskshield.Finder without state");
@@ -373,31 +625,7 @@ fs_finder_find_spec_in(PyObject *self, PyObject *args)
     if (spec == NULL || spec == FS_None) {
         return spec;
     }
-    loader = PyObject_GetAttrString(spec, "loader");
-    has = loader == NULL ? -1
-          : loader == FS_None ? 0 : fs_hasattr(loader, "exec_module");
-    if (has <= 0) {
-        FS_XDECREF(loader);
-        if (fs_err_clear()) {
-            return spec;        /* nothing we can wrap: leave it alone */
-        }
-        FS_DECREF(spec);
-        return NULL;
-    }
-    wrapper = fs_object_new(interp->types[FS_T_LOADER]);
-    if (wrapper == NULL) {
-        FS_DECREF(loader);
-        FS_DECREF(spec);
-        return NULL;            /* out of memory */
-    }
-    ((fs_loader *)wrapper)->orig = loader;          /* steals */
-    ((fs_loader *)wrapper)->hook = hook;
-    if (PyObject_SetAttrString(spec, "loader", wrapper) < 0
-        && !fs_err_clear()) {
-        FS_CLEAR(spec);
-    }
-    FS_DECREF(wrapper);
-    return spec;
+    return fs_spec_wrap(interp, spec, hook);
 }
 
 static const char *const fs_find_spec_params[] = {"fullname", "path",
@@ -504,41 +732,9 @@ fs_finder_new(struct fs_interp *interp)
     return finder;
 }
 
-/* Callbacks for watched modules imported before the finder arrived.  -1
- * with an exception to pass on. */
-static int
-fs_run_hooks_for_loaded(void)
-{
-    PyObject *modules = PySys_GetObject("modules");
-    size_t i;
-    int rc = 0;
-
-    if (modules == NULL || !fs_is_dict(modules)) {
-        return 0;
-    }
-    for (i = 0; rc == 0 && i < fs_registry_count; i++) {
-        PyObject *m = PyDict_GetItemString(modules, fs_registry[i].module);
-        int marked;
-
-        if (m == NULL) {
-            continue;
-        }
-        FS_INCREF(m);
-        marked = fs_hasattr(m, "__flaskshield__");
-        if (marked == 0) {
-            rc = fs_run_hook(&fs_registry[i], m);
-        }
-        else if (marked < 0 && !fs_err_clear()) {
-            rc = -1;
-        }
-        FS_DECREF(m);
-    }
-    return rc;
-}
-
-/* Is the interpreter's finder in sys.meta_path? */
-static bool
-fs_finder_installed(struct fs_interp *interp, PyObject *meta_path)
+/* Where the interpreter's finder is in the list sys.meta_path, or -1. */
+static Py_ssize_t
+fs_finder_index(struct fs_interp *interp, PyObject *meta_path)
 {
     PyTypeObject *finder_type = (PyTypeObject *)interp->types[FS_T_FINDER];
     Py_ssize_t i, n = PyList_Size(meta_path);
@@ -546,10 +742,240 @@ fs_finder_installed(struct fs_interp *interp, PyObject *meta_path)
     for (i = 0; i < n; i++) {
         PyObject *f = PyList_GetItem(meta_path, i);
         if (f != NULL && Py_TYPE(f) == finder_type) {
-            return true;
+            return i;
         }
     }
-    return false;
+    return -1;
+}
+
+/* Do all watched packages loaded take the catch (fs_package_catch)?  The
+ * watched modules loaded get it too where they can.  A
+ * package whose top-level package is not loaded needs none: importing it
+ * raises an import event, which brings the finder back.  -1 with an
+ * exception to pass on. */
+static int
+fs_packages_caught(struct fs_interp *interp, PyObject *modules)
+{
+    size_t i;
+
+    for (i = 0; i < fs_registry_count; i++) {
+        const char *m = fs_registry[i].module;
+        const char *dot = strrchr(m, '.');
+        char name[64];
+        PyObject *top, *package;
+        int rc;
+
+        package = PyDict_GetItemString(modules, m);
+        if (package != NULL) {
+            /* for reload (fs_package_respec): wanted, not needed */
+            FS_INCREF(package);
+            rc = fs_package_catch(interp, package);
+            FS_DECREF(package);
+            if (rc < 0) {
+                return -1;
+            }
+        }
+        if (dot == NULL || (size_t)(dot - m) >= sizeof(name)) {
+            continue;
+        }
+        snprintf(name, sizeof(name), "%.*s", (int)strcspn(m, "."), m);
+        top = PyDict_GetItemString(modules, name);
+        snprintf(name, sizeof(name), "%.*s", (int)(dot - m), m);
+        package = PyDict_GetItemString(modules, name);
+        if (top == NULL) {
+            continue;
+        }
+        if (package == NULL) {
+            return 0;
+        }
+        FS_INCREF(package);
+        rc = fs_package_catch(interp, package);
+        FS_DECREF(package);
+        if (rc <= 0) {
+            return rc;
+        }
+    }
+    return 1;
+}
+
+/* Has the interpreter one thread, the current one? */
+static bool
+fs_one_thread(void)
+{
+    PyThreadState *ts =
+        PyInterpreterState_ThreadHead(PyInterpreterState_Get());
+
+    return ts != NULL && PyThreadState_Next(ts) == NULL;
+}
+
+/* Is `o`.`attr` the str `text`?  1 or 0, or -1 with an exception set. */
+static int
+fs_attr_is(PyObject *o, const char *attr, const char *text)
+{
+    PyObject *v = PyObject_GetAttrString(o, attr);
+    const char *s = v != NULL && fs_is_str(v)
+                    ? PyUnicode_AsUTF8AndSize(v, NULL) : NULL;
+    int rc = s != NULL ? strcmp(s, text) == 0
+             : v == NULL || PyErr_Occurred() != NULL ? -1 : 0;
+
+    FS_XDECREF(v);
+    return rc;
+}
+
+/* Is importlib's _find_spec on this thread's stack, iterating
+ * sys.meta_path (a finder's find_spec importing Flask)?  Removing an entry
+ * from the list then would make that loop skip the one after its current
+ * finder.  Frames are read through their attributes, the same on 3.8 to
+ * 3.13.  1 or 0, or -1 with an exception set. */
+static int
+fs_finding_spec(void)
+{
+    PyObject *frame = (PyObject *)PyEval_GetFrame();
+    int found = 0;
+
+    frame = frame != NULL ? fs_new_ref(frame) : NULL;
+    while (found == 0 && frame != NULL && frame != FS_None) {
+        PyObject *code = PyObject_GetAttrString(frame, "f_code");
+        PyObject *back = NULL;
+
+        found = code == NULL ? -1 : fs_attr_is(code, "co_name", "_find_spec");
+        if (found == 1) {
+            found = fs_attr_is(code, "co_filename",
+                               "<frozen importlib._bootstrap>");
+        }
+        if (found == 0) {
+            back = PyObject_GetAttrString(frame, "f_back");
+            found = back == NULL ? -1 : 0;
+        }
+        FS_XDECREF(code);
+        FS_DECREF(frame);
+        frame = back;
+    }
+    FS_XDECREF(frame);
+    return found;
+}
+
+/* Flask's import is done: take the finder out of sys.meta_path, in place,
+ * when the packages' catch can do its work and no thread can be iterating
+ * the list (see the top).  Otherwise it stays.  -1 with an exception to
+ * pass on. */
+static int
+fs_finder_leave(void)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *meta_path, *flaskshield;
+    Py_ssize_t i;
+    int rc;
+
+    if (interp == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder != FS_FINDER_IN || modules == NULL
+        || !fs_is_dict(modules)
+        || PyDict_GetItemString(modules, "flask") == NULL
+        || PyDict_GetItemString(modules, "werkzeug") == NULL
+        || !fs_one_thread()) {
+        return 0;
+    }
+    rc = fs_finding_spec();
+    if (rc != 0) {
+        return rc > 0 || fs_err_clear() ? 0 : -1;
+    }
+    if (fs_run_hooks_for_loaded() < 0) {
+        return -1;
+    }
+    rc = fs_packages_caught(interp, modules);
+    if (rc <= 0) {
+        return rc;
+    }
+    /* the finder serves `flaskshield`: import it while it can, so that
+     * importlib.import_module and find_spec still find it */
+    flaskshield = PyImport_ImportModule("flaskshield");
+    if (flaskshield == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    FS_DECREF(flaskshield);
+    /* Python code ran above (and may have let another thread in); from
+     * here on none runs until the finder is out */
+    meta_path = PySys_GetObject("meta_path");
+    if (meta_path == NULL || !fs_is_list(meta_path) || !fs_one_thread()) {
+        return 0;
+    }
+    i = fs_finder_index(interp, meta_path);
+    if (i < 0) {
+        return 0;
+    }
+    if (PyList_SetSlice(meta_path, i, i + 1, NULL) < 0) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    interp->finder = FS_FINDER_OUT;
+    return 0;
+}
+
+/* Put a finder at the head of `meta_path` (a list), for the rest of the
+ * process if it had left, and run the callbacks of watched modules loaded
+ * that missed them.  -1 with an exception to pass on. */
+static int
+fs_finder_insert(struct fs_interp *interp, PyObject *meta_path)
+{
+    PyObject *finder = fs_finder_new(interp);
+    int rc = finder != NULL ? PyList_Insert(meta_path, 0, finder) : -1;
+
+    FS_XDECREF(finder);
+    if (rc < 0) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder == FS_FINDER_OUT) {
+        interp->finder = FS_FINDER_KEPT;
+    }
+    return fs_run_hooks_for_loaded();
+}
+
+/* Bring the finder back for good if it left sys.meta_path.  -1 with an
+ * exception to pass on. */
+static int
+fs_finder_back(void)
+{
+    struct fs_interp *interp = fs_interp_get();
+    PyObject *meta_path = PySys_GetObject("meta_path");
+
+    if (interp == NULL) {
+        return fs_err_clear() ? 0 : -1;
+    }
+    if (interp->finder != FS_FINDER_OUT || meta_path == NULL
+        || !fs_is_list(meta_path) || fs_finder_index(interp, meta_path) >= 0) {
+        return 0;
+    }
+    return fs_finder_insert(interp, meta_path);
+}
+
+/* Is the finder needed for the import of `fullname`, a watched name, while
+ * it is out?  When its top-level package is not loaded, or loaded without
+ * the catch though watched modules are under it. */
+static bool
+fs_finder_wanted(PyObject *fullname)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    Py_ssize_t len;
+    const char *name = PyUnicode_AsUTF8AndSize(fullname, &len);
+    char top[64];
+    size_t n;
+    PyObject *m;
+
+    if (name == NULL || modules == NULL || !fs_is_dict(modules)) {
+        PyErr_Clear();
+        return true;
+    }
+    n = fs_modname_top(name, (size_t)len);
+    if (n >= sizeof(top)) {
+        return true;
+    }
+    snprintf(top, sizeof(top), "%.*s", (int)n, name);
+    m = PyDict_GetItemString(modules, top);
+    return m == NULL
+           || (!fs_is_type(m, FS_T_PACKAGE)
+               && fs_registry_holds(top, (Py_ssize_t)n));
 }
 
 /* Were Flask or Werkzeug imported before the library attached? */
@@ -588,7 +1014,7 @@ fs_finder_on_import(PyObject *audit_args)
 {
     static bool busy, scanned;
     struct fs_interp *interp;
-    PyObject *meta_path, *finder, *t, *v, *tb;
+    PyObject *meta_path, *t, *v, *tb;
     int rc = 0;
 
     if (busy || !Py_IsInitialized() || PyTuple_Size(audit_args) < 4) {
@@ -617,12 +1043,10 @@ fs_finder_on_import(PyObject *audit_args)
     busy = true;
     PyErr_Fetch(&t, &v, &tb);
     interp = fs_interp_get();
-    if (interp != NULL && !fs_finder_installed(interp, meta_path)) {
-        finder = fs_finder_new(interp);
-        if (finder != NULL && PyList_Insert(meta_path, 0, finder) == 0) {
-            rc = fs_run_hooks_for_loaded();
-        }
-        FS_XDECREF(finder);
+    if (interp != NULL && fs_finder_index(interp, meta_path) < 0
+        && (interp->finder != FS_FINDER_OUT
+            || fs_finder_wanted(PyTuple_GetItem(audit_args, 0)))) {
+        rc = fs_finder_insert(interp, meta_path);
     }
     busy = false;
     /* An ordinary failure of ours leaves the import alone; the rest

@@ -9,7 +9,9 @@
  * of watched modules already in sys.modules; later ones only check that the
  * finder is still there (by the type pointer of the interpreter's state,
  * fs_interp.h).  Other imports cost a name comparison.  The finder
- * also serves the built-in `flaskshield` module.
+ * also serves the built-in `flaskshield` module.  Once Flask is imported
+ * the finder leaves sys.meta_path and the watched packages' setattr does
+ * its work (fs_finder.c).
  */
 #ifndef FS_FINDER_H
 #define FS_FINDER_H

@@ -17,7 +17,8 @@
  * The state is itself an object (`flaskshield.Interp`, of a type made with
  * it), so holding it is ordinary reference counting.
  *
- * The types: one per spec of fs_types.h, made from a copy of the spec with
+ * The types: one per spec of fs_types.h, made from a copy of the spec
+ * (where a Py_tp_base slot of NULL stands for ModuleType) with
  *   - the library's tp_alloc (fs_object_alloc), which allocates only for
  *     fs_object_new(), so Python code cannot make an instance with NULL
  *     fields on any version;
@@ -43,6 +44,7 @@ static PyType_Spec *const fs_specs[FS_T_COUNT] = {
     [FS_T_INPUT] = &fs_input_spec,
     [FS_T_LIMIT] = &fs_limit_spec,
     [FS_T_FINDER] = &fs_finder_spec,
+    [FS_T_PACKAGE] = &fs_package_spec,
 };
 
 static void
@@ -105,7 +107,13 @@ fs_type_from_spec(const PyType_Spec *spec, unsigned long flags)
                          "flaskshield: too many slots in %s", spec->name);
             return NULL;
         }
-        slots[n++] = *s;
+        slots[n] = *s;
+        if (s->slot == Py_tp_base && s->pfunc == NULL) {
+            /* a static initializer cannot name it: the table is filled
+             * at run time */
+            slots[n].pfunc = fs_api.PyModule_Type;
+        }
+        n++;
     }
     slots[n++] = (PyType_Slot){Py_tp_alloc, (void *)fs_object_alloc};
     if (!(flags & Py_TPFLAGS_DISALLOW_INSTANTIATION)) {

@@ -20,6 +20,7 @@ struct fs_interp {
     PyObject_HEAD
     PyObject *types[FS_T_COUNT];    /* fs_types.h, by enum fs_type_id */
     PyObject *names[FS_N_COUNT];    /* interned fs_names, by enum fs_name */
+    int finder;                     /* fs_finder.c: enum fs_finder_place */
 };
 
 /* The current interpreter's state, made on first use: a borrowed

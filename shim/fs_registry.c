@@ -79,6 +79,21 @@ fs_registry_find(const char *name, Py_ssize_t len)
 }
 
 bool
+fs_registry_holds(const char *name, Py_ssize_t len)
+{
+    size_t i;
+
+    for (i = 0; i < fs_registry_count; i++) {
+        const char *m = fs_registry[i].module;
+        if (fs_modname_spells(m, name, (size_t)len, true)
+            && m[len] == '.') {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
 fs_registry_watches(PyObject *fullname)
 {
     const char *name;

@@ -27,6 +27,10 @@ extern const size_t fs_registry_count;
 /* The entry for `name`, or NULL.  Cheap: called for every import. */
 const struct fs_hook *fs_registry_find(const char *name, Py_ssize_t len);
 
+/* Is name[0..len) a package with a watched module under it (flask,
+ * werkzeug, werkzeug.wrappers, _flaskshield_probe)? */
+bool fs_registry_holds(const char *name, Py_ssize_t len);
+
 /* Is `fullname` (the module an `import` event names) in a package the
  * library watches, or `flaskshield` itself?  Uses only the core of the
  * C-API table: called for every import of every Python process. */

@@ -24,11 +24,12 @@ enum fs_type_id {
     FS_T_INPUT,         /* fs_input.c: the bounded wsgi.input */
     FS_T_LIMIT,         /* fs_limits.c: a capped Request attribute */
     FS_T_FINDER,        /* fs_finder.c: the import finder */
+    FS_T_PACKAGE,       /* fs_finder.c: a watched package's module type */
     FS_T_COUNT
 };
 
 extern PyType_Spec fs_loader_spec, fs_patch_spec, fs_appstate_spec,
-    fs_input_spec, fs_limit_spec, fs_finder_spec;
+    fs_input_spec, fs_limit_spec, fs_finder_spec, fs_package_spec;
 
 /* Borrowed reference to the current interpreter's type (its state is made
  * on first use), or NULL with an exception set. */

@@ -101,7 +101,7 @@ objects = {
     "Patch": flask.Flask.__dict__["wsgi_app"],
     "Patch (DebuggedApplication)":
         werkzeug.debug.DebuggedApplication.__dict__["__call__"],
-    "Finder": sys.meta_path[0],
+    "Finder": __import__("flaskshield").__spec__.loader,
     "AppState": app.__dict__["_flaskshield"],
     "Input": seen["input"],
 }

@@ -169,8 +169,8 @@ e["wsgi.input"] = io.BytesIO(b"x" * 100)
 b"".join(app(e, sr))
 
 # the finder, the app state, status()
-finder = sys.meta_path[0]
-assert type(finder).__name__ == "Finder", sys.meta_path
+finder = __import__("flaskshield").__spec__.loader
+assert type(finder).__name__ == "Finder", finder
 for j in JUNK:
     attempt("find_spec(%r)" % type(j), finder.find_spec, j)
     attempt("find_spec(%r, %r, %r)" % ((type(j),) * 3), finder.find_spec, j, j, j)
@@ -257,8 +257,9 @@ b"".join(app(e, lambda status, headers, exc_info=None: None))
 
 objs = {
     "Patch": flask.Flask.__dict__["wsgi_app"],
-    "Finder": sys.meta_path[0],
-    "Loader": sys.meta_path[0].find_spec("flask.app", flask.__path__).loader,
+    "Finder": __import__("flaskshield").__spec__.loader,
+    "Loader": __import__("flaskshield").__spec__.loader.find_spec(
+        "flask.app", flask.__path__).loader,
     "AppState": app.__dict__["_flaskshield"],
     "Input": seen["input"],
     "Limit": flask.Request.__dict__["max_content_length"],
