@@ -778,7 +778,8 @@ fs_packages_caught(struct fs_interp *interp, PyObject *modules)
         if (dot == NULL || (size_t)(dot - m) >= sizeof(name)) {
             continue;
         }
-        snprintf(name, sizeof(name), "%.*s", (int)strcspn(m, "."), m);
+        snprintf(name, sizeof(name), "%.*s", (int)fs_modname_top(m, strlen(m)),
+                 m);
         top = PyDict_GetItemString(modules, name);
         snprintf(name, sizeof(name), "%.*s", (int)(dot - m), m);
         package = PyDict_GetItemString(modules, name);

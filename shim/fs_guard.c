@@ -262,14 +262,15 @@ fs_guard_wsgiref(fs_patch *p, PyObject *env)
  * not where the body does: read directly, it reads the bytes a client
  * sends after the body (the next request, or any number more).
  * werkzeug.serving ends it itself (wsgi.input_terminated) only for a
- * chunked body, which it de-chunks; wsgiref never does.  Other servers
- * cost two dict look-ups here. */
+ * chunked body, which it de-chunks; wsgiref never does.  A server that
+ * ends the stream itself (gunicorn, waitress) stops at the first dict
+ * look-up; others cost three. */
 static bool
 fs_guard_on_socket(fs_patch *p, PyObject *env)
 {
-    return (fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
-            || fs_guard_wsgiref(p, env))
-           && fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]) == NULL;
+    return fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]) == NULL
+           && (fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
+               || fs_guard_wsgiref(p, env));
 }
 
 /* Bound the body: refuse a declared length over the limit, and read every
