@@ -229,23 +229,16 @@ fs_guard_slot_at(const fs_appstate *st, long long limit)
     return limit >= st->s->max_content_length ? st->slot : -1;
 }
 
-/* Is environ["wsgi.input"] the socket file of wsgiref.simple_server,
- * whose environ says SERVER_SOFTWARE "WSGIServer/...": a BufferedReader
- * over a SocketIO?  Other servers stop at the first look-up. */
+/* Is environ["wsgi.input"] a socket file: a BufferedReader over a
+ * SocketIO, as a server built on socketserver (wsgiref.simple_server,
+ * whatever name its handler gives in SERVER_SOFTWARE) hands over? */
 static bool
-fs_guard_wsgiref(fs_patch *p, PyObject *env)
+fs_guard_socket_file(fs_patch *p, PyObject *env)
 {
-    PyObject *sw = fs_dict_get(env, p->names[FS_N_SERVER_SOFTWARE]);
-    const char *s = sw != NULL && fs_is_str(sw)
-                    ? PyUnicode_AsUTF8AndSize(sw, NULL) : NULL;
-    PyObject *in, *raw;
+    PyObject *in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
+    PyObject *raw;
     bool sock;
 
-    if (s == NULL || strncmp(s, "WSGIServer/", 11) != 0) {
-        fs_err_clear();
-        return false;
-    }
-    in = fs_dict_get(env, p->names[FS_N_WSGI_INPUT]);
     if (in == NULL
         || strcmp(Py_TYPE(in)->tp_name, "_io.BufferedReader") != 0) {
         return false;
@@ -270,7 +263,7 @@ fs_guard_on_socket(fs_patch *p, PyObject *env)
 {
     return fs_dict_get(env, p->names[FS_N_INPUT_TERMINATED]) == NULL
            && (fs_dict_get(env, p->names[FS_N_WERKZEUG_SOCKET]) != NULL
-               || fs_guard_wsgiref(p, env));
+               || fs_guard_socket_file(p, env));
 }
 
 /* Bound the body: refuse a declared length over the limit, and read every

@@ -45,7 +45,6 @@ enum fs_name {
     FS_N_LIMITS,            /* FS_LIMITS_KEY */
     FS_N_INPUT_TERMINATED,  /* "wsgi.input_terminated" */
     FS_N_WERKZEUG_SOCKET,   /* "werkzeug.socket" */
-    FS_N_SERVER_SOFTWARE,   /* "SERVER_SOFTWARE" */
     FS_N_MAX_CONTENT_LENGTH,    /* "max_content_length" */
     FS_N_HEADERS,           /* "headers" */
     FS_N_LIST,              /* "_list": a Werkzeug Headers' own pairs */

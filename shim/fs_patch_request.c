@@ -183,7 +183,8 @@ static const char *const fs_stream_params[] = {"environ", "safe_fallback",
 
 /* get_input_stream(environ, safe_fallback=True[, max_content_length=None])
  * with its first nparams parameters (2: Werkzeug 2.2), however called: a
- * call that does not bind goes to the original, for its TypeError. */
+ * call the library cannot bind goes to the original, for its TypeError,
+ * and is capped by its environ by position if the original takes it. */
 static PyObject *
 fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
                   PyObject *kwargs, Py_ssize_t nparams)
@@ -202,7 +203,17 @@ fs_request_stream(fs_patch *p, PyObject *orig, PyObject *args,
     }
     kw = fs_args_fit(args, kwargs, 0, fs_stream_params, nparams, 1, &pos);
     if (kw == NULL) {
-        return fs_call_orig(orig, args, kwargs);
+        /* keywords the library cannot bind (a str subclass that Python
+         * binds by its own __eq__): the original says whether the call
+         * binds (its TypeError), and the environ by position is capped
+         * all the same */
+        r = fs_call_orig(orig, args, kwargs);
+        if (r == NULL || PyTuple_Size(args) < 1) {
+            return r;
+        }
+        FS_DECREF(r);
+        return fs_request_stream_of(p, orig, args, kwargs,
+                                    PyTuple_GetItem(args, 0), NULL);
     }
     r = fs_request_stream_of(p, orig, args, kwargs,
                              PyDict_GetItemString(kw, fs_stream_params[0]),

@@ -366,7 +366,10 @@ def exchange(port, path, pieces, headers, timeout=30.0, half_close=False):
                 if nxt is None:
                     sending = False
                     if half_close:
-                        s.shutdown(socket.SHUT_WR)
+                        try:
+                            s.shutdown(socket.SHUT_WR)
+                        except OSError:     # the server closed first
+                            pass
                 else:
                     pending = memoryview(nxt)
                     continue
@@ -1273,12 +1276,19 @@ if __name__ == "__main__":
     elif os.environ["ENTRY"] == "wsgiref":
         from wsgiref.simple_server import make_server
         make_server("127.0.0.1", int(os.environ["PORT"]), app).serve_forever()
+    elif os.environ["ENTRY"] == "wsgiref, own name":
+        from wsgiref.simple_server import WSGIRequestHandler, make_server
+        class Handler(WSGIRequestHandler):
+            server_version = "MyApp/2.0"
+        make_server("127.0.0.1", int(os.environ["PORT"]), app,
+                    handler_class=Handler).serve_forever()
     else:
         app.run(host="127.0.0.1", port=int(os.environ["PORT"]))
 '''
 # the standard library's wsgiref.simple_server hands over its socket file
-# the same way
-DEV_ENTRIES = ("flask run", "Flask.run", "make_server", "wsgiref")
+# the same way, whatever its handler calls itself in SERVER_SOFTWARE
+DEV_ENTRIES = ("flask run", "Flask.run", "make_server", "wsgiref",
+               "wsgiref, own name")
 
 
 @pytest.mark.parametrize("entry", DEV_ENTRIES)

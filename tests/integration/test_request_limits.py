@@ -48,12 +48,18 @@ import flask
 from werkzeug.wrappers import request as wr
 app = flask.Flask("limits")
 app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+class Name(str):
+    def __eq__(self, other):
+        return other == "safe_fallback" or str.__eq__(self, other)
+    __hash__ = str.__hash__
 calls = {
     "positional": lambda env: wr.get_input_stream(env),
     "environ by name": lambda env: wr.get_input_stream(environ=env),
     "all by name": lambda env: wr.get_input_stream(safe_fallback=True,
                                                    environ=env),
     "unpacked": lambda env: wr.get_input_stream(**{"environ": env}),
+    # a keyword Python binds by the str subclass's own __eq__
+    "str subclass": lambda env: wr.get_input_stream(env, **{Name("x"): True}),
 }
 def environ(declared):
     env = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"x" * 5000)}
@@ -92,5 +98,6 @@ def test_get_input_stream_by_name(stack, tmp_path):
     assert cp.stdout.splitlines() == [
         how + " RequestEntityTooLarge" for how in (
             "positional", "positional", "environ by name", "environ by name",
-            "all by name", "all by name", "unpacked", "unpacked")] + \
+            "all by name", "all by name", "unpacked", "unpacked",
+            "str subclass", "str subclass")] + \
         ["TypeError"] * 3, cp.stdout
