@@ -256,11 +256,93 @@ fs_app_log_begin(struct fs_logline *l, enum fs_level level,
                          st->s->service);
 }
 
+/* Does `config` read its items as a dict does (flask.Config), so that
+ * the dict holds what Flask gets?  Asked once per config class. */
+static bool
+fs_app_config_plain(fs_appstate *st, PyObject *config)
+{
+    PyObject *type = (PyObject *)Py_TYPE(config);
+    PyObject *d, *mine, *dicts;
+
+    if (type == st->config_type) {
+        return st->config_plain;
+    }
+    d = PyDict_New();
+    mine = PyObject_GetAttrString(type, "__getitem__");
+    dicts = d != NULL ? PyObject_GetAttrString((PyObject *)Py_TYPE(d),
+                                               "__getitem__") : NULL;
+    st->config_plain = mine != NULL && mine == dicts;
+    fs_err_clear();
+    FS_XDECREF(dicts);
+    FS_XDECREF(mine);
+    FS_XDECREF(d);
+    FS_XSETREF(st->config_type, fs_new_ref(type));
+    return st->config_plain;
+}
+
+/* items[key] = config[key] as the config class answers it; a key it does
+ * not answer is left out. */
+static int
+fs_app_config_copy(PyObject *items, PyObject *config, PyObject *key)
+{
+    PyObject *v = PyObject_GetItem(config, key);
+    int rc;
+
+    if (v == NULL) {
+        fs_err_clear();
+        return 0;
+    }
+    rc = PyDict_SetItem(items, key, v);
+    FS_DECREF(v);
+    return rc;
+}
+
+int
+fs_app_config_read(fs_appstate *st, PyObject *config, int k0, int k1,
+                   bool pins, struct fs_config *c)
+{
+    Py_ssize_t i, npins;
+    int k, rc = 0;
+
+    c->obj = config;
+    if (fs_app_config_plain(st, config)) {
+        c->items = fs_new_ref(config);
+        return 0;
+    }
+    c->items = PyDict_New();
+    npins = pins && st->pin_keys != NULL ? PyTuple_Size(st->pin_keys) : 0;
+    for (k = k0; c->items != NULL && rc == 0 && k <= k1; k++) {
+        rc = fs_app_config_copy(c->items, config, st->keys[k]);
+    }
+    for (i = 0; c->items != NULL && rc == 0 && i < npins; i++) {
+        rc = fs_app_config_copy(c->items, config,
+                                PyTuple_GetItem(st->pin_keys, i));
+    }
+    if (c->items == NULL || rc < 0) {
+        fs_err_clear();
+        FS_CLEAR(c->items);
+        return -1;
+    }
+    return 0;
+}
+
 void
-fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
+fs_app_config_done(struct fs_config *c)
+{
+    FS_CLEAR(c->items);
+}
+
+void
+fs_app_config_set(fs_appstate *st, const struct fs_config *c, PyObject *key,
                   PyObject *value)
 {
-    if (fs_app_enforcing(st) && PyDict_SetItem(config, key, value) < 0) {
+    if (!fs_app_enforcing(st)) {
+        return;
+    }
+    if (PyDict_SetItem(c->obj, key, value) < 0
+        || (c->items != c->obj
+            && (PyDict_SetItem(c->items, key, value) < 0
+                || PyObject_SetItem(c->obj, key, value) < 0))) {
         fs_err_clear();
     }
 }

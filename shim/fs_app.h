@@ -138,9 +138,31 @@ fs_app_enforcing(const fs_appstate *st)
     return st->s->mode == FS_MODE_ENFORCE;
 }
 
-/* config[key] = value in the config dict itself, in enforce mode only. */
-void fs_app_config_set(fs_appstate *st, PyObject *config, PyObject *key,
-                       PyObject *value);
+/* An app's config as the checks judge it.  Flask reads its settings as
+ * config[key]; a config class of its own (Dynaconf's FlaskDynaconf) may
+ * answer that from elsewhere than the dict, and store elsewhere too. */
+struct fs_config {
+    PyObject *obj;      /* app.config (a dict) */
+    PyObject *items;    /* what Flask reads in it: obj itself when its
+                         * class reads the dict, else a dict of the keys
+                         * judged, each read through the class */
+};
+
+/* Fill c for config (a dict; borrowed) with the keys k0..k1 of
+ * st->keys, and the pinned keys too if pins: c->items is a new
+ * reference (fs_app_config_done), config itself when its class reads
+ * items from the dict (flask.Config); a key the class does not answer
+ * (or answers with an error, cleared) is absent.  -1 only when out of
+ * memory (error cleared, c->items NULL). */
+int fs_app_config_read(fs_appstate *st, PyObject *config, int k0, int k1,
+                       bool pins, struct fs_config *c);
+void fs_app_config_done(struct fs_config *c);
+
+/* config[key] = value, in enforce mode only: in the dict itself, and
+ * through the config class when it has its own item access (so that
+ * what Flask and the app read agrees); c->items follows. */
+void fs_app_config_set(fs_appstate *st, const struct fs_config *c,
+                       PyObject *key, PyObject *value);
 
 /* The Flask app behind a WSGI callable: the app itself, a bound method of
  * it (app.wsgi_app), or NULL.  New reference. */

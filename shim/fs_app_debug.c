@@ -166,7 +166,7 @@ fs_propagate_off(fs_appstate *st, PyObject *config)
 }
 
 void
-fs_app_debug_entry(fs_appstate *st, PyObject *config)
+fs_app_debug_entry(fs_appstate *st, const struct fs_config *c)
 {
     int k;
 
@@ -174,14 +174,14 @@ fs_app_debug_entry(fs_appstate *st, PyObject *config)
         return;
     }
     for (k = FS_K_DEBUG; k <= FS_K_TESTING; k++) {
-        PyObject *v = fs_dict_get(config, st->keys[k]);
+        PyObject *v = fs_dict_get(c->items, st->keys[k]);
         if (fs_truthy(v)) {
             fs_log_forced(st, k, v, fs_app_enforcing(st));
-            fs_app_config_set(st, config, st->keys[k], FS_False);
+            fs_app_config_set(st, c, st->keys[k], FS_False);
         }
     }
-    if (fs_truthy(fs_dict_get(config, st->keys[FS_K_PROPAGATE]))) {
-        fs_propagate_off(st, config);
+    if (fs_truthy(fs_dict_get(c->items, st->keys[FS_K_PROPAGATE]))) {
+        fs_propagate_off(st, c->obj);
     }
 }
 

@@ -29,9 +29,9 @@ enum fs_debug_finding {
 void fs_debug_note(struct fs_subject *sub, enum fs_debug_finding f,
                    const char *source, const char *via, bool enforced);
 
-/* At the entry of a request: the debug-class keys of the config dict
- * made False (logged once per key). */
-void fs_app_debug_entry(fs_appstate *st, PyObject *config);
+/* At the entry of a request: the debug-class keys of the config, as
+ * Flask reads them, made False (logged once per key). */
+void fs_app_debug_entry(fs_appstate *st, const struct fs_config *c);
 
 /* Getters and setters of the Flask.debug and Flask.testing properties,
  * and Flask 2.2's propagate_exceptions getter: False under

@@ -3,10 +3,11 @@
  * an app, judged by the policy's rules (shim/fs_secret.c) where it is
  * used.
  *
- * At the entry of every request the key in the config dict is judged
- * again whenever its object changes (a bytearray, which can change in
- * place, every time); a refused key answers the request with a 500 page
- * (fs_guard.c).  Where Flask signs and opens the session cookie,
+ * At the entry of every request the key is judged as Flask reads it,
+ * config["SECRET_KEY"] through the config's class (Dynaconf's FlaskDynaconf
+ * answers it from its own settings), again whenever its object changes (a
+ * bytearray, which can change in place, every time); a refused key answers
+ * the request with a 500 page (fs_guard.c).  Where Flask signs and opens the session cookie,
  * SecureCookieSessionInterface.get_signing_serializer, the key it is about
  * to use is judged as Flask reads it: a key made weak during a request (in
  * a before_request function, by a config class of its own) never signs or
@@ -149,97 +150,56 @@ fs_key_attr_plain(fs_appstate *st, PyObject *app)
 }
 
 enum fs_secret_verdict
-fs_app_check_secret_in(fs_appstate *st, PyObject *config)
+fs_app_check_secret_in(fs_appstate *st, PyObject *items)
 {
-    return fs_check_key(st, fs_dict_get(config, st->keys[FS_K_SECRET_KEY]),
-                        fs_dict_get(config, st->keys[FS_K_FALLBACKS]));
+    return fs_check_key(st, fs_dict_get(items, st->keys[FS_K_SECRET_KEY]),
+                        fs_dict_get(items, st->keys[FS_K_FALLBACKS]));
 }
 
 enum fs_secret_verdict
-fs_app_check_secret_of(fs_appstate *st, PyObject *app, PyObject *config)
+fs_app_check_secret_of(fs_appstate *st, PyObject *app, PyObject *items)
 {
     PyObject *key;
     enum fs_secret_verdict v;
 
     if (fs_key_attr_plain(st, app)) {
-        return fs_app_check_secret_in(st, config);
+        return fs_app_check_secret_in(st, items);
     }
     key = PyObject_GetAttrString(app, "secret_key");
     if (key == NULL) {
         /* e.g. a property that needs a request: judged as in the config */
-        return fs_err_clear() ? fs_app_check_secret_in(st, config)
+        return fs_err_clear() ? fs_app_check_secret_in(st, items)
                               : FS_SECRET_OK;
     }
-    v = fs_check_key(st, key, fs_dict_get(config, st->keys[FS_K_FALLBACKS]));
+    v = fs_check_key(st, key, fs_dict_get(items, st->keys[FS_K_FALLBACKS]));
     FS_XDECREF(key);
     return v;
 }
 
-enum fs_secret_verdict
-fs_app_check_secret(fs_appstate *st, PyObject *app)
-{
-    PyObject *config = PyObject_GetAttrString(app, "config");
-    enum fs_secret_verdict v = FS_SECRET_OK;
-
-    if (config != NULL && fs_is_dict(config)) {
-        v = fs_app_check_secret_of(st, app, config);
-    }
-    else {
-        fs_err_clear();          /* not a Flask config: nothing to judge */
-    }
-    FS_XDECREF(config);
-    return v;
-}
-
-/* Does `config` read its items as a dict does (flask.Config), so that the
- * dict holds what Flask gets?  Asked once per config class. */
-static bool
-fs_config_plain(fs_appstate *st, PyObject *config)
-{
-    PyObject *type = (PyObject *)Py_TYPE(config);
-    PyObject *d, *mine, *dicts;
-
-    if (type == st->config_type) {
-        return st->config_plain;
-    }
-    d = PyDict_New();
-    mine = PyObject_GetAttrString(type, "__getitem__");
-    dicts = d != NULL ? PyObject_GetAttrString((PyObject *)Py_TYPE(d),
-                                               "__getitem__") : NULL;
-    st->config_plain = mine != NULL && mine == dicts;
-    fs_err_clear();
-    FS_XDECREF(dicts);
-    FS_XDECREF(mine);
-    FS_XDECREF(d);
-    FS_XSETREF(st->config_type, fs_new_ref(type));
-    return st->config_plain;
-}
-
-/* The key and fallbacks SecureCookieSessionInterface will sign with, read
- * as it reads them (app.secret_key, config["SECRET_KEY_FALLBACKS"]): from
- * the dict when the config class reads the dict and the app's class reads
- * secret_key from the config, else as Flask reads them.  Judged (the
- * verdict is kept while the key object stays). */
+/* fs_app_check_secret, with app.config got (a new reference, stolen;
+ * NULL with an exception set when there is none). */
 static enum fs_secret_verdict
-fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
+fs_check_secret_with(fs_appstate *st, PyObject *app, PyObject *config)
 {
-    PyObject *config = PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
-    PyObject *key = NULL, *fallbacks = NULL;
-    enum fs_secret_verdict v = FS_SECRET_OK;
+    PyObject *key, *fallbacks = NULL;
+    struct fs_config c;
+    enum fs_secret_verdict v;
 
-    if (config != NULL && fs_is_dict(config) && fs_config_plain(st, config)
-        && fs_key_attr_plain(st, app)) {
-        v = fs_app_check_secret_in(st, config);
+    fs_err_clear();                     /* no config: judged as no dict */
+    if (config != NULL && fs_is_dict(config)
+        && fs_app_config_read(st, config, FS_K_SECRET_KEY, FS_K_FALLBACKS,
+                              false, &c) == 0) {
+        v = fs_app_check_secret_of(st, app, c.items);
+        fs_app_config_done(&c);
         FS_DECREF(config);
         return v;
     }
+    /* not a dict: the key as Flask reads it, and its fallbacks as far as
+     * the object answers them */
+    key = PyObject_GetAttrString(app, "secret_key");
+    fs_err_clear();                     /* absent: judged as absent */
     if (config != NULL) {
-        key = PyObject_GetAttrString(app, "secret_key");
-        fs_err_clear();         /* absent: judged as absent */
-        if (fs_is_dict(config)
-            && fs_dict_get(config, st->keys[FS_K_FALLBACKS]) != NULL) {
-            fallbacks = PyObject_GetItem(config, st->keys[FS_K_FALLBACKS]);
-        }
+        fallbacks = PyObject_GetItem(config, st->keys[FS_K_FALLBACKS]);
     }
     fs_err_clear();
     v = fs_check_key(st, key, fallbacks);
@@ -247,6 +207,13 @@ fs_check_signing_key(fs_patch *p, fs_appstate *st, PyObject *app)
     FS_XDECREF(key);
     FS_XDECREF(config);
     return v;
+}
+
+enum fs_secret_verdict
+fs_app_check_secret(fs_appstate *st, PyObject *app)
+{
+    return fs_check_secret_with(st, app,
+                                PyObject_GetAttrString(app, "config"));
 }
 
 static const char *const fs_serializer_params[] = {"self", "app"};
@@ -263,7 +230,9 @@ fs_session_key_allowed(fs_patch *p, PyObject *app)
     fs_err_clear();
     if (st != NULL && fs_app_enforcing(st)
         && st->s->sk_on_violation != FS_VIOLATION_WARN) {
-        v = fs_check_signing_key(p, st, app);
+        PyObject *config = PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
+
+        v = fs_check_secret_with(st, app, config);
     }
     /* A missing key: Flask makes no serializer and signs nothing. */
     if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {

@@ -7,20 +7,23 @@
 #include "fs_app.h"
 #include "fs_patch.h"
 
-/* Judge the key (and fallbacks) as held in the config dict now; log a
- * rejection once per verdict.  Returns the verdict (FS_SECRET_OK when the
- * policy accepts the key, or accepts no key). */
+/* Judge the key (and fallbacks) in `items`, the config's items as Flask
+ * reads them (struct fs_config); log a rejection once per verdict.
+ * Returns the verdict (FS_SECRET_OK when the policy accepts the key, or
+ * accepts no key). */
 enum fs_secret_verdict fs_app_check_secret_in(fs_appstate *st,
-                                              PyObject *config);
+                                              PyObject *items);
 
-/* The same, of the key as the app's class reads it: config["SECRET_KEY"]
+/* The same, of the key as the app's class reads it: items["SECRET_KEY"]
  * unless a subclass answers app.secret_key otherwise (a class attribute,
  * a property), then what app.secret_key gives (the config's when reading
  * it raises). */
 enum fs_secret_verdict fs_app_check_secret_of(fs_appstate *st, PyObject *app,
-                                              PyObject *config);
+                                              PyObject *items);
 
-/* The same, from app.config (FS_SECRET_OK when it is not a dict). */
+/* The same, from app.config read as Flask reads it (through its class:
+ * Dynaconf's FlaskDynaconf keeps the key in its own settings); when
+ * app.config is no dict, of app.secret_key. */
 enum fs_secret_verdict fs_app_check_secret(fs_appstate *st, PyObject *app);
 
 /* SecureCookieSessionInterface.get_signing_serializer(self, app): raises

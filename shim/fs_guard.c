@@ -51,10 +51,10 @@ fs_log_capped(fs_appstate *st, const char *key, long long cur, long long cap)
 
 /* Cap one size in the config at `cap`; returns the effective value. */
 static long long
-fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
-             unsigned long long bit)
+fs_guard_cap(fs_appstate *st, const struct fs_config *c, int k,
+             long long cap, unsigned long long bit)
 {
-    PyObject *v = fs_dict_get(config, st->keys[k]);
+    PyObject *v = fs_dict_get(c->items, st->keys[k]);
     long long cur = -1;
     PyObject *n;
 
@@ -76,7 +76,7 @@ fs_guard_cap(fs_appstate *st, PyObject *config, int k, long long cap,
         fs_err_clear();
         return cap;
     }
-    fs_app_config_set(st, config, st->keys[k], n);
+    fs_app_config_set(st, c, st->keys[k], n);
     FS_DECREF(n);
     fs_count(st->slot, FS_CNT_FIX_BODY_LIMIT, fs_app_enforcing(st));
     if (fs_app_enforcing(st)) {
@@ -135,19 +135,20 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
 }
 
 static void
-fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
+fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app,
+              const struct fs_config *c)
 {
     long long mcl, fms, fp;
 
-    bool in_config = fs_dict_get(config, st->keys[FS_K_FMS]) != NULL;
+    bool in_config = fs_dict_get(c->items, st->keys[FS_K_FMS]) != NULL;
 
-    mcl = fs_guard_cap(st, config, FS_K_MCL, st->s->max_content_length,
+    mcl = fs_guard_cap(st, c, FS_K_MCL, st->s->max_content_length,
                        FS_LOGGED_MCL);
     fms = st->s->max_form_memory_size;
     fp = st->s->max_form_parts;
     if (in_config) {
-        fms = fs_guard_cap(st, config, FS_K_FMS, fms, FS_LOGGED_FMS);
-        fp = fs_guard_cap(st, config, FS_K_FP, fp, FS_LOGGED_FP);
+        fms = fs_guard_cap(st, c, FS_K_FMS, fms, FS_LOGGED_FMS);
+        fp = fs_guard_cap(st, c, FS_K_FP, fp, FS_LOGGED_FP);
     }
     fs_guard_request_class(p, st, app, in_config);
     if (st->limits == NULL || mcl != st->limit || fms != st->limit_fms
@@ -168,7 +169,7 @@ fs_guard_body(fs_patch *p, fs_appstate *st, PyObject *app, PyObject *config)
  * reload the policy and replace them.  The log line is made from the
  * snapshot too, never from the settings of a policy that may be gone. */
 static void
-fs_guard_pins(fs_appstate *st, PyObject *config)
+fs_guard_pins(fs_appstate *st, const struct fs_config *c)
 {
     PyObject *keys = st->pin_keys, *values = st->pin_values;
     Py_ssize_t i, n = PyTuple_Size(keys);
@@ -182,7 +183,7 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
     for (i = 0; i < n; i++) {
         PyObject *k = PyTuple_GetItem(keys, i);
         PyObject *want = PyTuple_GetItem(values, i);
-        PyObject *cur = fs_dict_get(config, k);
+        PyObject *cur = fs_dict_get(c->items, k);
         struct fs_logline l;
         int same;
 
@@ -198,7 +199,7 @@ fs_guard_pins(fs_appstate *st, PyObject *config)
         if (same) {
             continue;
         }
-        fs_app_config_set(st, config, k, want);
+        fs_app_config_set(st, c, k, want);
         fs_count(st->slot, FS_CNT_FIX_PIN, fs_app_enforcing(st));
         if (fs_app_once(st, FS_PIN_BIT(i))) {
             fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
@@ -363,6 +364,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
               size_t nargsf)
 {
     PyObject *app, *env, *start_response, *config, *r;
+    struct fs_config c;
     struct fs_app_current prev;
     fs_appstate *st;
     enum fs_secret_verdict v;
@@ -382,16 +384,18 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(env)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
-    if (config == NULL || !fs_is_dict(config)) {
+    if (config == NULL || !fs_is_dict(config)
+        || fs_app_config_read(st, config, 0, FS_K_COUNT - 1, true, &c) < 0) {
         fs_err_clear();
         FS_XDECREF(config);
         FS_DECREF(st);
         return fs_call_orig_v(orig, args, nargsf, NULL);
     }
-    fs_app_debug_entry(st, config);
-    fs_guard_pins(st, config);
-    fs_guard_body(p, st, app, config);
-    v = fs_app_check_secret_of(st, app, config);
+    fs_app_debug_entry(st, &c);
+    fs_guard_pins(st, &c);
+    fs_guard_body(p, st, app, &c);
+    v = fs_app_check_secret_of(st, app, c.items);
+    fs_app_config_done(&c);
     FS_DECREF(config);
     r = NULL;
     if (!fs_app_enforcing(st)) {
