@@ -12,8 +12,9 @@
  * hand: ThreadedWSGIServer(host, port, app)) take the same decision (one
  * implementation, fs_dev_server), once per server: what a decided call
  * makes passes through.  Waitress cannot stand in where the caller drives
- * the server object itself, nor for TLS (ssl_context) or static_files:
- * there "waitress" refuses and says why.  A call Werkzeug would reject goes
+ * the server object itself, nor for TLS (ssl_context), static_files, a
+ * request_handler of the caller's, a unix:// socket or a port that is no
+ * integer: there "waitress" refuses and says why.  A call Werkzeug would reject goes
  * to it unchanged (fs_args_fit).  run_with_reloader(), the reloader
  * started without run_simple (Flask-SocketIO with eventlet or gevent), runs
  * its function once without the reloader under debug.force_off.
@@ -117,6 +118,7 @@ static const char *
 fs_waitress_unfaithful(PyObject *kw, const char *via)
 {
     PyObject *v;
+    const char *host;
 
     if (strcmp(via, "run_simple") != 0) {
         return "the caller drives the server object itself (make_server, "
@@ -129,6 +131,21 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     v = PyDict_GetItemString(kw, "static_files");
     if (v != NULL && v != FS_None) {
         return "static_files: waitress serves no static files";
+    }
+    v = PyDict_GetItemString(kw, "request_handler");
+    if (v != NULL && v != FS_None) {
+        return "request_handler: waitress would not run the handler";
+    }
+    v = PyDict_GetItemString(kw, "port");
+    if (v == NULL || !fs_is_int(v)) {
+        return "port: not an integer (Werkzeug refuses it too)";
+    }
+    v = PyDict_GetItemString(kw, "hostname");
+    host = v != NULL && fs_is_str(v) ? PyUnicode_AsUTF8AndSize(v, NULL)
+                                     : NULL;
+    fs_err_clear();
+    if (host != NULL && strncmp(host, "unix://", 7) == 0) {
+        return "hostname: a unix:// socket, which waitress takes otherwise";
     }
     return NULL;
 }

@@ -16,7 +16,8 @@ stacks (Flask-SocketIO: Debian's, Flask 2.2), real HTTP on loopback.
             dev_server.replaced logged; refused (status 78, with the
             reason) where waitress cannot serve faithfully: make_server
             or a server made by hand (the caller drives the server object),
-            ssl_context, static_files
+            ssl_context, static_files, request_handler, a unix:// host, a
+            port that is no integer
   mode = "report" serves as asked and logs what enforce would do, once per
             function the program called (run_simple's own make_server and
             server object take no second decision)
@@ -54,7 +55,9 @@ if __name__ == "__main__":
     if os.environ["ENTRY"] == "run_simple":
         from werkzeug.serving import run_simple
         extra = eval(os.environ.get("RUN_SIMPLE_EXTRA", "{{}}"))
-        run_simple("127.0.0.1", port, app, threaded=threaded, **extra)
+        host = os.environ.get("RUN_SIMPLE_HOST", "127.0.0.1")
+        given = str(port) if os.environ.get("RUN_SIMPLE_PORT_STR") else port
+        run_simple(host, given, app, threaded=threaded, **extra)
     elif os.environ["ENTRY"] == "make_server":
         from werkzeug.serving import make_server
         make_server("127.0.0.1", port, app, threaded=threaded).serve_forever()
@@ -216,6 +219,14 @@ UNFAITHFUL = {
     "static_files": ("run_simple",
                      {"RUN_SIMPLE_EXTRA": "{'static_files': {'/s': '.'}}"},
                      "static_files"),
+    "request_handler": (
+        "run_simple",
+        {"RUN_SIMPLE_EXTRA": "{'request_handler': __import__("
+                             "'werkzeug.serving').serving.WSGIRequestHandler}"},
+        "request_handler"),
+    "unix socket": ("run_simple", {"RUN_SIMPLE_HOST": "unix://dev.sock"},
+                    "unix://"),
+    "port as a string": ("run_simple", {"RUN_SIMPLE_PORT_STR": "1"}, "port"),
 }
 
 
@@ -225,7 +236,10 @@ def test_waitress_refuses_what_it_cannot_serve(stack, case, tmp_path,
     """dev_server = "waitress" refuses, saying why, where waitress would not
     serve what was asked: an HTTPS app.run would become plain HTTP, static
     files would be 404s, a make_server caller drives the server object
-    (serve_forever, shutdown) itself."""
+    (serve_forever, shutdown) itself, the caller's request handler would
+    not run (it served without it), a unix:// host (waitress raised
+    ValueError, a traceback and status 1), a port Werkzeug refuses as no
+    integer (waitress served it)."""
     entry, env, reason = UNFAITHFUL[case]
     srv = start(start_server, stack, tmp_path, entry, "waitress", wait=False,
                 env=env)
