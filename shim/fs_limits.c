@@ -236,6 +236,37 @@ fs_limits_install(PyObject *cls)
     return rc;
 }
 
+/* Debian's Werkzeug 2.2.2 (a security fix backported) raises
+ * RequestEntityTooLarge in werkzeug.formparser without importing it: a
+ * multipart field over max_form_memory_size, which the library sets, was
+ * a NameError (Flask's 500) instead of a 413.  The name is given to the
+ * module when it lacks it.  0, or -1 with an exception set. */
+static int
+fs_limits_formparser(void)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *parser = modules != NULL
+        ? PyDict_GetItemString(modules, "werkzeug.formparser") : NULL;
+    PyObject *exceptions, *exc;
+    int rc;
+
+    if (parser == NULL
+        || PyObject_HasAttrString(parser, "RequestEntityTooLarge")) {
+        return 0;
+    }
+    exceptions = PyObject_GetAttrString(parser, "exceptions");
+    exc = exceptions != NULL
+        ? PyObject_GetAttrString(exceptions, "RequestEntityTooLarge") : NULL;
+    rc = exc != NULL ? PyObject_SetAttrString(parser, "RequestEntityTooLarge",
+                                              exc) : -1;
+    FS_XDECREF(exc);
+    FS_XDECREF(exceptions);
+    if (rc == 0) {
+        fs_note_patch("werkzeug.formparser", "RequestEntityTooLarge");
+    }
+    return rc;
+}
+
 int
 fs_patch_flask_wrappers(PyObject *module)
 {
@@ -243,6 +274,11 @@ fs_patch_flask_wrappers(PyObject *module)
     int rc;
 
     if (cls == NULL) {
+        return -1;
+    }
+    /* the limits go in whatever comes of the fix */
+    if (fs_limits_formparser() < 0 && !fs_err_clear()) {
+        FS_DECREF(cls);
         return -1;
     }
     rc = fs_limits_install(cls);

@@ -101,3 +101,41 @@ def test_get_input_stream_by_name(stack, tmp_path):
             "all by name", "all by name", "unpacked", "unpacked",
             "str subclass", "str subclass")] + \
         ["TypeError"] * 3, cp.stdout
+
+
+FORM_APP = '''
+import flask
+app = flask.Flask("formlimit")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+@app.route("/", methods=["POST"])
+def index():
+    return str(len(flask.request.form.get("f", "")))
+'''
+
+
+def multipart(field_size):
+    boundary = "fsboundary7MA4YWxkTrZu0gW"
+    body = ("--%s\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\n%s\r\n"
+            "--%s--\r\n" % (boundary, "x" * field_size, boundary)).encode()
+    return body, {"Content-Type": "multipart/form-data; boundary=" + boundary}
+
+
+def test_a_form_field_over_the_form_memory_limit_is_a_413(stack, shield,
+                                                           tmp_path,
+                                                           start_server):
+    """A multipart text field over max_form_memory_size (the policy's
+    500000) is a 413.  Debian's Werkzeug 2.2.2 raises RequestEntityTooLarge
+    there without importing it: the library, which sets the limit, made it
+    a NameError and Flask's 500."""
+    app = harness.write_app(tmp_path, FORM_APP, run_main=False)
+    policy = harness.write_policy(
+        tmp_path, (harness.REPO / "etc/policy.conf").read_text())
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1)
+    body, headers = multipart(1000)
+    r = srv.post("/", body, headers)
+    assert r.status == 200 and r.text == "1000", (r, srv.describe())
+    body, headers = multipart(600000)
+    r = srv.post("/", body, headers)
+    assert r.status == 413, (r, r.body[:300], srv.describe())
+    assert "NameError" not in srv.stderr_text(), srv.stderr_text()[-2000:]
