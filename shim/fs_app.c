@@ -164,6 +164,7 @@ fs_appstate_init(fs_appstate *st, PyObject *app)
     }
     for (i = 0; i < 3; i++) {
         st->written[i] = -1;
+        st->own[i] = -1;
     }
     return fs_appstate_settings(st);
 }

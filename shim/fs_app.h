@@ -47,6 +47,8 @@ struct fs_appstate {
     long long written[3];       /* MAX_CONTENT_LENGTH, MAX_FORM_MEMORY_SIZE,
                                  * MAX_FORM_PARTS as the library last wrote
                                  * them into the config (-1: never) */
+    long long own[3];           /* ... the app's own each replaced (-1:
+                                 * none, no limit) */
     PyObject *key;              /* last SECRET_KEY judged (strong ref) */
     PyObject *request_class;    /* last app.request_class seen (strong) */
     enum fs_secret_verdict verdict;

@@ -55,7 +55,9 @@ fs_guard_cap(fs_appstate *st, const struct fs_config *c, int k,
              long long cap, unsigned long long bit)
 {
     PyObject *v = fs_dict_get(c->items, st->keys[k]);
-    long long cur = -1;
+    int i = k - FS_K_MCL;
+    long long cur = -1, own, want;
+    bool mine;
     PyObject *n;
 
     if (v != NULL && fs_is_int(v) && v != FS_True && v != FS_False) {
@@ -64,24 +66,31 @@ fs_guard_cap(fs_appstate *st, const struct fs_config *c, int k,
             fs_err_clear();
             cur = -1;
         }
-        /* The app's own, lower limit stands; a value the library wrote
-         * under a policy since replaced does not. */
-        if (cur == cap || (cur >= 0 && cur < cap
-                           && cur != st->written[k - FS_K_MCL])) {
-            return cur;
-        }
     }
-    n = PyLong_FromLongLong(cap);
+    /* The app's own, lower limit stands.  A value the library wrote (under
+     * a policy since replaced) stands for the app's own it replaced: when
+     * the policy is relaxed again, the app's lower limit comes back. */
+    mine = cur >= 0 && cur == st->written[i];
+    own = mine ? st->own[i] : cur;
+    want = own >= 0 && own < cap ? own : cap;
+    if (cur == want) {
+        return cur;
+    }
+    n = PyLong_FromLongLong(want);
     if (n == NULL) {
         fs_err_clear();
-        return cap;
+        return want;
     }
     fs_app_config_set(st, c, st->keys[k], n);
     FS_DECREF(n);
-    fs_count(st->slot, FS_CNT_FIX_BODY_LIMIT, fs_app_enforcing(st));
     if (fs_app_enforcing(st)) {
-        st->written[k - FS_K_MCL] = cap;
+        st->own[i] = own;
+        st->written[i] = want;
     }
+    if (want != cap) {
+        return want;                    /* the app's own, given back */
+    }
+    fs_count(st->slot, FS_CNT_FIX_BODY_LIMIT, fs_app_enforcing(st));
     if (fs_app_once(st, bit)) {
         fs_log_capped(st, fs_key_names[k], cur, cap);
     }

@@ -418,3 +418,28 @@ def test_a_reload_during_a_request_reaches_its_app(stack, tmp_path):
     assert harness.find_events(cp.events, "policy.reloaded"), cp.stderr
     assert cp.stdout.splitlines() == ["request signed refused",
                                       "after refused"], cp.stdout
+
+
+OWN_LIMIT_APP = APP.replace('app.secret_key = secrets.token_hex(32)',
+                            'app.secret_key = secrets.token_hex(32)\n'
+                            'app.config["MAX_CONTENT_LENGTH"] = 1000')
+
+
+def test_the_apps_own_lower_limit_comes_back(stack, tmp_path, start_server):
+    """The app's own MAX_CONTENT_LENGTH (1000) is lower than the policy's;
+    a policy tightened to 500 caps it; relaxed again, the app's 1000 comes
+    back.  The library took the 500 it had written for the app's own and
+    put the policy's 16 MiB in its place: a body of 5000 bytes went
+    through."""
+    policy = tmp_path / "policy.conf"
+    write_atomically(policy, POLICY % {"interval": 1, "mcl": 500})
+    app = harness.write_app(tmp_path, OWN_LIMIT_APP, run_main=False)
+    srv = start_server("gunicorn", stack, app, policy=policy, workers=1)
+    wait_for_cap(srv, 500, time.monotonic() + 5)
+    assert srv.post("/upload", b"x" * 700).status == 413
+    changed = time.monotonic()
+    write_atomically(policy, POLICY % {"interval": 1, "mcl": 16 << 20})
+    reached(srv, 1000, changed, 1)
+    r = srv.post("/upload", b"x" * 700)
+    assert r.status == 200 and r.text == "got 700", (r, srv.describe())
+    assert srv.post("/upload", b"x" * 5000).status == 413
