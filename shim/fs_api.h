@@ -75,6 +75,7 @@
     X(PyObject *, PyBool_FromLong, (long))                                  \
     X(PyObject *, PyTuple_New, (Py_ssize_t))                                \
     X(PyObject *, PyTuple_Pack, (Py_ssize_t, ...))                          \
+    X(PyObject *, PySequence_Tuple, (PyObject *))                           \
     X(PyObject *, Py_BuildValue, (const char *, ...))                       \
     X(PyObject *, PyObject_CallFunction, (PyObject *, const char *, ...))   \
     X(int, PyTuple_SetItem, (PyObject *, Py_ssize_t, PyObject *))           \
@@ -220,6 +221,7 @@ bool fs_api_full(void);
 #define PyBool_FromLong (fs_api.PyBool_FromLong)
 #define PyTuple_New (fs_api.PyTuple_New)
 #define PyTuple_Pack (fs_api.PyTuple_Pack)
+#define PySequence_Tuple (fs_api.PySequence_Tuple)
 #define PyTuple_SetItem (fs_api.PyTuple_SetItem)
 #define Py_BuildValue (fs_api.Py_BuildValue)
 #define PyObject_CallFunction (fs_api.PyObject_CallFunction)

@@ -21,7 +21,7 @@
 #include "fs_state.h"
 
 static enum fs_secret_verdict
-fs_judge_key(const fs_appstate *st, PyObject *key)
+fs_judge_one(const fs_appstate *st, PyObject *key)
 {
     const char *data = NULL;
     Py_ssize_t len = 0;
@@ -48,6 +48,37 @@ fs_judge_key(const fs_appstate *st, PyObject *key)
     }
     return fs_secret_check((const unsigned char *)data, (size_t)len,
                            (size_t)st->s->sk_min_length, fs_state.weak);
+}
+
+/* A key, or a list or tuple of keys: itsdangerous takes one (Flask 2.2
+ * passes it on), signs with the last and opens with any, so each is
+ * judged: the first refused is the verdict, else missing when one is (or
+ * the list is empty), else OK. */
+static enum fs_secret_verdict
+fs_judge_key(const fs_appstate *st, PyObject *key)
+{
+    enum fs_secret_verdict v, worst = FS_SECRET_OK;
+    PyObject *keys;
+    Py_ssize_t i, n;
+
+    if (key == NULL || !(fs_is_list(key) || fs_is_tuple(key))) {
+        return fs_judge_one(st, key);
+    }
+    keys = PySequence_Tuple(key);       /* a list may change meanwhile */
+    n = keys != NULL ? PyTuple_Size(keys) : 0;
+    for (i = 0; i < n; i++) {
+        v = fs_judge_one(st, PyTuple_GetItem(keys, i));
+        if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {
+            worst = v;
+            break;
+        }
+        if (v == FS_SECRET_MISSING) {
+            worst = v;
+        }
+    }
+    fs_err_clear();
+    FS_XDECREF(keys);
+    return n == 0 ? FS_SECRET_MISSING : worst;
 }
 
 /* No fallback keys to judge: absent, None, or an empty list or tuple. */

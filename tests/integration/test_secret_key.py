@@ -310,6 +310,36 @@ def test_fallbacks(stack, kind, case, tmp_path, start_server):
 
 
 # --------------------------------------------------------------------------
+# A list of keys (itsdangerous key rotation).
+
+
+@pytest.mark.parametrize("require", [True, False])
+def test_a_list_of_keys_is_judged_key_by_key(stack, require, tmp_path,
+                                             start_server):
+    """Flask 2.2 passes SECRET_KEY to itsdangerous as it is, and
+    itsdangerous takes a list of keys (the last signs, any opens).  The
+    library took a list for no key at all: "missing", and with
+    secret_key.require = false a list ending in "dev" signed and opened
+    session cookies.  Each key is judged now."""
+    policy = write_policy(tmp_path, "secret_key = { require = %s; };"
+                          % ("true" if require else "false"))
+    app, marker = key_app(tmp_path, [secrets.token_hex(32), "dev"])
+    srv = start_server("gunicorn", stack, app, policy=policy)
+    check_refused(srv, marker, "known value", "app")
+
+
+@pytest.mark.parametrize("stack", ["debian"], indirect=True)
+def test_a_list_of_strong_keys_serves(stack, tmp_path, start_server):
+    """A rotation of strong keys was refused as "missing".  (Flask 3.1
+    adds the key to a list of its own, where a list cannot sign.)"""
+    assert stack.flask_major < 3
+    app, marker = key_app(tmp_path, [secrets.token_hex(32),
+                                     secrets.token_hex(32)])
+    srv = start_server("gunicorn", stack, app)
+    check_served(srv, marker)
+
+
+# --------------------------------------------------------------------------
 # The key changes after the first request.
 #
 # A refused app cannot run its own /fix route (the guard answers first), so
