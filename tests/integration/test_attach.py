@@ -26,7 +26,8 @@ import pytest
 
 import harness
 
-FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run", "Flask.debug", "Flask.testing",
+FLASK_TARGETS = {"Flask.wsgi_app", "Flask.run", "Flask.make_config",
+                 "Flask.debug", "Flask.testing",
                  "Flask.handle_exception", "Flask.process_response"}
 
 
