@@ -194,9 +194,10 @@ fs_app_leave(struct fs_app_current prev)
 }
 
 fs_appstate *
-fs_app_state_held(PyObject *holder, PyObject *attr)
+fs_app_state_at(PyObject *app, PyObject *attr)
 {
-    PyObject *st = PyObject_GetAttr(holder, attr);
+    PyObject *st = PyObject_GetAttr(app, attr);
+    PyObject *type;
 
     if (st != NULL) {
         if (Py_TYPE(st)->tp_dealloc == fs_appstate_dealloc) {     /* ours */
@@ -209,18 +210,6 @@ fs_app_state_held(PyObject *holder, PyObject *attr)
         FS_DECREF(st);
     }
     fs_err_clear();
-    return NULL;
-}
-
-fs_appstate *
-fs_app_state_at(PyObject *app, PyObject *attr)
-{
-    PyObject *st = (PyObject *)fs_app_state_held(app, attr);
-    PyObject *type;
-
-    if (st != NULL) {
-        return (fs_appstate *)st;
-    }
     type = fs_type(FS_T_APPSTATE);
     st = type != NULL ? fs_object_new(type) : NULL;
     if (st == NULL) {

@@ -74,11 +74,6 @@ fs_appstate *fs_app_state_at(PyObject *app, PyObject *attr);
 /* The same, making the attribute name itself. */
 fs_appstate *fs_app_state(PyObject *app);
 
-/* The state `holder` (an app, or the config make_config made for it)
- * holds under `attr`, its settings brought up to date (new reference), or
- * NULL without an exception: none is made. */
-fs_appstate *fs_app_state_held(PyObject *holder, PyObject *attr);
-
 /* The app whose request this thread is in, and its state (strong
  * references, so that neither address can be reused meanwhile): set by
  * the request guard around the original Flask.wsgi_app, so that the

@@ -185,60 +185,29 @@ fs_app_debug_entry(fs_appstate *st, const struct fs_config *c)
     }
 }
 
-/* After a write into a config that Flask.make_config made (it holds its
- * app's state): the debug-class keys, as Flask reads them, made False, so
- * that setup code reading app.config["DEBUG"] before the first request
- * reads False. */
-static void
-fs_config_debug_fix(fs_patch *p, PyObject *config)
-{
-    fs_appstate *st = fs_is_dict(config)
-        ? fs_app_state_held(config, p->names[FS_N_STATE]) : NULL;
-    struct fs_config c;
-
-    if (st == NULL) {
-        return;
-    }
-    if (st->s->mode != FS_MODE_OFF
-        && fs_app_config_read(st, config, FS_K_DEBUG, FS_K_PROPAGATE, false,
-                              &c) == 0) {
-        fs_app_debug_entry(st, &c);
-        fs_app_config_done(&c);
-    }
-    FS_DECREF(st);
-}
-
-PyObject *
-fs_guard_config_write(fs_patch *p, PyObject *orig, PyObject *args,
-                      PyObject *kwargs)
-{
-    PyObject *r = fs_call_orig(orig, args, kwargs);
-
-    if (r != NULL && PyTuple_Size(args) >= 1) {
-        fs_config_debug_fix(p, PyTuple_GetItem(args, 0));
-    }
-    return r;
-}
-
 PyObject *
 fs_guard_make_config(fs_patch *p, PyObject *orig, PyObject *args,
                      PyObject *kwargs)
 {
     PyObject *r = fs_call_orig(orig, args, kwargs);
     fs_appstate *st;
+    struct fs_config c;
 
     if (r == NULL || !fs_is_dict(r) || PyTuple_Size(args) < 1) {
         return r;
     }
     st = fs_app_state_at(PyTuple_GetItem(args, 0), p->names[FS_N_STATE]);
-    if (st == NULL || PyObject_SetAttr(r, p->names[FS_N_STATE],
-                                       (PyObject *)st) < 0) {
-        fs_err_clear();         /* no policy, or a config without a dict */
+    if (st == NULL) {
+        fs_err_clear();         /* no policy: the config as Flask made it */
+        return r;
     }
-    else {
-        fs_config_debug_fix(p, r);
+    if (st->s->mode != FS_MODE_OFF
+        && fs_app_config_read(st, r, FS_K_DEBUG, FS_K_PROPAGATE, false,
+                              &c) == 0) {
+        fs_app_debug_entry(st, &c);
+        fs_app_config_done(&c);
     }
-    FS_XDECREF(st);
+    FS_DECREF(st);
     return r;
 }
 

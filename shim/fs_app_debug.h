@@ -34,18 +34,11 @@ void fs_debug_note(struct fs_subject *sub, enum fs_debug_finding f,
 void fs_app_debug_entry(fs_appstate *st, const struct fs_config *c);
 
 /* Flask.make_config(self, instance_relative=False): the config Flask
- * makes (DEBUG from FLASK_DEBUG, `flask --debug`) with its debug-class keys
- * made False as at a request's entry, and holding the app's state, for
- * fs_guard_config_write. */
+ * makes, its DEBUG from FLASK_DEBUG (`flask --debug`), with the
+ * debug-class keys made False as at a request's entry, so that setup code
+ * reading app.config["DEBUG"] reads False from Flask() on. */
 PyObject *fs_guard_make_config(fs_patch *p, PyObject *orig, PyObject *args,
                                PyObject *kwargs);
-
-/* flask.Config.__setitem__ and Config.update (dict's own, patched on the
- * class): the write, then, in a config that make_config made, the
- * debug-class keys made False.  Every Config.from_* loader writes through
- * __setitem__. */
-PyObject *fs_guard_config_write(fs_patch *p, PyObject *orig, PyObject *args,
-                                PyObject *kwargs);
 
 /* Getters and setters of the Flask.debug and Flask.testing properties,
  * and Flask 2.2's propagate_exceptions getter: False under

@@ -273,28 +273,6 @@ fs_patch_flask_app(PyObject *module)
 }
 
 int
-fs_patch_flask_config(PyObject *module)
-{
-    PyObject *cls = PyObject_GetAttrString(module, "Config");
-    int rc;
-
-    if (cls == NULL) {
-        return -1;
-    }
-    /* setup code reads the config before any request: the writes that
-     * may switch debug on (every from_* loader, config[...] = ..., and
-     * config.update) are followed by the debug-class keys made False */
-    rc = fs_patch_attr(cls, "__setitem__", fs_guard_config_write,
-                       "flask.config", "Config.__setitem__");
-    if (rc == 0) {
-        rc = fs_patch_attr(cls, "update", fs_guard_config_write,
-                           "flask.config", "Config.update");
-    }
-    FS_DECREF(cls);
-    return rc;
-}
-
-int
 fs_patch_flask_sessions(PyObject *module)
 {
     PyObject *cls = PyObject_GetAttrString(module,

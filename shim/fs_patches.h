@@ -10,7 +10,6 @@
 #include "fs_registry.h"
 
 int fs_patch_flask_app(PyObject *module);           /* fs_patch_flask.c */
-int fs_patch_flask_config(PyObject *module);        /* fs_patch_flask.c */
 int fs_patch_flask_sessions(PyObject *module);      /* fs_patch_flask.c */
 int fs_patch_flask_wrappers(PyObject *module);      /* fs_limits.c */
 int fs_patch_werkzeug_serving(PyObject *module);    /* fs_patch_werkzeug.c */
@@ -20,7 +19,6 @@ int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
 
 #define FS_PATCH_HOOKS                                                      \
     {"flask.app", fs_patch_flask_app},                                      \
-    {"flask.config", fs_patch_flask_config},                                \
     {"flask.sessions", fs_patch_flask_sessions},                            \
     {"flask.wrappers", fs_patch_flask_wrappers},                            \
     {"werkzeug.serving", fs_patch_werkzeug_serving},                        \
