@@ -75,6 +75,7 @@
     X(PyObject *, PyBool_FromLong, (long))                                  \
     X(PyObject *, PyTuple_New, (Py_ssize_t))                                \
     X(PyObject *, PyTuple_Pack, (Py_ssize_t, ...))                          \
+    X(PyObject *, PyNumber_Long, (PyObject *))                              \
     X(PyObject *, PySequence_Tuple, (PyObject *))                           \
     X(PyObject *, Py_BuildValue, (const char *, ...))                       \
     X(PyObject *, PyObject_CallFunction, (PyObject *, const char *, ...))   \
@@ -221,6 +222,7 @@ bool fs_api_full(void);
 #define PyBool_FromLong (fs_api.PyBool_FromLong)
 #define PyTuple_New (fs_api.PyTuple_New)
 #define PyTuple_Pack (fs_api.PyTuple_Pack)
+#define PyNumber_Long (fs_api.PyNumber_Long)
 #define PySequence_Tuple (fs_api.PySequence_Tuple)
 #define PyTuple_SetItem (fs_api.PyTuple_SetItem)
 #define Py_BuildValue (fs_api.Py_BuildValue)

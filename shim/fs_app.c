@@ -281,8 +281,9 @@ fs_app_config_plain(fs_appstate *st, PyObject *config)
     return st->config_plain;
 }
 
-/* items[key] = config[key] as the config class answers it; a key it does
- * not answer is left out. */
+/* items[key] = config[key] as the config class answers it.  A class that
+ * cannot answer it now (a key it derives from the request, outside one)
+ * is judged by what the dict holds, left out when that is nothing. */
 static int
 fs_app_config_copy(PyObject *items, PyObject *config, PyObject *key)
 {
@@ -291,7 +292,8 @@ fs_app_config_copy(PyObject *items, PyObject *config, PyObject *key)
 
     if (v == NULL) {
         fs_err_clear();
-        return 0;
+        v = fs_dict_get(config, key);
+        return v != NULL ? PyDict_SetItem(items, key, v) : 0;
     }
     rc = PyDict_SetItem(items, key, v);
     FS_DECREF(v);
@@ -333,19 +335,35 @@ fs_app_config_done(struct fs_config *c)
     FS_CLEAR(c->items);
 }
 
-void
+bool
 fs_app_config_set(fs_appstate *st, const struct fs_config *c, PyObject *key,
                   PyObject *value)
 {
+    PyObject *back;
+    bool holds;
+
     if (!fs_app_enforcing(st)) {
-        return;
+        return false;
     }
-    if (PyDict_SetItem(c->obj, key, value) < 0
-        || (c->items != c->obj
-            && (PyDict_SetItem(c->items, key, value) < 0
-                || PyObject_SetItem(c->obj, key, value) < 0))) {
+    if (PyDict_SetItem(c->obj, key, value) < 0) {
+        fs_err_clear();
+        return false;
+    }
+    if (c->items == c->obj) {
+        return true;
+    }
+    if (PyDict_SetItem(c->items, key, value) < 0
+        || PyObject_SetItem(c->obj, key, value) < 0) {
         fs_err_clear();
     }
+    /* a class may answer from elsewhere still (the environment) */
+    back = PyObject_GetItem(c->obj, key);
+    holds = back == value
+            || (back != NULL && PyObject_RichCompareBool(back, value,
+                                                         Py_EQ) == 1);
+    FS_XDECREF(back);
+    fs_err_clear();
+    return holds;
 }
 
 /* The Flask app behind a WSGI callable: the app itself, a bound method of

@@ -162,8 +162,10 @@ void fs_app_config_done(struct fs_config *c);
 
 /* config[key] = value, in enforce mode only: in the dict itself, and
  * through the config class when it has its own item access (so that
- * what Flask and the app read agrees); c->items follows. */
-void fs_app_config_set(fs_appstate *st, const struct fs_config *c,
+ * what Flask and the app read agrees); c->items follows.  Does config[key]
+ * read value now?  (False in report mode, or when the class still answers
+ * otherwise, e.g. from the environment.) */
+bool fs_app_config_set(fs_appstate *st, const struct fs_config *c,
                        PyObject *key, PyObject *value);
 
 /* The Flask app behind a WSGI callable: the app itself, a bound method of

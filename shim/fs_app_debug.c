@@ -176,8 +176,10 @@ fs_app_debug_entry(fs_appstate *st, const struct fs_config *c)
     for (k = FS_K_DEBUG; k <= FS_K_TESTING; k++) {
         PyObject *v = fs_dict_get(c->items, st->keys[k]);
         if (fs_truthy(v)) {
-            fs_log_forced(st, k, v, fs_app_enforcing(st));
-            fs_app_config_set(st, c, st->keys[k], FS_False);
+            FS_INCREF(v);       /* the set below drops the item */
+            fs_log_forced(st, k, v,
+                          fs_app_config_set(st, c, st->keys[k], FS_False));
+            FS_DECREF(v);
         }
     }
     if (fs_truthy(fs_dict_get(c->items, st->keys[FS_K_PROPAGATE]))) {

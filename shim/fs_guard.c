@@ -60,8 +60,14 @@ fs_guard_cap(fs_appstate *st, const struct fs_config *c, int k,
     bool mine;
     PyObject *n;
 
-    if (v != NULL && fs_is_int(v) && v != FS_True && v != FS_False) {
-        cur = PyLong_AsLongLong(v);
+    if (v != NULL && v != FS_True && v != FS_False
+        && (fs_is_int(v) || strcmp(Py_TYPE(v)->tp_name, "float") == 0)) {
+        /* Werkzeug compares a float limit (5e5 from TOML) as it is: its
+         * whole part is the same limit; nan or inf is none */
+        PyObject *whole = fs_is_int(v) ? fs_new_ref(v) : PyNumber_Long(v);
+
+        cur = whole != NULL ? PyLong_AsLongLong(whole) : -1;
+        FS_XDECREF(whole);
         if (cur == -1 && PyErr_Occurred()) {
             fs_err_clear();
             cur = -1;
@@ -194,6 +200,7 @@ fs_guard_pins(fs_appstate *st, const struct fs_config *c)
         PyObject *want = PyTuple_GetItem(values, i);
         PyObject *cur = fs_dict_get(c->items, k);
         struct fs_logline l;
+        bool enforced;
         int same;
 
         if (cur == want) {
@@ -208,8 +215,8 @@ fs_guard_pins(fs_appstate *st, const struct fs_config *c)
         if (same) {
             continue;
         }
-        fs_app_config_set(st, c, k, want);
-        fs_count(st->slot, FS_CNT_FIX_PIN, fs_app_enforcing(st));
+        enforced = fs_app_config_set(st, c, k, want);
+        fs_count(st->slot, FS_CNT_FIX_PIN, enforced);
         if (fs_app_once(st, FS_PIN_BIT(i))) {
             fs_app_log_begin(&l, FS_INFO, "config.pinned", st);
             fs_log_str(&l, "key", PyUnicode_AsUTF8AndSize(k, NULL));
@@ -223,7 +230,7 @@ fs_guard_pins(fs_appstate *st, const struct fs_config *c)
                 fs_log_str(&l, "value", PyUnicode_AsUTF8AndSize(want, NULL));
             }
             fs_err_clear();
-            fs_log_bool(&l, "enforced", fs_app_enforcing(st));
+            fs_log_bool(&l, "enforced", enforced);
             fs_log_end(&l);
         }
     }

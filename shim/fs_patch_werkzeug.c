@@ -13,8 +13,8 @@
  * implementation, fs_dev_server), once per server: what a decided call
  * makes passes through.  Waitress cannot stand in where the caller drives
  * the server object itself, nor for TLS (ssl_context), static_files, a
- * request_handler of the caller's, a unix:// socket or a port that is no
- * integer: there "waitress" refuses and says why.  A call Werkzeug would reject goes
+ * request_handler of the caller's or a unix:// socket: there "waitress"
+ * refuses and says why.  A call Werkzeug would reject goes
  * to it unchanged (fs_args_fit).  run_with_reloader(), the reloader
  * started without run_simple (Flask-SocketIO with eventlet or gevent), runs
  * its function once without the reloader under debug.force_off.
@@ -136,10 +136,6 @@ fs_waitress_unfaithful(PyObject *kw, const char *via)
     if (v != NULL && v != FS_None) {
         return "request_handler: waitress would not run the handler";
     }
-    v = PyDict_GetItemString(kw, "port");
-    if (v == NULL || !fs_is_int(v)) {
-        return "port: not an integer (Werkzeug refuses it too)";
-    }
     v = PyDict_GetItemString(kw, "hostname");
     host = v != NULL && fs_is_str(v) ? PyUnicode_AsUTF8AndSize(v, NULL)
                                      : NULL;
@@ -175,7 +171,14 @@ fs_dev_server(struct fs_subject *sub, PyObject *orig, PyObject *pos,
     bool enforce = sub->s->mode == FS_MODE_ENFORCE;
     const char *reason = NULL;
     struct fs_logline l;
-    PyObject *r;
+    PyObject *r, *port = PyDict_GetItemString(kw, "port");
+
+    /* Werkzeug's own refusal, whatever the policy (waitress would take
+     * a str, a refusal would exit): no server is decided */
+    if (strcmp(via, "run_simple") == 0 && (port == NULL || !fs_is_int(port))) {
+        PyErr_SetString(FS_ExcTypeError, "port must be an integer");
+        return NULL;
+    }
 
     if (d == FS_DEV_WARN) {
         fs_subject_count(sub, FS_CNT_FIX_DEV_SERVER, false);

@@ -1,4 +1,4 @@
-"""A config class of its own, judged as Flask reads it: Dynaconf's FlaskDynaconf.
+"""A config class of its own, judged as Flask reads it: Dynaconf's FlaskDynaconf, and classes written by hand.
 
 FlaskDynaconf makes app.config a flask.Config whose item access goes to
 Dynaconf's own settings: what the app sets after FlaskDynaconf(app)
@@ -100,3 +100,98 @@ def test_a_weak_key_set_through_dynaconf_is_refused(stack, shield, tmp_path,
     events = srv.events("secret_key.rejected")
     assert events and events[0]["reason"] != "missing", srv.describe()
 
+
+
+TENANT_APP = '''
+import hashlib
+import hmac
+
+import flask
+
+
+class TenantConfig(flask.Config):
+    """Each tenant (Host) signs with its own key, derived from the base
+    SECRET_KEY: only a request can give it."""
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if key == "SECRET_KEY":
+            return hmac.new(value.encode(), flask.request.host.encode(),
+                            hashlib.sha256).hexdigest()
+        return value
+
+
+class App(flask.Flask):
+    config_class = TenantConfig
+
+
+app = App(__name__)
+app.config["SECRET_KEY"] = {key!r}
+
+
+@app.route("/")
+def index():
+    flask.session["user"] = "someone"
+    return "ok"
+'''.format(key=KEY)
+
+
+def test_a_key_only_a_request_gives_is_judged_as_the_dict_holds_it(
+        stack, shield, tmp_path, start_server):
+    """A config class that derives the key from the request cannot answer
+    at the entry of a request, before its context: the key was judged
+    missing and every request refused.  It is judged as the dict holds it
+    there, and as Flask reads it where the session is signed."""
+    app = write_app(tmp_path, TENANT_APP, run_main=False)
+    srv = start_server("gunicorn", stack, app, workers=1)
+    r = srv.get("/")
+    assert r.status == 200 and r.text == "ok", (r, srv.describe())
+    assert (r.headers.get("Set-Cookie") or "").startswith("session=")
+    assert not srv.events("secret_key.rejected"), srv.describe()
+
+
+ENV_APP = '''
+import json
+import os
+
+import flask
+
+
+class EnvConfig(flask.Config):
+    """12-factor: a variable of the environment overrides the key of the
+    same name wherever it is read."""
+    def __getitem__(self, key):
+        if key.isupper() and key in os.environ:
+            return json.loads(os.environ[key])
+        return super().__getitem__(key)
+
+
+class App(flask.Flask):
+    config_class = EnvConfig
+
+
+app = App(__name__)
+app.config["SECRET_KEY"] = {key!r}
+
+
+@app.route("/")
+def index():
+    return "debug=%r config=%r" % (flask.current_app.debug,
+                                   app.config["DEBUG"])
+'''.format(key=KEY)
+
+
+def test_a_class_that_keeps_answering_true_is_logged_as_not_enforced(
+        stack, shield, tmp_path, start_server):
+    """A config class that answers DEBUG from the environment whatever is
+    stored: Flask's own debug mode is off (app.debug), but the class still
+    answers True to the app's own reads, and the log said enforced: true.
+    It says enforced: false now."""
+    app = write_app(tmp_path, ENV_APP, run_main=False)
+    srv = start_server("gunicorn", stack, app, env={"DEBUG": "true"},
+                       workers=1)
+    r = srv.get("/")
+    assert r.status == 200 and r.text == "debug=False config=True", \
+        (r, srv.describe())
+    events = srv.events("debug.forced_off", key="DEBUG")
+    assert events and all(e["enforced"] is False for e in events), \
+        srv.describe()

@@ -139,3 +139,29 @@ def test_a_form_field_over_the_form_memory_limit_is_a_413(stack, shield,
     r = srv.post("/", body, headers)
     assert r.status == 413, (r, r.body[:300], srv.describe())
     assert "NameError" not in srv.stderr_text(), srv.stderr_text()[-2000:]
+
+
+FLOAT_LIMIT_APP = '''
+import flask
+app = flask.Flask("floatlimit")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+app.config["MAX_CONTENT_LENGTH"] = 5e3      # a float, as TOML gives it
+
+@app.route("/", methods=["POST"])
+def index():
+    return "%d %r" % (len(flask.request.get_data()),
+                      app.config["MAX_CONTENT_LENGTH"])
+'''
+
+
+def test_the_apps_own_limit_as_a_float_stands(stack, shield, tmp_path,
+                                               start_server):
+    """Werkzeug compares a float MAX_CONTENT_LENGTH as it is; the library
+    took it for no limit and put the policy's 16 MiB in its place: a body
+    of 20000 bytes, over the app's own 5000, went through."""
+    app = harness.write_app(tmp_path, FLOAT_LIMIT_APP, run_main=False)
+    srv = start_server("gunicorn", stack, app, workers=1)
+    r = srv.post("/", b"x" * 1000)
+    assert r.status == 200 and r.text == "1000 5000.0", (r, srv.describe())
+    r = srv.post("/", b"x" * 20000)
+    assert r.status == 413, (r, srv.describe())
