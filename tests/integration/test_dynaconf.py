@@ -1,4 +1,5 @@
-"""A config class of its own, judged as Flask reads it: Dynaconf's FlaskDynaconf, and classes written by hand.
+"""A config class of its own, judged as Flask reads it: Dynaconf's
+FlaskDynaconf, and classes written by hand.
 
 FlaskDynaconf makes app.config a flask.Config whose item access goes to
 Dynaconf's own settings: what the app sets after FlaskDynaconf(app)
