@@ -122,7 +122,8 @@ enum {
     FS_LOGGED_TESTING = 1u << 8,
     FS_LOGGED_PROPAGATE = 1u << 9,
     FS_LOGGED_SESSION = 1u << 10,
-    FS_LOGGED_PIN0 = 11,
+    FS_LOGGED_UNHELD = 1u << 11,        /* and 1u << 12, 1u << 13 */
+    FS_LOGGED_PIN0 = 14,
 };
 bool fs_app_once(fs_appstate *st, unsigned long long bit);
 

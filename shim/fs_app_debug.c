@@ -117,6 +117,13 @@ fs_log_forced(fs_appstate *st, int k, PyObject *value, bool enforced)
 {
     struct fs_subject sub = fs_subject_of(st);
 
+    /* enforce mode, and the config class did not take the correction
+     * (it answers from elsewhere): said once more, enforced false, after
+     * the line that may have said it held (from Flask.make_config) */
+    if (!enforced && fs_app_enforcing(st)
+        && fs_app_once(st, FS_LOGGED_UNHELD << k)) {
+        st->logged &= ~fs_debug_events[k].bit;
+    }
     fs_debug_note(&sub, (enum fs_debug_finding)k,
                   k == FS_K_DEBUG ? fs_debug_source(value) : "config", NULL,
                   enforced);

@@ -13,6 +13,7 @@
  */
 #include "fs_guard.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -60,18 +61,10 @@ fs_guard_cap(fs_appstate *st, const struct fs_config *c, int k,
     bool mine;
     PyObject *n;
 
-    if (v != NULL && v != FS_True && v != FS_False
-        && (fs_is_int(v) || strcmp(Py_TYPE(v)->tp_name, "float") == 0)) {
-        /* Werkzeug compares a float limit (5e5 from TOML) as it is: its
-         * whole part is the same limit; nan or inf is none */
-        PyObject *whole = fs_is_int(v) ? fs_new_ref(v) : PyNumber_Long(v);
-
-        cur = whole != NULL ? PyLong_AsLongLong(whole) : -1;
-        FS_XDECREF(whole);
-        if (cur == -1 && PyErr_Occurred()) {
-            fs_err_clear();
-            cur = -1;
-        }
+    /* a float limit (5e5 from TOML) too; one that limits nothing (inf,
+     * past long long) is none */
+    if (fs_limit_whole(v, &cur) && cur == LLONG_MAX) {
+        cur = -1;
     }
     /* The app's own, lower limit stands.  A value the library wrote (under
      * a policy since replaced) stands for the app's own it replaced: when
@@ -125,12 +118,13 @@ fs_guard_request_class(fs_patch *p, fs_appstate *st, PyObject *app,
     FS_XSETREF(st->request_class, cls);     /* keeps the reference */
     for (i = 0; i < 2; i++) {
         PyObject *v = PyObject_GetAttrString(cls, attrs[i]);
-        long long cur = v != NULL && fs_is_int(v) ? PyLong_AsLongLong(v) : -1;
+        long long cur = -1;
         bool is_none = v == FS_None;
 
         if (v == NULL) {
             fs_err_clear();
         }
+        fs_limit_whole(v, &cur);            /* an int, or a float (1e6) */
         FS_XDECREF(v);
         /* A property (Flask 3.1), or None deferring to the config, is
          * judged in the config; only a class value of its own counts. */

@@ -3,6 +3,7 @@
  */
 #include "fs_limits.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "fs_state.h"
@@ -63,6 +64,25 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
     return cap;
 }
 
+bool
+fs_limit_whole(PyObject *v, long long *whole)
+{
+    PyObject *n;
+
+    if (v == NULL || v == FS_True || v == FS_False
+        || !(fs_is_int(v) || strcmp(Py_TYPE(v)->tp_name, "float") == 0)) {
+        return false;
+    }
+    n = fs_is_int(v) ? fs_new_ref(v) : PyNumber_Long(v);
+    *whole = n != NULL ? PyLong_AsLongLong(n) : -1;
+    FS_XDECREF(n);
+    if (*whole == -1 && PyErr_Occurred()) {
+        fs_err_clear();
+        *whole = LLONG_MAX;
+    }
+    return true;
+}
+
 /* The request's own __dict__ (new reference), or NULL (none: cleared). */
 static PyObject *
 fs_limit_instance_dict(PyObject *obj)
@@ -119,10 +139,8 @@ fs_limit_get(PyObject *self, PyObject *obj, PyObject *type)
     cap = fs_limit_cap(lim, obj);
     if (cap >= 0) {
         long long cur = -1;
-        if (fs_is_int(v)) {
-            cur = PyLong_AsLongLong(v);
-            fs_err_clear();
-        }
+
+        fs_limit_whole(v, &cur);        /* a float too (2e6) */
         if (v == FS_None || cur > cap) {
             FS_DECREF(v);
             return PyLong_FromLongLong(cap);

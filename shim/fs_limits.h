@@ -25,6 +25,11 @@
 PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp,
                           int slot, long long policy_mcl);
 
+/* Is v a limit as Werkzeug compares it, an int (not a bool) or a float
+ * (5e5, as TOML gives it)?  Then *whole is its whole part, LLONG_MAX for
+ * one that limits nothing (inf, nan) or is past long long. */
+bool fs_limit_whole(PyObject *v, long long *whole);
+
 /* Put the descriptors on a request class (and its subclasses that set a
  * limit of their own): idempotent.  0, or -1 with an exception set. */
 int fs_limits_install(PyObject *cls);

@@ -58,9 +58,9 @@ config = { SESSION_COOKIE_SECURE = true; };
 '''
 
 
-def serve(stack, tmp_path, start_server, key):
+def serve(stack, tmp_path, start_server, key, **extra):
     env = harness.pyenv_package_env(stack, tmp_path, ["dynaconf"])
-    env.update(APP_KEY=key, FLASK_DEBUG="true")
+    env.update(APP_KEY=key, FLASK_DEBUG="true", **extra)
     app = write_app(tmp_path, APP, run_main=False)
     policy = harness.write_policy(tmp_path, POLICY)
     return start_server("gunicorn", stack, app, policy=policy, env=env,
@@ -101,6 +101,23 @@ def test_a_weak_key_set_through_dynaconf_is_refused(stack, shield, tmp_path,
     events = srv.events("secret_key.rejected")
     assert events and events[0]["reason"] != "missing", srv.describe()
 
+
+
+def test_a_fresh_dynaconf_debug_is_logged_as_not_enforced(
+        stack, shield, tmp_path, start_server):
+    """DEBUG a Dynaconf "fresh var": read again from FLASK_DEBUG at every
+    access, whatever is stored.  The config Flask made had DEBUG made
+    False (logged enforced: true), then FlaskDynaconf's config answers
+    True to the app's own reads: the log said nothing more.  It says
+    enforced: false now, once."""
+    srv = serve(stack, tmp_path, start_server, KEY,
+                FLASK_FRESH_VARS_FOR_DYNACONF='["DEBUG"]')
+    r = srv.get("/")
+    assert r.status == 200 and r.text.startswith("DEBUG=True get=True"), \
+        (r, srv.describe())
+    srv.get("/")
+    events = srv.events("debug.forced_off", key="DEBUG")
+    assert [e["enforced"] for e in events] == [True, False], srv.describe()
 
 
 TENANT_APP = '''

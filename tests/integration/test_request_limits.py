@@ -165,3 +165,43 @@ def test_the_apps_own_limit_as_a_float_stands(stack, shield, tmp_path,
     assert r.status == 200 and r.text == "1000 5000.0", (r, srv.describe())
     r = srv.post("/", b"x" * 20000)
     assert r.status == 413, (r, srv.describe())
+
+
+FLOAT_RAISE = '''
+import io
+import flask
+app = flask.Flask("limits")
+app.config["SECRET_KEY"] = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
+
+class BigForms(flask.Request):
+    max_form_parts = 1e4                # a float class attribute
+
+@app.before_request
+def raise_for_uploads():
+    flask.request.max_form_memory_size = 2e6    # per request, as a float
+
+@app.route("/", methods=["POST"])
+def index():
+    return "%r %r %d" % (flask.request.max_form_memory_size,
+                         flask.request.max_form_parts,
+                         len(flask.request.form.get("f", "")))
+
+c = app.test_client()
+print(c.post("/", data={"f": "x" * 1500000}).status_code)
+print(c.post("/", data={"f": "x"}).get_data(as_text=True))
+app.request_class = BigForms
+parts = dict(("f%d" % i, "x") for i in range(5000))
+parts["file"] = (io.BytesIO(b"x"), "a.txt")             # multipart
+print(c.post("/", data=parts).status_code)
+'''
+
+
+def test_a_float_limit_is_capped_as_an_int_is(stack):
+    """A form limit raised per request, or by a request class, as a float
+    (2e6, 1e4) went uncapped: the descriptors capped ints and None only.
+    A 1.5 MB field and 5000 parts went through a policy of 500000 and
+    1000."""
+    cp = harness.run_python(stack, ["-c", FLOAT_RAISE])
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert cp.stdout.splitlines() == ["413", "500000 1000 1", "413"], \
+        cp.stdout
