@@ -120,6 +120,18 @@ def test_a_fresh_dynaconf_debug_is_logged_as_not_enforced(
     assert [e["enforced"] for e in events] == [True, False], srv.describe()
 
 
+# An app whose config is of the class {cls}, defined above it.
+WITH_CLASS = '''
+class App(flask.Flask):
+    config_class = {cls}
+
+
+app = App(__name__)
+app.config["SECRET_KEY"] = {key!r}
+
+'''
+
+
 TENANT_APP = '''
 import hashlib
 import hmac
@@ -138,19 +150,13 @@ class TenantConfig(flask.Config):
         return value
 
 
-class App(flask.Flask):
-    config_class = TenantConfig
-
-
-app = App(__name__)
-app.config["SECRET_KEY"] = {key!r}
-
+''' + WITH_CLASS.format(cls="TenantConfig", key=KEY) + '''
 
 @app.route("/")
 def index():
     flask.session["user"] = "someone"
     return "ok"
-'''.format(key=KEY)
+'''
 
 
 def test_a_key_only_a_request_gives_is_judged_as_the_dict_holds_it(
@@ -183,19 +189,13 @@ class EnvConfig(flask.Config):
         return super().__getitem__(key)
 
 
-class App(flask.Flask):
-    config_class = EnvConfig
-
-
-app = App(__name__)
-app.config["SECRET_KEY"] = {key!r}
-
+''' + WITH_CLASS.format(cls="EnvConfig", key=KEY) + '''
 
 @app.route("/")
 def index():
     return "debug=%r config=%r" % (flask.current_app.debug,
                                    app.config["DEBUG"])
-'''.format(key=KEY)
+'''
 
 
 def test_a_class_that_keeps_answering_true_is_logged_as_not_enforced(
