@@ -168,7 +168,7 @@ fs_key_attr_plain(fs_appstate *st, PyObject *app)
         name = PyObject_GetAttrString(attr, "__name__");
         conv = name != NULL ? PyObject_GetAttrString(attr, "get_converter")
                             : NULL;
-        s = conv == FS_None && fs_is_str(name)
+        s = name != NULL && conv == FS_None && fs_is_str(name)
             ? PyUnicode_AsUTF8AndSize(name, NULL) : NULL;
     }
     st->key_attr_plain = s != NULL && strcmp(s, "SECRET_KEY") == 0;
