@@ -7,7 +7,8 @@
  * config["SECRET_KEY"] through the config's class (Dynaconf's FlaskDynaconf
  * answers it from its own settings), again whenever its object changes (a
  * bytearray, which can change in place, every time); a refused key answers
- * the request with a 500 page (fs_guard.c).  Where Flask signs and opens the session cookie,
+ * the request with a 500 page (fs_guard.c).  Where Flask signs and opens
+ * the session cookie,
  * SecureCookieSessionInterface.get_signing_serializer, the key it is about
  * to use is judged as Flask reads it: a key made weak during a request (in
  * a before_request function, by a config class of its own) never signs or
