@@ -154,9 +154,9 @@ struct fs_config {
 /* Fill c for config (a dict; borrowed) with the keys k0..k1 of
  * st->keys, and the pinned keys too if pins: c->items is a new
  * reference (fs_app_config_done), config itself when its class reads
- * items from the dict (flask.Config); a key the class does not answer
- * (or answers with an error, cleared) is absent.  -1 only when out of
- * memory (error cleared, c->items NULL). */
+ * items from the dict (flask.Config); a key the class cannot answer
+ * (an error, cleared) is taken as the dict holds it, absent when the dict
+ * has none.  -1 only when out of memory (error cleared, c->items NULL). */
 int fs_app_config_read(fs_appstate *st, PyObject *config, int k0, int k1,
                        bool pins, struct fs_config *c);
 void fs_app_config_done(struct fs_config *c);
