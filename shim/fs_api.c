@@ -12,6 +12,7 @@
 
 #include <dlfcn.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs_elf.h"
@@ -22,6 +23,7 @@ static void *fs_api_handle;
  * lock by every thread that asks whether the table is ready). */
 static atomic_bool fs_api_core_ok, fs_api_full_ok;
 static bool fs_api_gil_disabled;
+bool fs_api_dict_versions;
 
 /* Functions an older CPython exports under another name, with the same
  * signature: 3.8 has _PyInterpreterState_Get, 3.9 on PyInterpreterState_Get
@@ -91,6 +93,21 @@ fs_api_free_threaded(void)
     return fs_api_gil_disabled;
 }
 
+/* Does every change of a dict change its version tag (PEP 509) on this
+ * interpreter?  CPython 3.8 to 3.13 with the GIL (3.12 and 3.13 keep the
+ * tag, deprecated, beside the watcher bits in its low bits; 3.14 drops
+ * it). */
+static bool
+fs_api_has_dict_versions(void)
+{
+    const char *v = fs_api.Py_GetVersion();
+    char *end;
+    long major = strtol(v, &end, 10);
+    long minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
+
+    return !fs_api_gil_disabled && major == 3 && minor >= 8 && minor <= 13;
+}
+
 bool
 fs_api_full(void)
 {
@@ -105,6 +122,7 @@ fs_api_full(void)
     FS_API_DATA(FS_API_DATA_LOOKUP)
     FS_API_FUNCS(FS_API_PUBLISH)
     FS_API_DATA(FS_API_DATA_PUBLISH)
+    fs_api_dict_versions = fs_api_has_dict_versions();
     fs_api_full_ok = true;
     return true;
 }

@@ -139,7 +139,12 @@
     X(PyObject *, PyExc_UnicodeError)                                       \
     X(PyObject *, PyExc_KeyboardInterrupt)                                  \
     X(PyTypeObject, PyByteArray_Type)                                       \
-    X(PyTypeObject, PyModule_Type)
+    X(PyTypeObject, PyModule_Type)                                          \
+    X(PyTypeObject, PyUnicode_Type)                                         \
+    X(PyTypeObject, PyBytes_Type)                                           \
+    X(PyTypeObject, PyLong_Type)                                            \
+    X(PyTypeObject, PyFloat_Type)                                           \
+    X(PyTypeObject, PyTuple_Type)
 
 struct fs_api {
 #define FS_API_MEMBER(ret, name, params) ret (*name) params;
@@ -331,6 +336,18 @@ static inline bool
 fs_is_dict(PyObject *o)
 {
     return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_DICT_SUBCLASS) != 0;
+}
+
+/* Dict version tags (PEP 509) can be trusted on this interpreter. */
+extern bool fs_api_dict_versions;
+
+/* The version tag of dict `d`: changes with every change of the dict, and
+ * differs between any two dicts (a global counter).  0 where the
+ * interpreter keeps none (fs_api_dict_versions false). */
+static inline uint64_t
+fs_dict_version(PyObject *d)
+{
+    return fs_api_dict_versions ? ((PyDictObject *)d)->ma_version_tag : 0;
 }
 
 static inline bool

@@ -42,6 +42,7 @@ fs_appstate_dealloc(PyObject *self)
     FS_XDECREF(st->request_class);
     FS_XDECREF(st->config_type);
     FS_XDECREF(st->app_type);
+    FS_XDECREF(st->settled);
     FS_XDECREF(st->headers);
     FS_XDECREF(st->hsts);
     FS_XDECREF(st->headers_type);
@@ -333,6 +334,64 @@ void
 fs_app_config_done(struct fs_config *c)
 {
     FS_CLEAR(c->items);
+}
+
+/* Can `v` (a config value; NULL: absent) not change in place? */
+static bool
+fs_value_fixed(PyObject *v)
+{
+    PyTypeObject *t;
+    Py_ssize_t i, n;
+
+    if (v == NULL || v == FS_None || v == FS_True || v == FS_False) {
+        return true;
+    }
+    t = Py_TYPE(v);
+    if (t == fs_api.PyUnicode_Type || t == fs_api.PyBytes_Type
+        || t == fs_api.PyLong_Type || t == fs_api.PyFloat_Type) {
+        return true;
+    }
+    if (t != fs_api.PyTuple_Type) {
+        return false;
+    }
+    n = PyTuple_Size(v);
+    for (i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GetItem(v, i);
+        if (item == NULL || Py_TYPE(item) == fs_api.PyTuple_Type
+            || !fs_value_fixed(item)) {
+            fs_err_clear();
+            return false;
+        }
+    }
+    return true;
+}
+
+void
+fs_app_config_settle(fs_appstate *st, const struct fs_config *c,
+                     uint64_t version, bool clean)
+{
+    Py_ssize_t i, n = st->pin_keys != NULL ? PyTuple_Size(st->pin_keys) : 0;
+    bool ok = clean && version != 0 && c->items == c->obj
+              && fs_dict_version(c->obj) == version && st->key_attr_plain
+              && st->limits != NULL;
+    int k;
+
+    for (k = 0; ok && k < FS_K_COUNT; k++) {
+        ok = fs_value_fixed(fs_dict_get(c->items, st->keys[k]));
+    }
+    for (i = 0; ok && i < n; i++) {
+        ok = fs_value_fixed(fs_dict_get(c->items,
+                                        PyTuple_GetItem(st->pin_keys, i)));
+    }
+    fs_err_clear();
+    if (!ok) {
+        FS_CLEAR(st->settled);
+        return;
+    }
+    FS_XSETREF(st->settled, fs_new_ref(c->obj));
+    st->settled_version = version;
+    st->settled_gen = st->gen;
+    st->settled_fms = fs_dict_get(c->items, st->keys[FS_K_FMS]) != NULL;
 }
 
 bool

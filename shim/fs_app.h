@@ -57,6 +57,11 @@ struct fs_appstate {
     bool config_plain;          /* ... reads its items from the dict */
     PyObject *app_type;         /* last type of the app seen (strong) */
     bool key_attr_plain;        /* ... reads secret_key from the config */
+    /* The config as the last full check found it (fs_app_config_settle): */
+    PyObject *settled;          /* app.config (strong), or NULL */
+    uint64_t settled_version;   /* ... its dict version tag then */
+    unsigned long settled_gen;  /* ... the settings' generation then */
+    bool settled_fms;           /* ... it had MAX_FORM_MEMORY_SIZE */
     /* Security headers (fs_headers.c), made from the settings: */
     PyObject *headers;          /* list of (name, value) str pairs */
     PyObject *hsts;             /* (name, value) for HTTPS, or NULL */
@@ -160,6 +165,36 @@ struct fs_config {
 int fs_app_config_read(fs_appstate *st, PyObject *config, int k0, int k1,
                        bool pins, struct fs_config *c);
 void fs_app_config_done(struct fs_config *c);
+
+/* Is `config` (app.config) what the last full check of the request
+ * guard found conforming, unchanged since: the same dict object, of the
+ * same plain class (flask.Config), with the same version tag (PEP 509:
+ * any store, delete or update changes it), under the same settings, for
+ * an app of the same class reading secret_key from it?  Then every check
+ * of the guard, and of the key where a session is signed, would find
+ * again what it found: nothing to correct, the key accepted.  A few
+ * pointer comparisons. */
+static inline bool
+fs_app_config_settled(const fs_appstate *st, PyObject *app, PyObject *config)
+{
+    return config == st->settled && st->settled_gen == st->gen
+           && Py_TYPE(config) == (PyTypeObject *)st->config_type
+           && st->config_plain
+           && Py_TYPE(app) == (PyTypeObject *)st->app_type
+           && st->key_attr_plain
+           && fs_dict_version(config) == st->settled_version;
+}
+
+/* After a full check of c (config read with every key and the pins) that
+ * accepted the key, corrected nothing and enforces: remember the config
+ * as settled, if `version` (its tag before the check) is still its tag,
+ * so that nothing changed it meanwhile, and if every value judged is of
+ * a type that cannot change in place (None, bool, int, float, str, bytes,
+ * or a tuple of those): a list or bytearray could, with no new tag.
+ * Anything else forgets it.  The app's class must read secret_key from
+ * the config (st->key_attr_plain). */
+void fs_app_config_settle(fs_appstate *st, const struct fs_config *c,
+                          uint64_t version, bool clean);
 
 /* config[key] = value, in enforce mode only: in the dict itself, and
  * through the config class when it has its own item access (so that

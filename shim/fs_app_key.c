@@ -264,7 +264,12 @@ fs_session_key_allowed(fs_patch *p, PyObject *app)
         && st->s->sk_on_violation != FS_VIOLATION_WARN) {
         PyObject *config = PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
 
-        v = fs_check_secret_with(st, app, config);
+        if (config != NULL && fs_app_config_settled(st, app, config)) {
+            FS_DECREF(config);          /* as the request guard accepted it */
+        }
+        else {
+            v = fs_check_secret_with(st, app, config);
+        }
     }
     /* A missing key: Flask makes no serializer and signs nothing. */
     if (v != FS_SECRET_OK && v != FS_SECRET_MISSING) {

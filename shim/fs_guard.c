@@ -2,11 +2,13 @@
  * fs_guard.c -- the request guard on Flask.wsgi_app (see fs_guard.h).
  *
  * Per request, with the default policy and a well-configured app, the guard
- * costs three attribute look-ups (the app state, config, request_class) and
- * about ten dict look-ups with names made once, a pointer comparison for
- * the key, and one dict store in environ: under a microsecond, about 0.2 %
- * of a minimal Flask request (tests/bench/RESULTS.md).  Everything that
- * allocates or logs happens only when a value differs from the policy.
+ * costs three attribute look-ups (the app state, config, request_class),
+ * the environ look-ups of the body's framing and one dict store in
+ * environ.  The config's own keys (about ten dict look-ups) are read only
+ * when the config may have changed since a request found it conforming:
+ * otherwise a comparison of its dict version tag stands for them
+ * (fs_app_config_settled).  Everything that allocates or logs happens
+ * only when a value differs from the policy.
  * The checks it runs live with their concern: fs_app_debug.c (debug-class
  * settings), fs_app_key.c (SECRET_KEY); here are the body limits, the
  * pins, and the order of it all.
@@ -378,6 +380,7 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     struct fs_app_current prev;
     fs_appstate *st;
     enum fs_secret_verdict v;
+    uint64_t version;
 
     fs_record_own();                    /* a fork() child's first request */
     fs_reload_tick();
@@ -394,18 +397,32 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(env)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
-    if (config == NULL || !fs_is_dict(config)
-        || fs_app_config_read(st, config, 0, FS_K_COUNT - 1, true, &c) < 0) {
-        fs_err_clear();
-        FS_XDECREF(config);
-        FS_DECREF(st);
-        return fs_call_orig_v(orig, args, nargsf, NULL);
+    if (config != NULL && fs_is_dict(config) && fs_app_enforcing(st)
+        && fs_app_config_settled(st, app, config)) {
+        /* as the last full check left it: only the request class can
+         * have changed */
+        fs_guard_request_class(p, st, app, st->settled_fms);
+        v = FS_SECRET_OK;
     }
-    fs_app_debug_entry(st, &c);
-    fs_guard_pins(st, &c);
-    fs_guard_body(p, st, app, &c);
-    v = fs_app_check_secret_of(st, app, c.items);
-    fs_app_config_done(&c);
+    else {
+        version = config != NULL && fs_is_dict(config)
+                  ? fs_dict_version(config) : 0;
+        if (config == NULL || !fs_is_dict(config)
+            || fs_app_config_read(st, config, 0, FS_K_COUNT - 1, true,
+                                  &c) < 0) {
+            fs_err_clear();
+            FS_XDECREF(config);
+            FS_DECREF(st);
+            return fs_call_orig_v(orig, args, nargsf, NULL);
+        }
+        fs_app_debug_entry(st, &c);
+        fs_guard_pins(st, &c);
+        fs_guard_body(p, st, app, &c);
+        v = fs_app_check_secret_of(st, app, c.items);
+        fs_app_config_settle(st, &c, version,
+                             fs_app_enforcing(st) && v == FS_SECRET_OK);
+        fs_app_config_done(&c);
+    }
     FS_DECREF(config);
     r = NULL;
     if (!fs_app_enforcing(st)) {
