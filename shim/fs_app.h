@@ -52,6 +52,7 @@ struct fs_appstate {
     PyObject *key;              /* last SECRET_KEY judged (strong ref) */
     PyObject *request_class;    /* last app.request_class seen (strong) */
     enum fs_secret_verdict verdict;
+    bool key_alone;             /* ... judged with no fallbacks */
     enum fs_secret_verdict logged_verdict;
     PyObject *config_type;      /* last type of app.config seen (strong) */
     bool config_plain;          /* ... reads its items from the dict */

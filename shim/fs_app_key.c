@@ -112,11 +112,13 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
 {
     enum fs_secret_verdict v;
     const char *which = "SECRET_KEY";
+    bool alone = fs_no_fallbacks(fallbacks);
 
-    /* The same immutable key object: the same verdict.  A key of any
-     * other type (a bytearray) can change in place: judged every time. */
+    /* The same immutable key object, alone then and now: the same
+     * verdict.  A key of any other type (a bytearray) can change in place:
+     * judged every time. */
     if (key == st->key && key != NULL && (fs_is_str(key) || fs_is_bytes(key))
-        && fs_no_fallbacks(fallbacks)) {
+        && alone && st->key_alone) {
         return st->verdict;
     }
     /* Own both: iterating the fallbacks may run code that edits config. */
@@ -126,7 +128,7 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
     if (v == FS_SECRET_MISSING && !st->s->sk_require) {
         v = FS_SECRET_OK;
     }
-    if (v == FS_SECRET_OK && !fs_no_fallbacks(fallbacks)) {
+    if (v == FS_SECRET_OK && !alone) {
         /* Flask extends its key list with any iterable: judge each */
         PyObject *it = PyObject_GetIter(fallbacks), *item;
         while (it != NULL && v == FS_SECRET_OK
@@ -138,6 +140,7 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
         FS_XDECREF(it);
         fs_err_clear();
     }
+    st->key_alone = alone;
     FS_XDECREF(fallbacks);
     FS_XSETREF(st->key, key);                   /* keeps the reference */
     st->verdict = v;

@@ -13,7 +13,8 @@ config or in the middle of a request, and checks that the change is seen:
 - the config's class swapped for one that answers the key itself;
 - stores that bypass flask.Config (dict.__setitem__) and ordinary ones,
   between requests and in a view before the session is signed;
-- app.request_class replaced by one that allows larger forms.
+- app.request_class replaced by one that allows larger forms;
+- a weak fallback key dropped: the key alone is judged again.
 
 Run on both stacks (Flask 2.2 and 3.1), in process with the test client,
 which calls the app as a server does (app(environ, start_response)).
@@ -138,3 +139,14 @@ def test_a_request_class_set_after_settling_is_capped(stack, tmp_path):
     ''')
     assert out[:2] == ["200 debug=False"] * 2 and out[2] == "413", out
 
+
+def test_a_weak_fallback_removed_is_accepted_again(stack, tmp_path):
+    """A key rotation that ends: the weak old key refused while it is a
+    fallback, the same key alone accepted once it is dropped (the verdict
+    remembered for the key was the one with the fallback)."""
+    out, cp = _run(stack, tmp_path, '''
+        show()
+        app.config["SECRET_KEY_FALLBACKS"] = []
+        show(); show()
+    ''', prelude='app.config["SECRET_KEY_FALLBACKS"] = ["oldkey"]')
+    assert [line.split()[0] for line in out] == ["500", "200", "200"], out
