@@ -93,19 +93,15 @@ fs_api_free_threaded(void)
     return fs_api_gil_disabled;
 }
 
-/* Does every change of a dict change its version tag (PEP 509) on this
- * interpreter?  CPython 3.8 to 3.13 with the GIL (3.12 and 3.13 keep the
- * tag, deprecated, beside the watcher bits in its low bits; 3.14 drops
- * it). */
-static bool
-fs_api_has_dict_versions(void)
+long
+fs_api_version(void)
 {
     const char *v = fs_api.Py_GetVersion();
     char *end;
     long major = strtol(v, &end, 10);
     long minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
 
-    return !fs_api_gil_disabled && major == 3 && minor >= 8 && minor <= 13;
+    return major * 100 + minor;
 }
 
 bool
@@ -122,7 +118,10 @@ fs_api_full(void)
     FS_API_DATA(FS_API_DATA_LOOKUP)
     FS_API_FUNCS(FS_API_PUBLISH)
     FS_API_DATA(FS_API_DATA_PUBLISH)
-    fs_api_dict_versions = fs_api_has_dict_versions();
+    /* 3.12 and 3.13 keep the tag, deprecated, beside the watcher bits in
+     * its low bits; 3.14 drops it */
+    fs_api_dict_versions = !fs_api_gil_disabled && fs_api_version() >= 308
+                           && fs_api_version() <= 313;
     fs_api_full_ok = true;
     return true;
 }

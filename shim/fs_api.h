@@ -338,7 +338,12 @@ fs_is_dict(PyObject *o)
     return (PyType_GetFlags(Py_TYPE(o)) & Py_TPFLAGS_DICT_SUBCLASS) != 0;
 }
 
-/* Dict version tags (PEP 509) can be trusted on this interpreter. */
+/* The interpreter's version as major * 100 + minor (311 for 3.11), from
+ * Py_GetVersion(). */
+long fs_api_version(void);
+
+/* Does every change of a dict change its version tag (PEP 509) on this
+ * interpreter?  CPython 3.8 to 3.13 with the GIL. */
 extern bool fs_api_dict_versions;
 
 /* The version tag of dict `d`: changes with every change of the dict, and

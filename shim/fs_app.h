@@ -170,8 +170,9 @@ void fs_app_config_done(struct fs_config *c);
 /* Is `config` (app.config) what the last full check of the request
  * guard found conforming, unchanged since: the same dict object, of the
  * same plain class (flask.Config), with the same version tag (PEP 509:
- * any store, delete or update changes it), under the same settings, for
- * an app of the same class reading secret_key from it?  Then every check
+ * any store, delete or update changes it), under the same settings (so in
+ * enforce mode, as when it settled), for an app of the same class reading
+ * secret_key from it?  Then every check
  * of the guard, and of the key where a session is signed, would find
  * again what it found: nothing to correct, the key accepted.  A few
  * pointer comparisons. */

@@ -397,24 +397,24 @@ fs_guard_wsgi(fs_patch *p, PyObject *orig, PyObject *const *args,
     }
     config = st->s->mode == FS_MODE_OFF || !fs_is_dict(env)
              ? NULL : PyObject_GetAttr(app, p->names[FS_N_CONFIG]);
-    if (config != NULL && fs_is_dict(config) && fs_app_enforcing(st)
-        && fs_app_config_settled(st, app, config)) {
-        /* as the last full check left it: only the request class can
-         * have changed */
+    if (config != NULL && fs_app_config_settled(st, app, config)) {
+        /* as the last full check left it (in enforce mode, as settings of
+         * the same generation say): only the request class can have
+         * changed */
         fs_guard_request_class(p, st, app, st->settled_fms);
         v = FS_SECRET_OK;
     }
+    else if (config == NULL || !fs_is_dict(config)
+             || fs_app_config_read(st, config, 0, FS_K_COUNT - 1, true,
+                                   &c) < 0) {
+        fs_err_clear();
+        FS_XDECREF(config);
+        FS_DECREF(st);
+        return fs_call_orig_v(orig, args, nargsf, NULL);
+    }
     else {
-        version = config != NULL && fs_is_dict(config)
-                  ? fs_dict_version(config) : 0;
-        if (config == NULL || !fs_is_dict(config)
-            || fs_app_config_read(st, config, 0, FS_K_COUNT - 1, true,
-                                  &c) < 0) {
-            fs_err_clear();
-            FS_XDECREF(config);
-            FS_DECREF(st);
-            return fs_call_orig_v(orig, args, nargsf, NULL);
-        }
+        /* reading a flask.Config changes nothing in it */
+        version = fs_dict_version(config);
         fs_app_debug_entry(st, &c);
         fs_guard_pins(st, &c);
         fs_guard_body(p, st, app, &c);

@@ -76,12 +76,7 @@ static PyType_Spec fs_interp_spec = {
 static unsigned long
 fs_type_flags(void)
 {
-    const char *v = Py_GetVersion();
-    char *end;
-    long major = strtol(v, &end, 10);
-    long minor = *end == '.' ? strtol(end + 1, NULL, 10) : 0;
-
-    if (major > 3 || (major == 3 && minor >= 10)) {
+    if (fs_api_version() >= 310) {
         return Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_IMMUTABLETYPE;
     }
     return 0;
