@@ -122,7 +122,9 @@
     X(PyThreadState *, PyInterpreterState_ThreadHead,                       \
       (PyInterpreterState *))                                               \
     X(PyThreadState *, PyThreadState_Next, (PyThreadState *))              \
-    X(PyFrameObject *, PyEval_GetFrame, (void))
+    X(PyFrameObject *, PyEval_GetFrame, (void))                            \
+    X(int, PyObject_GetBuffer, (PyObject *, Py_buffer *, int))             \
+    X(void, PyBuffer_Release, (Py_buffer *))
 
 /* Data symbols: X(C type, name).  The table holds their addresses. */
 #define FS_API_DATA(X)                                                      \
@@ -132,6 +134,7 @@
     X(PyObject *, PyExc_AttributeError)                                     \
     X(PyObject *, PyExc_RuntimeError)                                       \
     X(PyObject *, PyExc_TypeError)                                          \
+    X(PyObject *, PyExc_ValueError)                                         \
     X(PyObject *, PyExc_SystemExit)                                         \
     X(PyObject *, PyExc_Exception)                                          \
     X(PyObject *, PyExc_MemoryError)                                        \
@@ -276,6 +279,8 @@ bool fs_api_full(void);
 #define PyInterpreterState_ThreadHead (fs_api.PyInterpreterState_ThreadHead)
 #define PyThreadState_Next (fs_api.PyThreadState_Next)
 #define PyEval_GetFrame (fs_api.PyEval_GetFrame)
+#define PyObject_GetBuffer (fs_api.PyObject_GetBuffer)
+#define PyBuffer_Release (fs_api.PyBuffer_Release)
 #endif /* FS_API_TABLE_ONLY */
 
 /* Singletons and exception types, through the table as well. */
@@ -285,6 +290,7 @@ bool fs_api_full(void);
 #define FS_ExcAttributeError (*fs_api.PyExc_AttributeError)
 #define FS_ExcRuntimeError (*fs_api.PyExc_RuntimeError)
 #define FS_ExcTypeError (*fs_api.PyExc_TypeError)
+#define FS_ExcValueError (*fs_api.PyExc_ValueError)
 #define FS_ExcSystemExit (*fs_api.PyExc_SystemExit)
 #define FS_ExcUnicodeError (*fs_api.PyExc_UnicodeError)
 #define FS_ExcKeyboardInterrupt (*fs_api.PyExc_KeyboardInterrupt)

@@ -18,6 +18,7 @@ typedef struct {
     int slot;                   /* counts a refusal there; -1: not ours */
     bool report;                /* count only: pass every byte on */
     bool declared;              /* limit is the declared length: end there */
+    bool closed;                /* close() called: reads fail */
 } fs_input;
 
 static void
@@ -61,6 +62,11 @@ fs_input_bounded(fs_input *in, const char *meth, long long size)
     char *buf;
     Py_ssize_t len;
 
+    if (in->closed) {
+        PyErr_SetString(FS_ExcValueError,
+                        "I/O operation on closed file.");
+        return NULL;
+    }
     if (in->declared) {
         if (room == 0) {
             return PyBytes_FromStringAndSize(NULL, 0);  /* the whole body */
@@ -170,14 +176,135 @@ fs_input_readlines(PyObject *self, PyObject *args)
     return list;
 }
 
+/* readinto(b): read(len(b)), bounded as read() is, into b. */
+static PyObject *
+fs_input_readinto(PyObject *self, PyObject *arg)
+{
+    Py_buffer view;
+    PyObject *data;
+    char *buf;
+    Py_ssize_t len;
+
+    if (PyObject_GetBuffer(arg, &view, PyBUF_WRITABLE) < 0) {
+        return NULL;
+    }
+    data = fs_input_bounded((fs_input *)self, "read", (long long)view.len);
+    if (data != NULL && PyBytes_AsStringAndSize(data, &buf, &len) == 0) {
+        if (len > view.len) {       /* a server's read(n) gave more than n */
+            PyErr_SetString(FS_ExcRuntimeError,
+                            "flaskshield.Input: the stream read past the "
+                            "size asked for");
+            len = -1;
+        }
+        else {
+            memcpy(view.buf, buf, (size_t)len);
+        }
+    }
+    else {
+        len = -1;
+    }
+    FS_XDECREF(data);
+    PyBuffer_Release(&view);
+    return len < 0 ? NULL : PyLong_FromLongLong(len);
+}
+
+/* The rest of a readable, unseekable binary stream (io.RawIOBase), as
+ * Werkzeug's LimitedStream is: io.TextIOWrapper, io.BufferedReader, csv
+ * and `with` take it.  Moving the real stream (seek) would move it under
+ * the count of what was read, so it is refused, as by LimitedStream. */
+static PyObject *
+fs_input_true(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return fs_new_ref(FS_True);
+}
+
+static PyObject *
+fs_input_false(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    return fs_new_ref(FS_False);
+}
+
+static PyObject *
+fs_input_tell(PyObject *self, PyObject *unused)
+{
+    const fs_input *in = (const fs_input *)self;
+
+    (void)unused;
+    return PyLong_FromLongLong(in->pos <= in->limit ? in->pos : in->limit);
+}
+
+static PyObject *
+fs_input_seek(PyObject *self, PyObject *args)
+{
+    PyObject *modules = PySys_GetObject("modules");
+    PyObject *io = modules != NULL ? PyDict_GetItemString(modules, "io")
+                                   : NULL;
+    PyObject *exc = io != NULL
+        ? PyObject_GetAttrString(io, "UnsupportedOperation") : NULL;
+
+    (void)self;
+    (void)args;
+    if (exc == NULL) {
+        fs_err_clear();
+        exc = fs_new_ref(FS_ExcRuntimeError);
+    }
+    PyErr_SetString(exc, "flaskshield.Input: the request body is not "
+                         "seekable");
+    FS_DECREF(exc);
+    return NULL;
+}
+
+static PyObject *
+fs_input_enter(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    return fs_new_ref(self);
+}
+
+/* close() ends this stream, not the server's (as LimitedStream's). */
+static PyObject *
+fs_input_close(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    ((fs_input *)self)->closed = true;
+    FS_RETURN_NONE;
+}
+
+static PyObject *
+fs_input_flush(PyObject *self, PyObject *unused)
+{
+    (void)self;
+    (void)unused;
+    FS_RETURN_NONE;
+}
+
+static PyObject *
+fs_input_get_closed(PyObject *self, void *unused)
+{
+    (void)unused;
+    return fs_new_ref(((fs_input *)self)->closed ? FS_True : FS_False);
+}
+
+static PyObject *
+fs_input_exit(PyObject *self, PyObject *args)
+{
+    (void)args;
+    ((fs_input *)self)->closed = true;
+    return fs_new_ref(FS_False);
+}
+
 static PyObject *
 fs_input_iter(PyObject *self)
 {
     return fs_new_ref(self);
 }
 
-/* Anything else (close, fileno, ...) comes from the real stream, but not
- * its unbounded readers. */
+/* Anything else (fileno, ...) comes from the real stream, but not its
+ * unbounded readers. */
 static PyObject *
 fs_input_getattro(PyObject *self, PyObject *name)
 {
@@ -194,7 +321,24 @@ static PyMethodDef fs_input_methods[] = {
     {"read", fs_input_read, METH_VARARGS, NULL},
     {"readline", fs_input_readline, METH_VARARGS, NULL},
     {"readlines", fs_input_readlines, METH_VARARGS, NULL},
+    {"read1", fs_input_read, METH_VARARGS, NULL},
+    {"readinto", fs_input_readinto, METH_O, NULL},
+    {"readable", fs_input_true, METH_NOARGS, NULL},
+    {"writable", fs_input_false, METH_NOARGS, NULL},
+    {"seekable", fs_input_false, METH_NOARGS, NULL},
+    {"tell", fs_input_tell, METH_NOARGS, NULL},
+    {"seek", fs_input_seek, METH_VARARGS, NULL},
+    {"__enter__", fs_input_enter, METH_NOARGS, NULL},
+    {"__exit__", fs_input_exit, METH_VARARGS, NULL},
+    {"close", fs_input_close, METH_NOARGS, NULL},
+    {"flush", fs_input_flush, METH_NOARGS, NULL},
+    {"isatty", fs_input_false, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef fs_input_getset[] = {
+    {"closed", fs_input_get_closed, NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 static PyType_Slot fs_input_slots[] = {
@@ -204,6 +348,7 @@ static PyType_Slot fs_input_slots[] = {
     {Py_tp_iter, (void *)fs_input_iter},
     {Py_tp_iternext, (void *)fs_input_iternext},
     {Py_tp_methods, fs_input_methods},
+    {Py_tp_getset, fs_input_getset},
     {0, NULL},
 };
 
@@ -237,6 +382,17 @@ fs_input_declared(PyObject *input_type, PyObject *inner, long long length)
         ((fs_input *)self)->declared = true;
     }
     return self;
+}
+
+PyObject *
+fs_input_within(PyObject *input_type, PyObject *in, long long cap, int slot)
+{
+    const fs_input *i = (const fs_input *)in;
+
+    if (!i->report && i->limit <= cap) {
+        return fs_new_ref(in);
+    }
+    return fs_input_new(input_type, in, cap, slot, false);
 }
 
 enum fs_clen

@@ -18,9 +18,13 @@
  * declared length it is at its end without asking the server again; no
  * copy, one read of the server's stream for each read of the reader.
  *
- * read(), readline(), readlines() and iteration are bounded; the unbounded
- * paths of the real stream (readinto, read1, peek) are hidden, so readers
- * such as Werkzeug 3's LimitedStream fall back to read().
+ * read(), read1(), readinto(), readline(), readlines() and iteration are
+ * bounded; the real stream's own readers (and peek) are never reached
+ * through it.  It is a readable, unseekable binary stream, as Werkzeug's
+ * LimitedStream is (readable(), tell(), closed, `with`; seek() raises
+ * io.UnsupportedOperation; close() ends it, not the server's stream), so
+ * io.TextIOWrapper, io.BufferedReader and csv take it whatever the server's
+ * stream has; the rest (fileno, ...) is the real stream's.
  */
 #ifndef FS_INPUT_H
 #define FS_INPUT_H
@@ -42,6 +46,12 @@ PyObject *fs_input_new(PyObject *input_type, PyObject *inner,
  * set. */
 PyObject *fs_input_declared(PyObject *input_type, PyObject *inner,
                             long long length);
+
+/* `in`, a flaskshield.Input, bounded at `cap` too: itself (a new
+ * reference) when it already delivers no more, else a new Input over it
+ * at cap (a body found longer counts in record slot `slot`, -1: none). */
+PyObject *fs_input_within(PyObject *input_type, PyObject *in, long long cap,
+                          int slot);
 
 /* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
  * returns NULL. */

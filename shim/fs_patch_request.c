@@ -169,7 +169,9 @@ fs_request_stream_of(fs_patch *p, PyObject *orig, PyObject *args,
         r = fs_input_declared(p->input_type, base, len);
     }
     else if (fs_is_type(base, FS_T_INPUT)) {
-        return base;            /* the guard's, with the same cap */
+        /* the guard's, at the policy's cap: a request's own lower limit
+         * (Flask 3.1's request.max_content_length) bounds it further */
+        r = fs_input_within(p->input_type, base, cap, slot);
     }
     else {
         r = fs_input_new(p->input_type, base, cap, slot, false);

@@ -169,6 +169,38 @@ def stream_iter(st):
 
 
 @reader
+def text_wrapper(st):
+    # a CSV import's way: request.stream as a text file
+    import io
+    d = io.TextIOWrapper(request.stream, encoding="latin-1",
+                         newline="").read().encode("latin-1")
+    st["seen"] = len(d)
+    return d
+
+
+@reader
+def buffered(st):
+    import io
+    d = io.BufferedReader(request.stream, 4096).read()
+    st["seen"] = len(d)
+    return d
+
+
+@reader
+def readinto(st):
+    parts = []
+    buf = bytearray(1000)
+    with request.stream as s:
+        while True:
+            n = s.readinto(buf)
+            if not n:
+                break
+            parts.append(bytes(buf[:n]))
+            st["seen"] += n
+    return b"".join(parts)
+
+
+@reader
 def wsgi_read(st):
     d = request.environ["wsgi.input"].read()
     st["seen"] = len(d)
@@ -295,6 +327,9 @@ READERS = {
     "wsgi_readline": (raw_body, "application/octet-stream", lambda b: b),
     "wsgi_readlines": (raw_body, "application/octet-stream", lambda b: b),
     "stream_iter": (raw_body, "application/octet-stream", lambda b: b),
+    "text_wrapper": (raw_body, "application/octet-stream", lambda b: b),
+    "buffered": (raw_body, "application/octet-stream", lambda b: b),
+    "readinto": (raw_body, "application/octet-stream", lambda b: b),
 }
 
 
@@ -701,6 +736,34 @@ def test_per_request_raises_are_capped(stack, shield, tmp_path, start_server,
     big = post(srv, "/form_urlencoded", urlencoded_body(FMS + 1),
                "application/x-www-form-urlencoded")
     assert big.status == 413, big
+
+
+# --------------------------------------------------------------------------
+# A request's own lower limit (Flask 3.1's request.max_content_length), for
+# every framing: a chunked body is read through the guard's bounded stream,
+# which must take the lower limit too.
+
+OWN_LIMIT = '''
+@app.route("/own_limit", methods=["POST"])
+def own_limit():
+    request.max_content_length = 1000
+    return jsonify(len=len(request.get_data()))
+'''
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_request_own_lower_limit_every_framing(stack, shield, tmp_path,
+                                                start_server, kind):
+    if stack.flask_major < 3:
+        pytest.skip("request.max_content_length is read-only before Flask 3.1")
+    srv = start(start_server, kind, stack, tmp_path,
+                app_source(setup=OWN_LIMIT), policy(tmp_path))
+    for chunked in (False, True):
+        ex = post(srv, "/own_limit", raw_body(1000), chunked=chunked)
+        assert ex.status == 200 and ex.json()["len"] == 1000, (chunked, ex)
+        for size in (1001, LIMIT - 1):
+            ex = post(srv, "/own_limit", raw_body(size), chunked=chunked)
+            assert ex.status == 413, (chunked, size, ex)
 
 
 # --------------------------------------------------------------------------
