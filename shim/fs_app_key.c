@@ -151,48 +151,29 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
     return v;
 }
 
-/* Does Flask sign with SECRET_KEY_FALLBACKS in an app of class `type`?
- * Flask 3.1 has the key in its default_config, 2.2 does not: true when a
- * class of the MRO (Flask's own among them, whatever a subclass sets) has
- * it there, or when that cannot be told. */
-static bool
-fs_class_reads_fallbacks(const fs_appstate *st, PyObject *type)
-{
-    PyObject *mro = PyObject_GetAttrString(type, "__mro__");
-    Py_ssize_t i, n = mro != NULL && fs_is_tuple(mro) ? PyTuple_Size(mro)
-                                                       : -1;
-    bool found = n < 0;
-
-    for (i = 0; !found && i < n; i++) {
-        PyObject *defaults = PyObject_GetAttrString(PyTuple_GetItem(mro, i),
-                                                    "default_config");
-        found = defaults != NULL && fs_is_dict(defaults)
-                && fs_dict_get(defaults, st->keys[FS_K_FALLBACKS]) != NULL;
-        FS_XDECREF(defaults);
-        fs_err_clear();
-    }
-    FS_XDECREF(mro);
-    fs_err_clear();
-    return found;
-}
-
 /* Does the app's class answer app.secret_key with config["SECRET_KEY"] as
  * it is (Flask's own ConfigAttribute("SECRET_KEY"), no converter), so that
  * the config holds the key Flask signs with?  A subclass of Flask may
  * answer it otherwise: a class attribute, a property.  Also notes whether
- * its Flask signs with SECRET_KEY_FALLBACKS at all (st->fallbacks_read).
- * Asked once per app class. */
+ * its Flask signs with SECRET_KEY_FALLBACKS at all (st->fallbacks_read:
+ * Flask 3.1 has the key in its default_config, 2.2 never reads it; a class
+ * that does not tell is taken to read it).  Asked once per app class. */
 static bool
 fs_key_attr_plain(fs_appstate *st, PyObject *app)
 {
     PyObject *type = (PyObject *)Py_TYPE(app);
-    PyObject *attr, *name = NULL, *conv = NULL;
+    PyObject *attr, *name = NULL, *conv = NULL, *defaults;
     const char *s = NULL;
 
     if (type == st->app_type) {
         return st->key_attr_plain;
     }
-    st->fallbacks_read = fs_class_reads_fallbacks(st, type);
+    defaults = PyObject_GetAttrString(type, "default_config");
+    st->fallbacks_read = defaults == NULL || !fs_is_dict(defaults)
+                         || fs_dict_get(defaults,
+                                        st->keys[FS_K_FALLBACKS]) != NULL;
+    FS_XDECREF(defaults);
+    fs_err_clear();
     attr = PyObject_GetAttrString(type, "secret_key");
     if (attr != NULL
         && strcmp(Py_TYPE(attr)->tp_name, "ConfigAttribute") == 0) {

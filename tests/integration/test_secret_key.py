@@ -309,27 +309,6 @@ def test_fallbacks(stack, kind, case, tmp_path, start_server):
     assert_active(srv)
 
 
-@pytest.mark.parametrize("stack", ["pyenv"], indirect=True)
-def test_fallbacks_judged_under_a_subclass_with_its_own_defaults(
-        stack, tmp_path, start_server):
-    """Whether Flask signs with the fallbacks is Flask's own class's to
-    say: a subclass whose default_config leaves the key out still has
-    them read by Flask 3.1, and judged."""
-    setter = ("class MyFlask(flask.Flask):\n"
-              "    default_config = {k: v for k, v in "
-              "flask.Flask.default_config.items()\n"
-              "                      if k != 'SECRET_KEY_FALLBACKS'}\n"
-              "app = MyFlask(__name__)\n"
-              "app.config[\"SECRET_KEY\"] = %r\n"
-              "app.config[\"SECRET_KEY_FALLBACKS\"] = ['dev']\n"
-              % secrets.token_hex(32))
-    app, marker = key_app(tmp_path, None, setter=setter)
-    srv = start_server("gunicorn", stack, app)
-    check_refused(srv, marker, "known value", "app",
-                  key="SECRET_KEY_FALLBACKS")
-    assert_active(srv)
-
-
 @pytest.mark.parametrize("stack", ["debian"], indirect=True)
 @pytest.mark.parametrize("kind", ["gunicorn", "script"])
 def test_fallbacks_unread_by_flask_2_2_are_not_judged(stack, kind, tmp_path,
