@@ -58,7 +58,6 @@ struct fs_appstate {
     bool config_plain;          /* ... reads its items from the dict */
     PyObject *app_type;         /* last type of the app seen (strong) */
     bool key_attr_plain;        /* ... reads secret_key from the config */
-    bool fallbacks_read;        /* ... uses SECRET_KEY_FALLBACKS (3.1) */
     /* The config as the last full check found it (fs_app_config_settle): */
     PyObject *settled;          /* app.config (strong), or NULL */
     uint64_t settled_version;   /* ... its dict version tag then */

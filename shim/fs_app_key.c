@@ -154,26 +154,18 @@ fs_check_key(fs_appstate *st, PyObject *key, PyObject *fallbacks)
 /* Does the app's class answer app.secret_key with config["SECRET_KEY"] as
  * it is (Flask's own ConfigAttribute("SECRET_KEY"), no converter), so that
  * the config holds the key Flask signs with?  A subclass of Flask may
- * answer it otherwise: a class attribute, a property.  Also notes whether
- * its Flask signs with SECRET_KEY_FALLBACKS at all (st->fallbacks_read:
- * Flask 3.1 has the key in its default_config, 2.2 never reads it; a class
- * that does not tell is taken to read it).  Asked once per app class. */
+ * answer it otherwise: a class attribute, a property.  Asked once per app
+ * class. */
 static bool
 fs_key_attr_plain(fs_appstate *st, PyObject *app)
 {
     PyObject *type = (PyObject *)Py_TYPE(app);
-    PyObject *attr, *name = NULL, *conv = NULL, *defaults;
+    PyObject *attr, *name = NULL, *conv = NULL;
     const char *s = NULL;
 
     if (type == st->app_type) {
         return st->key_attr_plain;
     }
-    defaults = PyObject_GetAttrString(type, "default_config");
-    st->fallbacks_read = defaults == NULL || !fs_is_dict(defaults)
-                         || fs_dict_get(defaults,
-                                        st->keys[FS_K_FALLBACKS]) != NULL;
-    FS_XDECREF(defaults);
-    fs_err_clear();
     attr = PyObject_GetAttrString(type, "secret_key");
     if (attr != NULL
         && strcmp(Py_TYPE(attr)->tp_name, "ConfigAttribute") == 0) {
@@ -192,21 +184,11 @@ fs_key_attr_plain(fs_appstate *st, PyObject *app)
     return st->key_attr_plain;
 }
 
-/* The fallback keys to judge in items (borrowed), or NULL: none, or a
- * Flask that never signs with them (fs_key_attr_plain asked first). */
-static PyObject *
-fs_fallbacks_in(const fs_appstate *st, PyObject *items)
-{
-    return st->fallbacks_read ? fs_dict_get(items, st->keys[FS_K_FALLBACKS])
-                              : NULL;
-}
-
-/* The key and fallbacks in items, after fs_key_attr_plain. */
-static enum fs_secret_verdict
+enum fs_secret_verdict
 fs_app_check_secret_in(fs_appstate *st, PyObject *items)
 {
     return fs_check_key(st, fs_dict_get(items, st->keys[FS_K_SECRET_KEY]),
-                        fs_fallbacks_in(st, items));
+                        fs_dict_get(items, st->keys[FS_K_FALLBACKS]));
 }
 
 enum fs_secret_verdict
@@ -224,7 +206,7 @@ fs_app_check_secret_of(fs_appstate *st, PyObject *app, PyObject *items)
         return fs_err_clear() ? fs_app_check_secret_in(st, items)
                               : FS_SECRET_OK;
     }
-    v = fs_check_key(st, key, fs_fallbacks_in(st, items));
+    v = fs_check_key(st, key, fs_dict_get(items, st->keys[FS_K_FALLBACKS]));
     FS_XDECREF(key);
     return v;
 }
@@ -251,8 +233,7 @@ fs_check_secret_with(fs_appstate *st, PyObject *app, PyObject *config)
      * the object answers them */
     key = PyObject_GetAttrString(app, "secret_key");
     fs_err_clear();                     /* absent: judged as absent */
-    fs_key_attr_plain(st, app);         /* st->fallbacks_read */
-    if (config != NULL && st->fallbacks_read) {
+    if (config != NULL) {
         fallbacks = PyObject_GetItem(config, st->keys[FS_K_FALLBACKS]);
     }
     fs_err_clear();

@@ -7,14 +7,17 @@
 #include "fs_app.h"
 #include "fs_patch.h"
 
-/* Judge the key, and the fallbacks where the app's Flask signs with them
- * (3.1), in `items`, the config's items as Flask reads them (struct
- * fs_config); log a rejection once per verdict.  The key is the one the
- * app's class reads: items["SECRET_KEY"] unless a subclass answers
- * app.secret_key otherwise (a class attribute, a property), then what
- * app.secret_key gives (the config's when reading it raises).  Returns the
- * verdict (FS_SECRET_OK when the policy accepts the key, or accepts no
- * key). */
+/* Judge the key (and fallbacks) in `items`, the config's items as Flask
+ * reads them (struct fs_config); log a rejection once per verdict.
+ * Returns the verdict (FS_SECRET_OK when the policy accepts the key, or
+ * accepts no key). */
+enum fs_secret_verdict fs_app_check_secret_in(fs_appstate *st,
+                                              PyObject *items);
+
+/* The same, of the key as the app's class reads it: items["SECRET_KEY"]
+ * unless a subclass answers app.secret_key otherwise (a class attribute,
+ * a property), then what app.secret_key gives (the config's when reading
+ * it raises). */
 enum fs_secret_verdict fs_app_check_secret_of(fs_appstate *st, PyObject *app,
                                               PyObject *items);
 

@@ -309,22 +309,6 @@ def test_fallbacks(stack, kind, case, tmp_path, start_server):
     assert_active(srv)
 
 
-@pytest.mark.parametrize("stack", ["debian"], indirect=True)
-@pytest.mark.parametrize("kind", ["gunicorn", "script"])
-def test_fallbacks_unread_by_flask_2_2_are_not_judged(stack, kind, tmp_path,
-                                                      start_server):
-    """Flask 2.2 never signs with SECRET_KEY_FALLBACKS: a weak value there
-    (code written for 3.1) does not get the app refused."""
-    assert stack.flask_major < 3
-    setter = ("app.config[\"SECRET_KEY\"] = %r\n"
-              "app.config[\"SECRET_KEY_FALLBACKS\"] = ['changeme', 'dev']\n"
-              % secrets.token_hex(32))
-    app, marker = key_app(tmp_path, None, setter=setter)
-    srv = start_server(kind, stack, app)
-    check_served(srv, marker)          # and no secret_key.rejected event
-    assert_active(srv)
-
-
 # --------------------------------------------------------------------------
 # A list of keys (itsdangerous key rotation).
 

@@ -22,8 +22,6 @@ which calls the app as a server does (app(environ, start_response)).
 
 import textwrap
 
-import pytest
-
 import harness
 
 STRONG = "kV3x9Qm2Lp7Zr4Tn8Wb1Yc6Hd5Jf0Gs"
@@ -64,20 +62,11 @@ def _run(stack, tmp_path, steps, key=repr(STRONG), prelude="",
 
 
 def test_a_key_list_changed_in_place_is_judged_again(stack, tmp_path):
-    if stack.flask_major >= 3:
-        out, cp = _run(stack, tmp_path, '''
-            show(); show()
-            app.config["SECRET_KEY_FALLBACKS"].append("dev")
-            show()
-        ''', prelude='app.config["SECRET_KEY_FALLBACKS"] = []')
-    else:
-        # Flask 2.2 reads no fallbacks; its key itself may be a list
-        # (itsdangerous's key rotation)
-        out, cp = _run(stack, tmp_path, '''
-            show(); show()
-            app.config["SECRET_KEY"].append("dev")
-            show()
-        ''', key=repr([STRONG]))
+    out, cp = _run(stack, tmp_path, '''
+        show(); show()
+        app.config["SECRET_KEY_FALLBACKS"].append("dev")
+        show()
+    ''', prelude='app.config["SECRET_KEY_FALLBACKS"] = []')
     assert [line.split()[0] for line in out] == ["200", "200", "500"], out
     rejected = harness.find_events(cp.events, "secret_key.rejected")
     assert [e["reason"] for e in rejected] == ["known value"], cp.stderr
@@ -154,10 +143,7 @@ def test_a_request_class_set_after_settling_is_capped(stack, tmp_path):
 def test_a_weak_fallback_removed_is_accepted_again(stack, tmp_path):
     """A key rotation that ends: the weak old key refused while it is a
     fallback, the same key alone accepted once it is dropped (the verdict
-    remembered for the key was the one with the fallback).  Flask 3.1:
-    2.2 never reads SECRET_KEY_FALLBACKS, so nothing there is judged."""
-    if stack.flask_major < 3:
-        pytest.skip("Flask 2.2 signs with no SECRET_KEY_FALLBACKS")
+    remembered for the key was the one with the fallback)."""
     out, cp = _run(stack, tmp_path, '''
         show()
         app.config["SECRET_KEY_FALLBACKS"] = []
