@@ -109,6 +109,7 @@ fs_api_full(void)
 {
     struct fs_api t;
     void *handle = fs_api_handle;
+    long version;
 
     if (fs_api_full_ok || !fs_api_core_ok) {
         return fs_api_full_ok;
@@ -120,8 +121,9 @@ fs_api_full(void)
     FS_API_DATA(FS_API_DATA_PUBLISH)
     /* 3.12 and 3.13 keep the tag, deprecated, beside the watcher bits in
      * its low bits; 3.14 drops it */
-    fs_api_dict_versions = !fs_api_gil_disabled && fs_api_version() >= 308
-                           && fs_api_version() <= 313;
+    version = fs_api_version();
+    fs_api_dict_versions = !fs_api_gil_disabled && version >= 308
+                           && version <= 313;
     fs_api_full_ok = true;
     return true;
 }

@@ -28,24 +28,38 @@ fs_input_dealloc(PyObject *self)
     fs_object_free(self);
 }
 
-PyObject *
-fs_input_too_large(void)
+/* Raise `modname`.`clsname` (a module already loaded) with `msg` (NULL:
+ * none), or RuntimeError with `fallback` when there is no such class.
+ * Returns NULL. */
+static PyObject *
+fs_input_raise(const char *modname, const char *clsname, const char *msg,
+               const char *fallback)
 {
     PyObject *modules = PySys_GetObject("modules");
-    PyObject *exc_mod = modules != NULL
-        ? PyDict_GetItemString(modules, "werkzeug.exceptions") : NULL;
-    PyObject *cls = exc_mod != NULL
-        ? PyObject_GetAttrString(exc_mod, "RequestEntityTooLarge") : NULL;
+    PyObject *mod = modules != NULL ? PyDict_GetItemString(modules, modname)
+                                    : NULL;
+    PyObject *cls = mod != NULL ? PyObject_GetAttrString(mod, clsname)
+                                : NULL;
 
     if (cls == NULL) {
         fs_err_clear();
-        PyErr_SetString(FS_ExcRuntimeError,
-                        "request body larger than the policy allows");
-        return NULL;
+        PyErr_SetString(FS_ExcRuntimeError, fallback);
     }
-    PyErr_SetNone(cls);
-    FS_DECREF(cls);
+    else if (msg == NULL) {
+        PyErr_SetNone(cls);
+    }
+    else {
+        PyErr_SetString(cls, msg);
+    }
+    FS_XDECREF(cls);
     return NULL;
+}
+
+PyObject *
+fs_input_too_large(void)
+{
+    return fs_input_raise("werkzeug.exceptions", "RequestEntityTooLarge",
+                          NULL, "request body larger than the policy allows");
 }
 
 /* Call inner.<meth>(n) where n is bounded by the limit; raise 413 when the
@@ -240,22 +254,12 @@ fs_input_tell(PyObject *self, PyObject *unused)
 static PyObject *
 fs_input_seek(PyObject *self, PyObject *args)
 {
-    PyObject *modules = PySys_GetObject("modules");
-    PyObject *io = modules != NULL ? PyDict_GetItemString(modules, "io")
-                                   : NULL;
-    PyObject *exc = io != NULL
-        ? PyObject_GetAttrString(io, "UnsupportedOperation") : NULL;
+    static const char msg[] = "flaskshield.Input: the request body is not "
+                              "seekable";
 
     (void)self;
     (void)args;
-    if (exc == NULL) {
-        fs_err_clear();
-        exc = fs_new_ref(FS_ExcRuntimeError);
-    }
-    PyErr_SetString(exc, "flaskshield.Input: the request body is not "
-                         "seekable");
-    FS_DECREF(exc);
-    return NULL;
+    return fs_input_raise("io", "UnsupportedOperation", msg, msg);
 }
 
 static PyObject *
@@ -293,7 +297,7 @@ static PyObject *
 fs_input_exit(PyObject *self, PyObject *args)
 {
     (void)args;
-    ((fs_input *)self)->closed = true;
+    FS_DECREF(fs_input_close(self, NULL));
     return fs_new_ref(FS_False);
 }
 
