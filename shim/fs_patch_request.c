@@ -39,6 +39,16 @@
  *     stream the server ends itself the Input wraps environ["wsgi.input"]
  *     (or is the one the guard put there); otherwise it wraps what
  *     Werkzeug made of it.
+ *
+ * A url-encoded form is read whole into memory by FormDataParser's
+ * _parse_urlencoded, which Werkzeug bounds by max_form_memory_size only
+ * against a Content-Length: sent chunked, a form up to the body cap would
+ * be parsed.  That method becomes a Patch (and, on Werkzeug 2.2, the entries
+ * of FormDataParser.parse_functions that name it): a form of unknown
+ * length is read through an Input at the parser's max_form_memory_size
+ * (the request's, capped by fs_limits.c), a 413 past it as with a
+ * Content-Length.  A parser made outside a request of an enforcing app
+ * (parse_form_data in a script) is left alone, as in report or off mode.
  */
 #include "fs_patches.h"
 
@@ -256,6 +266,101 @@ fs_stream_nparams(PyObject *module)
     FS_XDECREF(f);
     fs_err_clear();
     return argc == 2 ? 2 : 3;
+}
+
+static const char *const fs_urlencoded_params[] = {"stream", "mimetype",
+                                                   "content_length",
+                                                   "options"};
+
+/* FormDataParser._parse_urlencoded(self, stream, mimetype, content_length,
+ * options): of unknown length, the form is read at most
+ * self.max_form_memory_size bytes. */
+static PyObject *
+fs_form_urlencoded(fs_patch *p, PyObject *orig, PyObject *args,
+                   PyObject *kwargs)
+{
+    PyObject *pos, *kw, *stream, *fms, *bounded, *r;
+    long long limit = -1;
+    int slot;
+
+    kw = fs_args_fit(args, kwargs, 1, fs_urlencoded_params, 4, 4, &pos);
+    if (kw == NULL) {
+        return fs_call_orig(orig, args, kwargs);   /* its own TypeError */
+    }
+    stream = PyDict_GetItemString(kw, fs_urlencoded_params[0]);
+    if (PyDict_GetItemString(kw, fs_urlencoded_params[2]) == FS_None
+        && fs_request_app_cap(&slot) >= 0) {
+        fms = PyObject_GetAttrString(PyTuple_GetItem(pos, 0),
+                                     "max_form_memory_size");
+        if (fms != NULL && fs_is_int(fms)) {
+            limit = PyLong_AsLongLong(fms);
+        }
+        FS_XDECREF(fms);
+        fs_err_clear();     /* none, or past a long long: Werkzeug's way */
+    }
+    if (limit >= 0 && stream != NULL) {
+        bounded = fs_is_type(stream, FS_T_INPUT)
+            ? fs_input_within(p->input_type, stream, limit, -1)
+            : fs_input_new(p->input_type, stream, limit, -1, false);
+        if (bounded == NULL
+            || PyDict_SetItemString(kw, fs_urlencoded_params[0],
+                                    bounded) < 0) {
+            fs_err_clear();
+        }
+        FS_XDECREF(bounded);
+    }
+    r = fs_call_orig(orig, pos, kw);
+    FS_DECREF(pos);
+    FS_DECREF(kw);
+    return r;
+}
+
+/* Werkzeug 2.2 calls the parse function it finds in the class's
+ * parse_functions dict, the function object the class body put there:
+ * those entries become the Patch too. */
+static int
+fs_form_parse_functions(PyObject *cls, PyObject *orig)
+{
+    PyObject *table = PyObject_GetAttrString(cls, "parse_functions");
+    PyObject *patched = PyObject_GetAttrString(cls, "_parse_urlencoded");
+    PyObject *key, *value;
+    Py_ssize_t i = 0;
+    int rc = 0;
+
+    if (table != NULL && patched != NULL && fs_is_dict(table)) {
+        while (rc == 0 && PyDict_Next(table, &i, &key, &value)) {
+            if (value == orig) {
+                rc = PyDict_SetItem(table, key, patched);
+            }
+        }
+    }
+    fs_err_clear();         /* Werkzeug 2.3 on has no table */
+    FS_XDECREF(patched);
+    FS_XDECREF(table);
+    return rc;
+}
+
+int
+fs_patch_werkzeug_formparser(PyObject *module)
+{
+    PyObject *cls = PyObject_GetAttrString(module, "FormDataParser");
+    PyObject *orig;
+    int rc;
+
+    if (cls == NULL) {
+        return -1;
+    }
+    orig = PyObject_GetAttrString(cls, "_parse_urlencoded");
+    rc = orig == NULL ? -1
+         : fs_patch_attr(cls, "_parse_urlencoded", fs_form_urlencoded,
+                         "werkzeug.formparser",
+                         "FormDataParser._parse_urlencoded");
+    if (rc == 0) {
+        rc = fs_form_parse_functions(cls, orig);
+    }
+    FS_XDECREF(orig);
+    FS_DECREF(cls);
+    return rc;
 }
 
 int

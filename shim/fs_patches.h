@@ -16,6 +16,7 @@ int fs_patch_werkzeug_serving(PyObject *module);    /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_debug(PyObject *module);      /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_reloader(PyObject *module);   /* fs_patch_werkzeug.c */
 int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
+int fs_patch_werkzeug_formparser(PyObject *module); /* fs_patch_request.c */
 
 #define FS_PATCH_HOOKS                                                      \
     {"flask.app", fs_patch_flask_app},                                      \
@@ -24,6 +25,7 @@ int fs_patch_werkzeug_request(PyObject *module);    /* fs_patch_request.c */
     {"werkzeug.serving", fs_patch_werkzeug_serving},                        \
     {"werkzeug.debug", fs_patch_werkzeug_debug},                            \
     {"werkzeug._reloader", fs_patch_werkzeug_reloader},                     \
-    {"werkzeug.wrappers.request", fs_patch_werkzeug_request},
+    {"werkzeug.wrappers.request", fs_patch_werkzeug_request},              \
+    {"werkzeug.formparser", fs_patch_werkzeug_formparser},
 
 #endif /* FS_PATCHES_H */

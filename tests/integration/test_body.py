@@ -43,6 +43,7 @@ FMS = 16384
 PARTS = 10
 SIZES = (LIMIT - 1, LIMIT, LIMIT + 1, 10 * LIMIT)
 KINDS = ("gunicorn", "waitress")
+WIRE_KINDS = KINDS + ("uwsgi", "flask-run")
 SECRET = secrets.token_urlsafe(36)
 BOUNDARY = "fsboundary7MA4YWxkTrZu0gW"
 
@@ -669,6 +670,36 @@ def test_form_limits(stack, shield, tmp_path, start_server, kind):
     assert (got["max_form_memory_size"], got["max_form_parts"]) == (FMS, PARTS)
 
 
+# A url-encoded form is read whole into memory; Werkzeug checks
+# max_form_memory_size only against a Content-Length.  Sent chunked (gunicorn
+# passes no CONTENT_LENGTH, the development server de-chunks without one;
+# waitress sets one), a form past it must be refused as one with a
+# Content-Length is, before the view gets it; the raw body of the same
+# request stays the body cap's.  Before: gunicorn and the development server
+# served a form of any size up to max_content_length.  (uWSGI, as the tests
+# run it, hands no chunked body to the app: the view sees none.)
+
+@pytest.mark.parametrize("kind", KINDS + ("flask-run",))
+def test_chunked_urlencoded_form_is_bounded(stack, shield, tmp_path,
+                                            start_server, kind):
+    srv = start(start_server, kind, stack, tmp_path, app_source(),
+                policy(tmp_path), workers=1)
+    ct = "application/x-www-form-urlencoded"
+    ok = post(srv, "/form_urlencoded", urlencoded_body(FMS), ct, chunked=True)
+    assert ok.status == 200 and ok.json()["len"] == FMS - 2, ok
+    for size in (FMS + 1, LIMIT):
+        rid = "form-%d" % size
+        big = post(srv, "/form_urlencoded", urlencoded_body(size), ct,
+                   chunked=True, rid=rid)
+        assert big.status == 413, big
+        exits = [r for r in records(srv.body_log)
+                 if r["id"] == rid and r["ev"] == "exit"]
+        assert exits and not exits[0]["ok"] and exits[0]["seen"] == 0, exits
+    raw = post(srv, "/get_data", urlencoded_body(FMS + 1), ct, chunked=True)
+    assert raw.status == 200 and raw.json()["len"] == FMS + 1, raw
+    assert srv.alive()
+
+
 def test_request_class_raising_form_limits_is_capped(stack, shield, tmp_path,
                                                      start_server):
     """An app whose own request class raises the form limits (class
@@ -828,6 +859,10 @@ def test_report_mode_changes_nothing(stack, shield, tmp_path, start_server,
                 ex = post(srv, path, body, chunked=chunked)
                 assert ex.status == 200, (path, chunked, ex)
                 assert ex.json()["sha"] == hashlib.sha256(body).hexdigest()
+    form = urlencoded_body(FMS + 1)
+    ex = post(srv, "/form_urlencoded", form,
+              "application/x-www-form-urlencoded", chunked=True)
+    assert ex.status == 200 and ex.json()["len"] == FMS - 1, ex
     got = srv.get("/limits").json()
     assert got["config"] is None and got["max_content_length"] is None, got
     assert got["max_form_parts"] != PARTS, got
@@ -1279,7 +1314,6 @@ def test_declared_length_bounds_an_overflowing_stream(stack, shield, tmp_path,
 # environ["wsgi.input"].  What follows is the next request on the
 # connection, never the app's body.
 
-WIRE_KINDS = ("gunicorn", "waitress", "uwsgi", "flask-run")
 DIRECT_READERS = ("wsgi_read", "wsgi_chunks", "wsgi_readline",
                   "wsgi_readlines", "wsgi_iter")
 WIRE_READERS = ("get_data", "data", "stream", "stream_iter",
