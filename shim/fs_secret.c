@@ -314,30 +314,15 @@ fs_is_space(unsigned char c)
     return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
-/* A known value: the key itself, the key without surrounding white space
- * (a trailing newline from a file or an environment variable), and a key
- * of hex digits in any case (known hex keys are listed in lower case). */
+/* Is key, or key of hex digits in lower case (known hex keys are listed
+ * in lower case), in the built-in table or the weak list? */
 static int
-fs_secret_is_known(const unsigned char *key, size_t len,
-                   const struct fs_weak_list *wl)
+fs_secret_is_listed(const unsigned char *key, size_t len,
+                    const struct fs_weak_list *wl)
 {
     unsigned char low[128];
     size_t i, hex = 0;
 
-    if (fs_secret_is_builtin(key, len)
-        || (wl != NULL && fs_weak_list_contains(wl, key, len))) {
-        return 1;
-    }
-    while (len > 0 && fs_is_space(key[0])) {
-        key++;
-        len--;
-    }
-    while (len > 0 && fs_is_space(key[len - 1])) {
-        len--;
-    }
-    if (len == 0) {
-        return 0;
-    }
     if (fs_secret_is_builtin(key, len)
         || (wl != NULL && fs_weak_list_contains(wl, key, len))) {
         return 1;
@@ -355,6 +340,47 @@ fs_secret_is_known(const unsigned char *key, size_t len,
     return hex == len
            && (fs_secret_is_builtin(low, len)
                || (wl != NULL && fs_weak_list_contains(wl, low, len)));
+}
+
+/* Trim surrounding white space off *key. */
+static void
+fs_trim_space(const unsigned char **key, size_t *len)
+{
+    while (*len > 0 && fs_is_space((*key)[0])) {
+        (*key)++;
+        (*len)--;
+    }
+    while (*len > 0 && fs_is_space((*key)[*len - 1])) {
+        (*len)--;
+    }
+}
+
+/* A known value: the key itself; without surrounding white space (a
+ * trailing newline from a file or an environment variable); and without
+ * one pair of matching quotes around it too (SECRET_KEY="dev" in a file
+ * that docker --env-file or systemd's EnvironmentFile= pass on with the
+ * quotes) -- each as it is and, of hex digits, in any case. */
+static int
+fs_secret_is_known(const unsigned char *key, size_t len,
+                   const struct fs_weak_list *wl)
+{
+    size_t before = len;
+
+    if (fs_secret_is_listed(key, len, wl)) {
+        return 1;
+    }
+    fs_trim_space(&key, &len);
+    if (len > 0 && len < before && fs_secret_is_listed(key, len, wl)) {
+        return 1;
+    }
+    if (len < 2 || key[0] != key[len - 1]
+        || (key[0] != '"' && key[0] != '\'' && key[0] != '`')) {
+        return 0;
+    }
+    key++;
+    len -= 2;
+    fs_trim_space(&key, &len);
+    return len > 0 && fs_secret_is_listed(key, len, wl);
 }
 
 enum fs_secret_verdict

@@ -2,7 +2,7 @@
 
 The published default keys of Flask-based products, and the Flask
 documentation's example key with a trailing newline or in upper case,
-used to pass.  Each is now refused as a known value, on both stacks.
+or in the quotes an environment file leaves around it, used to pass.  Each is now refused as a known value, on both stacks.
 """
 
 import pytest
@@ -23,6 +23,9 @@ KEYS = {
     "docs-newline": "'192b9bdd22ab9ed4d12e236c78afcb9a393ec15f71bbf5dc987d54727823bcbf\\n'",
     "docs-upper": "'192B9BDD22AB9ED4D12E236C78AFCB9A393EC15F71BBF5DC987D54727823BCBF'",
     "docs-bytes-spaces": "b'  5f352379324c22463451387a0aec5d2f  '",
+    # SECRET_KEY="..." in a file docker --env-file reads keeps its quotes
+    "env-file-double-quoted": "'\"CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET\"'",
+    "env-file-single-quoted": "\"'thisISaSECRET_1234'\\n\"",
 }
 
 CODE = '''

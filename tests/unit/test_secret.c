@@ -228,6 +228,18 @@ test_builtin(void)
     CHECK(check_str("Dev", MIN_LEN, NULL) == FS_SECRET_SHORT);
     CHECK(check_mem(quickstart, sizeof(quickstart) - 1, 0) == FS_SECRET_OK);
     CHECK(check_str("Keyboard Cat", 0, NULL) == FS_SECRET_OK);
+
+    /* ... and without one pair of matching quotes around it, as
+     * docker --env-file passes SECRET_KEY="..." on. */
+    CHECK(check_str("\"dev\"", 0, NULL) == FS_SECRET_KNOWN);
+    CHECK(check_str("'CHANGE_ME_TO_A_COMPLEX_RANDOM_SECRET'\n", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("` E951E5A1F4B94151B360F47EDF596DD2 `", 64, NULL)
+          == FS_SECRET_KNOWN);
+    CHECK(check_str("\"dev'", 0, NULL) == FS_SECRET_OK);  /* not a pair */
+    CHECK(check_str("\"\"dev\"\"", 0, NULL) == FS_SECRET_OK);   /* one pair */
+    CHECK(check_str("\"", 0, NULL) == FS_SECRET_OK);
+    CHECK(check_str("\"\"", 0, NULL) == FS_SECRET_LOW_VARIETY);  /* not known */
 }
 
 static void
