@@ -8,7 +8,9 @@
  * before-request function's.  The original runs first (the app's
  * after-request functions, the session), then each header the app did
  * not set is added: an app's own header, e.g. a stricter
- * X-Frame-Options: DENY, is kept unless headers.replace is true.  The
+ * X-Frame-Options: DENY, is kept unless headers.replace is true.  When
+ * the original raises (an after-request function), they go on the response
+ * it was given, which Flask sends when it was its error handler's 500.  The
  * library's own answers (fs_respond.c) get them from fs_headers_extend().
  * Strict-Transport-Security goes on HTTPS responses only: wsgi.url_scheme
  * "https" (or "wss", as Flask's request.is_secure), and X-Forwarded-Proto:
@@ -361,6 +363,25 @@ fs_headers_add(fs_patch *p, PyObject *app, PyObject *r)
     return r;
 }
 
+/* The original raised (an after-request function of the app's): when
+ * `response` is the answer of Flask's error handler, finalize_request logs
+ * the error and sends that response as it was passed in, so the headers go
+ * on it (Talisman's, an after-request function too, never would).  The
+ * exception is kept as it was. */
+static void
+fs_headers_on_raise(fs_patch *p, PyObject *app, PyObject *response)
+{
+    PyObject *type, *value, *tb;
+
+    if (app == NULL || response == NULL) {
+        return;
+    }
+    PyErr_Fetch(&type, &value, &tb);
+    FS_INCREF(response);
+    FS_DECREF(fs_headers_add(p, app, response));
+    PyErr_Restore(type, value, tb);
+}
+
 static const char *const fs_process_response_params[] = {"self",
                                                          "response"};
 
@@ -371,19 +392,27 @@ fs_headers_process_response(fs_patch *p, PyObject *orig, PyObject *args,
                             PyObject *kwargs)
 {
     PyObject *r = fs_call_orig(orig, args, kwargs);
-    PyObject *pos, *kw;
+    PyObject *pos, *kw, *app, *type = NULL, *value = NULL, *tb = NULL;
 
     if (r == NULL) {
-        return r;
+        PyErr_Fetch(&type, &value, &tb);    /* passed on as it was */
     }
     kw = fs_args_fit(args, kwargs, 0, fs_process_response_params, 2, 2,
                      &pos);
-    if (kw == NULL) {
-        return r;       /* out of memory: the response as it is */
+    if (kw != NULL) {   /* else out of memory: the response as it is */
+        app = PyDict_GetItemString(kw, "self");
+        if (r == NULL) {
+            fs_headers_on_raise(p, app, PyDict_GetItemString(kw, "response"));
+        }
+        else {
+            r = fs_headers_add(p, app, r);
+        }
+        FS_DECREF(pos);
+        FS_DECREF(kw);
     }
-    r = fs_headers_add(p, PyDict_GetItemString(kw, "self"), r);
-    FS_DECREF(pos);
-    FS_DECREF(kw);
+    if (r == NULL) {
+        PyErr_Restore(type, value, tb);
+    }
     return r;
 }
 
@@ -399,6 +428,9 @@ fs_headers_process_response_v(fs_patch *p, PyObject *orig,
     }
     r = fs_call_orig_v(orig, args, nargsf, kwnames);
     if (r == NULL) {
+        if (PyVectorcall_NARGS(nargsf) >= 2) {
+            fs_headers_on_raise(p, args[0], args[1]);
+        }
         return r;
     }
     return fs_headers_add(p, args[0], r);

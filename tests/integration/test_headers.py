@@ -76,6 +76,13 @@ def boom():
 @app.route("/form", methods=["POST"])
 def form():
     return str(len(request.form))
+
+
+@app.after_request
+def after(response):
+    if request.path == "/after-boom":
+        raise RuntimeError("after-request-boom")
+    return response
 ''' % {"key": KEY}
 
 # Runs the app's test client for a list of (path, scheme) and prints what
@@ -352,8 +359,8 @@ def test_mode_off_adds_nothing(stack, shield, tmp_path):
 
 def test_error_pages_carry_the_headers(stack, shield, tmp_path,
                                        start_server):
-    """404, 500, Werkzeug's 413 (a form over MAX_CONTENT_LENGTH) and the
-    library's own 413 (a declared body over body.max_content_length,
+    """404, 500 (of a view, and of an after-request function that raises),
+    Werkzeug's 413 (a form over MAX_CONTENT_LENGTH) and the library's own 413 (a declared body over body.max_content_length,
     answered before Flask) all carry the headers, HSTS on HTTPS."""
     policy = harness.write_policy(tmp_path, '''
 headers = { csp = "default-src 'self'"; hsts = { max_age = 86400; }; };
@@ -366,6 +373,9 @@ body = { max_content_length = 5000; };
     answers = {
         "404": srv.get("/nope", headers=https),
         "500": srv.get("/boom", headers=https),
+        # an after-request function that raises: Flask's 500 is sent as
+        # its error handler made it, past the after-request functions
+        "after-request 500": srv.get("/after-boom", headers=https),
         # chunked: no declared length, so Flask answers (the bounded
         # stream raises 413 inside the app)
         "flask 413": srv.post("/form", b"a=" + b"x" * 2000,
@@ -382,6 +392,7 @@ body = { max_content_length = 5000; };
         got = {h: r.headers.get(h) for h in want}
         assert got == want, (what, got)
     assert "headers-boom" not in answers["500"].text
+    assert "after-request-boom" not in answers["after-request 500"].text
     # the library's own 413 over plain HTTP: no HSTS
     r = srv.post("/", b"x" * 6000)
     assert r.status == 413 and r.headers.get("X-Frame-Options") == "SAMEORIGIN"
