@@ -318,26 +318,24 @@ fs_form_urlencoded(fs_patch *p, PyObject *orig, PyObject *args,
 /* Werkzeug 2.2 calls the parse function it finds in the class's
  * parse_functions dict, the function object the class body put there:
  * those entries become the Patch too. */
-static int
+static void
 fs_form_parse_functions(PyObject *cls, PyObject *orig)
 {
     PyObject *table = PyObject_GetAttrString(cls, "parse_functions");
     PyObject *patched = PyObject_GetAttrString(cls, "_parse_urlencoded");
     PyObject *key, *value;
     Py_ssize_t i = 0;
-    int rc = 0;
 
     if (table != NULL && patched != NULL && fs_is_dict(table)) {
-        while (rc == 0 && PyDict_Next(table, &i, &key, &value)) {
-            if (value == orig) {
-                rc = PyDict_SetItem(table, key, patched);
+        while (PyDict_Next(table, &i, &key, &value)) {
+            if (value == orig && PyDict_SetItem(table, key, patched) < 0) {
+                break;
             }
         }
     }
     fs_err_clear();         /* Werkzeug 2.3 on has no table */
     FS_XDECREF(patched);
     FS_XDECREF(table);
-    return rc;
 }
 
 int
@@ -356,7 +354,7 @@ fs_patch_werkzeug_formparser(PyObject *module)
                          "werkzeug.formparser",
                          "FormDataParser._parse_urlencoded");
     if (rc == 0) {
-        rc = fs_form_parse_functions(cls, orig);
+        fs_form_parse_functions(cls, orig);
     }
     FS_XDECREF(orig);
     FS_DECREF(cls);
