@@ -399,6 +399,12 @@ fs_input_within(PyObject *input_type, PyObject *in, long long cap, int slot)
     return fs_input_new(input_type, in, cap, slot, false);
 }
 
+bool
+fs_input_unframed(PyObject *o)
+{
+    return fs_is_type(o, FS_T_INPUT) && !((const fs_input *)o)->declared;
+}
+
 enum fs_clen
 fs_input_length(fs_patch *p, PyObject *env, long long *len)
 {

@@ -53,6 +53,11 @@ PyObject *fs_input_declared(PyObject *input_type, PyObject *inner,
 PyObject *fs_input_within(PyObject *input_type, PyObject *in, long long cap,
                           int slot);
 
+/* Is o a flaskshield.Input over a body of a length the library does not
+ * trust (chunked, or a Content-Length beside a Transfer-Encoding), not one
+ * in declared mode? */
+bool fs_input_unframed(PyObject *o);
+
 /* Raise werkzeug.exceptions.RequestEntityTooLarge (a 413 for Flask);
  * returns NULL. */
 PyObject *fs_input_too_large(void);

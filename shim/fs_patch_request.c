@@ -47,14 +47,18 @@
  * of FormDataParser.parse_functions that name it): a form of unknown
  * length is read through an Input at the parser's max_form_memory_size
  * (the request's, capped by fs_limits.c), a 413 past it as with a
- * Content-Length.  A parser made outside a request of an enforcing app
- * (parse_form_data in a script) is left alone, as in report or off mode.
+ * Content-Length.  A parser used outside a request of an enforcing app
+ * (parse_form_data in a script, a CLI command's app context) is left alone,
+ * as in report or off mode.
  */
 #include "fs_patches.h"
+
+#include <limits.h>
 
 #include "fs_app.h"
 #include "fs_counters.h"
 #include "fs_input.h"
+#include "fs_limits.h"
 #include "fs_patch.h"
 #include "fs_types.h"
 
@@ -268,42 +272,48 @@ fs_stream_nparams(PyObject *module)
     return argc == 2 ? 2 : 3;
 }
 
-static const char *const fs_urlencoded_params[] = {"stream", "mimetype",
+static const char *const fs_urlencoded_params[] = {"self", "stream",
+                                                   "mimetype",
                                                    "content_length",
                                                    "options"};
 
 /* FormDataParser._parse_urlencoded(self, stream, mimetype, content_length,
- * options): of unknown length, the form is read at most
- * self.max_form_memory_size bytes. */
+ * options) in a request of an enforcing app (the guard's fs_app_current):
+ * of unknown length -- none passed, or the stream the library's bounded
+ * Input for a length it does not trust (Werkzeug 2.2 reads a Content-Length
+ * beside "Transfer-Encoding: Chunked") -- the form is read at most
+ * self.max_form_memory_size bytes (a float's whole part, as Werkzeug
+ * compares it). */
 static PyObject *
 fs_form_urlencoded(fs_patch *p, PyObject *orig, PyObject *args,
                    PyObject *kwargs)
 {
     PyObject *pos, *kw, *stream, *fms, *bounded, *r;
     long long limit = -1;
-    int slot;
 
-    kw = fs_args_fit(args, kwargs, 1, fs_urlencoded_params, 4, 4, &pos);
+    kw = fs_args_fit(args, kwargs, 0, fs_urlencoded_params, 5, 5, &pos);
     if (kw == NULL) {
         return fs_call_orig(orig, args, kwargs);   /* its own TypeError */
     }
-    stream = PyDict_GetItemString(kw, fs_urlencoded_params[0]);
-    if (PyDict_GetItemString(kw, fs_urlencoded_params[2]) == FS_None
-        && fs_request_app_cap(&slot) >= 0) {
-        fms = PyObject_GetAttrString(PyTuple_GetItem(pos, 0),
-                                     "max_form_memory_size");
-        if (fms != NULL && fs_is_int(fms)) {
-            limit = PyLong_AsLongLong(fms);
+    stream = PyDict_GetItemString(kw, fs_urlencoded_params[1]);
+    if (fs_app_current.st != NULL && fs_app_enforcing(fs_app_current.st)
+        && (PyDict_GetItemString(kw, fs_urlencoded_params[3]) == FS_None
+            || fs_input_unframed(stream))) {
+        fms = PyObject_GetAttrString(
+            PyDict_GetItemString(kw, fs_urlencoded_params[0]),
+            "max_form_memory_size");
+        if (fs_limit_whole(fms, &limit) && limit < 0) {
+            limit = 0;          /* Werkzeug refuses any length then */
         }
         FS_XDECREF(fms);
-        fs_err_clear();     /* none, or past a long long: Werkzeug's way */
+        fs_err_clear();         /* none: Werkzeug's way */
     }
-    if (limit >= 0 && stream != NULL) {
+    if (limit >= 0 && limit < LLONG_MAX && stream != NULL) {
         bounded = fs_is_type(stream, FS_T_INPUT)
             ? fs_input_within(p->input_type, stream, limit, -1)
             : fs_input_new(p->input_type, stream, limit, -1, false);
         if (bounded == NULL
-            || PyDict_SetItemString(kw, fs_urlencoded_params[0],
+            || PyDict_SetItemString(kw, fs_urlencoded_params[1],
                                     bounded) < 0) {
             fs_err_clear();
         }

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import pytest
 
+import harness
 from harness import write_app, write_policy
 
 LIMIT = 65536
@@ -698,6 +699,94 @@ def test_chunked_urlencoded_form_is_bounded(stack, shield, tmp_path,
     raw = post(srv, "/get_data", urlencoded_body(FMS + 1), ct, chunked=True)
     assert raw.status == 200 and raw.json()["len"] == FMS + 1, raw
     assert srv.alive()
+
+
+# The same bound through the app's own lower limit written as a float (config
+# arithmetic: 0.5 * 16384; Werkzeug compares it as it is), for a Content-Length
+# beside "Transfer-Encoding: Chunked" (Werkzeug 2.2 takes the length, a server
+# de-chunks the body), and never for a parser used outside a request (an app
+# context of a CLI command or a job).  In process, both stacks: a terminated
+# stream as gunicorn passes it.
+FORM_VARIANTS = """
+import io, json, sys
+from flask import Flask, request
+from flask.wrappers import Request
+from werkzeug.formparser import FormDataParser
+
+app = Flask("formvariants")
+app.config["SECRET_KEY"] = %(secret)r
+if sys.argv[1] == "float-config":
+    app.config["MAX_FORM_MEMORY_SIZE"] = 0.5 * 16384
+elif sys.argv[1] == "float-class":
+    class HalfRequest(Request):
+        max_form_memory_size = 0.5 * 16384
+    app.request_class = HalfRequest
+
+
+@app.post("/form")
+def form():
+    return str(len(request.form["a"]))
+
+
+def call(n, te=None, cl=True):
+    body = b"a=" + b"x" * (n - 2)
+    env = {"REQUEST_METHOD": "POST", "PATH_INFO": "/form",
+           "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http",
+           "wsgi.input": io.BytesIO(body), "wsgi.errors": sys.stderr,
+           "wsgi.input_terminated": True, "SERVER_PROTOCOL": "HTTP/1.1",
+           "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    if te:
+        env["HTTP_TRANSFER_ENCODING"] = te
+    if cl is True:
+        env["CONTENT_LENGTH"] = str(n)
+    elif cl:
+        env["CONTENT_LENGTH"] = cl
+    out = []
+    b"".join(app.wsgi_app(env, lambda s, h, e=None: out.append(s)))
+    return int(out[0].split()[0])
+
+
+if sys.argv[1] == "outside":
+    body = b"a=" + b"x" * 100000
+    with app.app_context():
+        got = FormDataParser(max_form_memory_size=1000).parse(
+            io.BytesIO(body), "application/x-www-form-urlencoded", None)
+    print(json.dumps(len(got[1]["a"])))
+else:
+    print(json.dumps([call(n, te, cl) for n, te, cl in json.loads(sys.argv[2])]))
+"""
+
+
+@pytest.mark.parametrize("variant", ["float-config", "float-class"])
+def test_chunked_form_under_a_float_limit(stack, shield, tmp_path, variant):
+    if variant == "float-config" and stack.name == "debian":
+        pytest.skip("Flask 2.2 has no MAX_FORM_MEMORY_SIZE")
+    half = FMS // 2
+    cases = [[half, None, True], [half + 1, None, True],
+             [half, "chunked", None], [half + 1, "chunked", None],
+             [10 * FMS, "chunked", None]]
+    cp = harness.run_python(stack, ["-c", FORM_VARIANTS % {"secret": SECRET},
+                                    variant, json.dumps(cases)],
+                            policy=policy(tmp_path))
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert json.loads(cp.stdout) == [200, 413, 200, 413, 413], cp.stdout
+
+
+def test_chunked_form_with_a_length_beside(stack, shield, tmp_path):
+    cases = [[FMS, "Chunked", "5"], [FMS + 1, "Chunked", "5"],
+             [10 * FMS, "Chunked", "5"], [FMS + 1, "chunked", str(FMS + 1)]]
+    cp = harness.run_python(stack, ["-c", FORM_VARIANTS % {"secret": SECRET},
+                                    "plain", json.dumps(cases)],
+                            policy=policy(tmp_path))
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert json.loads(cp.stdout) == [200, 413, 413, 413], cp.stdout
+
+
+def test_form_parser_outside_a_request_is_werkzeugs(stack, shield, tmp_path):
+    cp = harness.run_python(stack, ["-c", FORM_VARIANTS % {"secret": SECRET},
+                                    "outside"], policy=policy(tmp_path))
+    assert cp.returncode == 0, cp.stderr[-2000:]
+    assert json.loads(cp.stdout) == 100000, cp.stdout
 
 
 def test_request_class_raising_form_limits_is_capped(stack, shield, tmp_path,
