@@ -3,8 +3,8 @@
  *
  * Per request, with the default policy and a well-configured app, the guard
  * costs three attribute look-ups (the app state, config, request_class),
- * the environ look-ups of the body's framing and one dict store in
- * environ.  The config's own keys (about ten dict look-ups) are read only
+ * the environ look-ups of the body's framing and, for a request with a
+ * body, one dict store in environ (its app's limits, fs_limits_of).  The config's own keys (about ten dict look-ups) are read only
  * when the config may have changed since a request found it conforming:
  * otherwise a comparison of its dict version tag stands for them
  * (fs_app_config_settled).  Everything that allocates or logs happens
@@ -295,7 +295,11 @@ fs_guard_input(fs_patch *p, fs_appstate *st, PyObject *env,
     enum fs_clen kind = fs_input_length(p, env, &len);
     PyObject *in, *wrapped;
 
-    if (st->limits != NULL
+    /* a request with a body carries its app's limits: what reads the body
+     * (fs_patch_request.c, fs_limits.c) may run where fs_app_current is
+     * another request's (green threads); one without finds them there */
+    if (st->limits != NULL && !(kind == FS_CLEN_ABSENT
+                                || (kind == FS_CLEN_VALUE && len == 0))
         && PyDict_SetItem(env, p->names[FS_N_LIMITS], st->limits) < 0) {
         fs_err_clear();
     }

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "fs_app.h"
 #include "fs_state.h"
 #include "fs_types.h"
 
@@ -41,6 +42,21 @@ fs_limits_tuple(long long mcl, long long fms, long long fp, int slot,
     return Py_BuildValue("(LLLiL)", mcl, fms, fp, slot, policy_mcl);
 }
 
+PyObject *
+fs_limits_of(PyObject *env, PyObject *key)
+{
+    PyObject *limits = fs_is_dict(env) ? fs_dict_get(env, key) : NULL;
+    const fs_appstate *st = fs_app_current.st;
+
+    if (limits == NULL) {
+        fs_err_clear();
+        if (st != NULL && fs_app_enforcing(st)) {
+            limits = st->limits;
+        }
+    }
+    return limits;
+}
+
 /* The cap for this request, or -1 when the guard set none. */
 static long long
 fs_limit_cap(fs_limit *lim, PyObject *obj)
@@ -53,7 +69,7 @@ fs_limit_cap(fs_limit *lim, PyObject *obj)
         fs_err_clear();
         return -1;
     }
-    limits = fs_is_dict(env) ? PyDict_GetItem(env, lim->key) : NULL;
+    limits = fs_limits_of(env, lim->key);
     if (limits != NULL && fs_is_tuple(limits) && PyTuple_Size(limits) == 5) {
         cap = PyLong_AsLongLong(PyTuple_GetItem(limits, lim->index));
         if (cap == -1) {

@@ -5,8 +5,8 @@
  * max_content_length, max_form_memory_size and max_form_parts.  Each reads
  * what the original attribute says (the Flask 3.1 property with its
  * per-request override, or Werkzeug 2.2's class attribute) and caps it at
- * the value the guard put in environ[FS_LIMITS_KEY] for this request's app;
- * `None` (no limit) becomes the cap.  Assignment goes to the original
+ * this request's app's limit (fs_limits_of); `None` (no limit) becomes the
+ * cap.  Assignment goes to the original
  * (Flask 3.1 setters; before 3.1 max_content_length stays read-only).
  * An app's own request_class that sets a limit as a plain class attribute
  * (the usual way before Flask 3.1) gets its own descriptor from the guard.
@@ -24,6 +24,12 @@
  * the app's own, not counted) */
 PyObject *fs_limits_tuple(long long mcl, long long fms, long long fp,
                           int slot, long long policy_mcl);
+
+/* The limits tuple of the request of environ `env` (borrowed; `key` is
+ * FS_LIMITS_KEY interned): the one the guard put in env, where the request
+ * came with a body; else, in a request the guard entered under an
+ * enforcing policy (fs_app_current), that app's; else NULL. */
+PyObject *fs_limits_of(PyObject *env, PyObject *key);
 
 /* Is v a limit as Werkzeug compares it, an int (not a bool) or a float
  * (5e5, as TOML gives it)?  Then *whole is its whole part, LLONG_MAX for

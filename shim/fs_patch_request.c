@@ -101,7 +101,7 @@ fs_request_app_cap(int *slot)
 static long long
 fs_request_cap(fs_patch *p, PyObject *env, PyObject *named, int *slot)
 {
-    PyObject *limits = fs_dict_get(env, p->names[FS_N_LIMITS]);
+    PyObject *limits = fs_limits_of(env, p->names[FS_N_LIMITS]);
     PyObject *own = named != NULL
         ? fs_dict_get(named, p->names[FS_N_MAX_CONTENT_LENGTH]) : NULL;
     long long cap, n;
