@@ -242,7 +242,7 @@ fs_walk_pins(struct fs_walk *w, const config_setting_t *m,
         const config_setting_t *e = fs_cfg_elem(m, i);
         struct fs_pin pin;
         const char *owner = fs_schema_reserved_pin(e->name);
-        char name[300];
+        char name[300], msg[160];
 
         snprintf(name, sizeof(name), "config.%s", e->name);
         if (owner != NULL) {
@@ -274,6 +274,11 @@ fs_walk_pins(struct fs_walk *w, const config_setting_t *m,
             fs_walk_error(w, e->line, ctx, name, "must be true, false, an "
                           "integer or a string (got %s)",
                           fs_cfg_type_name(e));
+            continue;
+        }
+        if (!fs_schema_pin_check(pin.key, pin.type, pin.s, msg,
+                                 sizeof(msg))) {
+            fs_walk_error(w, e->line, ctx, name, "%s", msg);
             continue;
         }
         if (fs_pin_set(app, &pin) != 0) {

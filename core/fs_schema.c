@@ -11,7 +11,9 @@
 #include "fs_schema.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 /* Upper bounds of the body settings: far above any real upload, and far
  * enough below LLONG_MAX that no sum or +1 made from them can overflow. */
@@ -131,7 +133,9 @@ const struct fs_setting fs_schema[] = {
     {"config", FS_ST_PINS, A(pins), true, 0, NULL, 0, 0, NULL, 0,
      "Flask config keys pinned to a value (true/false, integer, string),\n"
      "e.g. SESSION_COOKIE_SECURE = true;  SECRET_KEY, DEBUG and the body\n"
-     "limits have their own settings and cannot be pinned here."},
+     "limits have their own settings and cannot be pinned here.  Flask's\n"
+     "keys (and Flask-Login's, Flask-WTF's) take the types Flask does; a\n"
+     "near miss of one (SESSION_COOKIE_SECURED) is an error."},
     {"headers", FS_ST_GROUP, NOFIELD, true, 0, NULL, 0, 0, NULL, 0,
      "Security headers added to every response of the app (error pages,\n"
      "redirects and the library's own 413 and 500 too), as Flask-Talisman\n"
@@ -282,4 +286,161 @@ fs_schema_reserved_pin(const char *key)
         }
     }
     return NULL;
+}
+
+/* The Flask config keys (2.2 and 3.1) and the extension keys most often
+ * pinned (Flask-Login, Flask-WTF), with the pin types Flask takes for them:
+ * a pin of another type would break the app (SESSION_COOKIE_SAMESITE =
+ * true makes every response with a cookie a 500) or mean the opposite of
+ * what it says (SESSION_COOKIE_SECURE = "false" is a true value). */
+#define FS_PB (1u << FS_PIN_BOOL)
+#define FS_PI (1u << FS_PIN_INT)
+#define FS_PS (1u << FS_PIN_STRING)
+
+static const char *const fs_samesite[] = {"Strict", "Lax", "None", NULL};
+static const char *const fs_schemes[] = {"http", "https", NULL};
+static const char *const fs_protection[] = {"basic", "strong", NULL};
+
+static const struct fs_pin_key {
+    const char *key;
+    unsigned types;
+    const char *const *values;      /* a string pin: one of these (any
+                                     * case: Werkzeug title-cases SameSite) */
+} fs_pin_keys[] = {
+    {"TESTING", FS_PB, NULL},
+    {"PROPAGATE_EXCEPTIONS", FS_PB, NULL},
+    {"PRESERVE_CONTEXT_ON_EXCEPTION", FS_PB, NULL},
+    {"PERMANENT_SESSION_LIFETIME", FS_PI, NULL},
+    {"USE_X_SENDFILE", FS_PB, NULL},
+    {"SERVER_NAME", FS_PS, NULL},
+    {"APPLICATION_ROOT", FS_PS, NULL},
+    {"SESSION_COOKIE_NAME", FS_PS, NULL},
+    {"SESSION_COOKIE_DOMAIN", FS_PS | FS_PB, NULL},
+    {"SESSION_COOKIE_PATH", FS_PS, NULL},
+    {"SESSION_COOKIE_HTTPONLY", FS_PB, NULL},
+    {"SESSION_COOKIE_SECURE", FS_PB, NULL},
+    {"SESSION_COOKIE_PARTITIONED", FS_PB, NULL},
+    {"SESSION_COOKIE_SAMESITE", FS_PS, fs_samesite},
+    {"SESSION_REFRESH_EACH_REQUEST", FS_PB, NULL},
+    {"SEND_FILE_MAX_AGE_DEFAULT", FS_PI, NULL},
+    {"TRAP_BAD_REQUEST_ERRORS", FS_PB, NULL},
+    {"TRAP_HTTP_EXCEPTIONS", FS_PB, NULL},
+    {"EXPLAIN_TEMPLATE_LOADING", FS_PB, NULL},
+    {"PREFERRED_URL_SCHEME", FS_PS, fs_schemes},
+    {"TEMPLATES_AUTO_RELOAD", FS_PB, NULL},
+    {"MAX_COOKIE_SIZE", FS_PI, NULL},
+    {"PROVIDE_AUTOMATIC_OPTIONS", FS_PB, NULL},
+    {"ENV", FS_PS, NULL},
+    {"JSON_AS_ASCII", FS_PB, NULL},
+    {"JSON_SORT_KEYS", FS_PB, NULL},
+    {"JSONIFY_PRETTYPRINT_REGULAR", FS_PB, NULL},
+    {"JSONIFY_MIMETYPE", FS_PS, NULL},
+    {"REMEMBER_COOKIE_NAME", FS_PS, NULL},
+    {"REMEMBER_COOKIE_DURATION", FS_PI, NULL},
+    {"REMEMBER_COOKIE_DOMAIN", FS_PS, NULL},
+    {"REMEMBER_COOKIE_PATH", FS_PS, NULL},
+    {"REMEMBER_COOKIE_SECURE", FS_PB, NULL},
+    {"REMEMBER_COOKIE_HTTPONLY", FS_PB, NULL},
+    {"REMEMBER_COOKIE_SAMESITE", FS_PS, fs_samesite},
+    {"REMEMBER_COOKIE_REFRESH_EACH_REQUEST", FS_PB, NULL},
+    {"SESSION_PROTECTION", FS_PS, fs_protection},
+    {"USE_SESSION_FOR_NEXT", FS_PB, NULL},
+    {"WTF_CSRF_ENABLED", FS_PB, NULL},
+    {"WTF_CSRF_CHECK_DEFAULT", FS_PB, NULL},
+    {"WTF_CSRF_SSL_STRICT", FS_PB, NULL},
+    {"WTF_CSRF_TIME_LIMIT", FS_PI, NULL},
+    {"WTF_CSRF_FIELD_NAME", FS_PS, NULL},
+};
+
+/* Edit distance of a and b, at most FS_NEAR + 1 (keys are short). */
+#define FS_NEAR 2
+static size_t
+fs_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), i, j;
+    size_t row[65], prev, cur;
+
+    if (la > 64 || lb > 64) {
+        return FS_NEAR + 1;
+    }
+    for (j = 0; j <= lb; j++) {
+        row[j] = j;
+    }
+    for (i = 1; i <= la; i++) {
+        prev = row[0];
+        row[0] = i;
+        for (j = 1; j <= lb; j++) {
+            cur = row[j];
+            row[j] = prev + (a[i - 1] != b[j - 1]);
+            if (row[j - 1] + 1 < row[j]) {
+                row[j] = row[j - 1] + 1;
+            }
+            if (cur + 1 < row[j]) {
+                row[j] = cur + 1;
+            }
+            prev = cur;
+        }
+    }
+    return row[lb];
+}
+
+static const char *
+fs_pin_type_words(unsigned types)
+{
+    switch (types) {
+    case FS_PB:
+        return "true or false";
+    case FS_PI:
+        return "an integer";
+    case FS_PS:
+        return "a string";
+    default:
+        return "a string or false";
+    }
+}
+
+bool
+fs_schema_pin_check(const char *key, enum fs_pin_type type, const char *s,
+                    char *msg, size_t n)
+{
+    const struct fs_pin_key *near = NULL;
+    size_t i, k, best = FS_NEAR + 1, d;
+
+    for (i = 0; i < sizeof(fs_pin_keys) / sizeof(fs_pin_keys[0]); i++) {
+        const struct fs_pin_key *e = &fs_pin_keys[i];
+
+        if (strcmp(key, e->key) == 0) {
+            if (!(e->types & (1u << type))) {
+                snprintf(msg, n, "must be %s, as Flask takes it",
+                         fs_pin_type_words(e->types));
+                return false;
+            }
+            for (k = 0; type == FS_PIN_STRING && e->values != NULL
+                        && e->values[k] != NULL; k++) {
+                if (strcasecmp(s, e->values[k]) == 0) {
+                    return true;
+                }
+            }
+            if (type == FS_PIN_STRING && e->values != NULL) {
+                snprintf(msg, n, "must be one of \"%s\", \"%s\"%s%s%s",
+                         e->values[0], e->values[1],
+                         e->values[2] != NULL ? " or \"" : "",
+                         e->values[2] != NULL ? e->values[2] : "",
+                         e->values[2] != NULL ? "\"" : "");
+                return false;
+            }
+            return true;
+        }
+        d = strcasecmp(key, e->key) == 0 ? 0 : fs_distance(key, e->key);
+        if (d < best && strlen(key) >= 6) {
+            best = d;
+            near = e;
+        }
+    }
+    if (near != NULL) {
+        snprintf(msg, n, "is not a Flask setting; did you mean %s?",
+                 near->key);
+        return false;
+    }
+    return true;        /* an app's or an extension's own key */
 }

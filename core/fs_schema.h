@@ -79,4 +79,13 @@ const void *fs_schema_cfield(const struct fs_setting *s,
 /* Flask config keys that dedicated settings own and `config` may not pin. */
 const char *fs_schema_reserved_pin(const char *key);
 
+/* May `key` be pinned to a value of `type` (a string's text `s`)?  A key
+ * Flask (or Flask-Login, Flask-WTF) knows takes the types Flask does, and a
+ * string from a fixed set one of those; a key that is not one but is within
+ * two edits of one (or differs in case) is taken for a typo.  Other keys
+ * (an app's or an extension's own) may be pinned to anything.  False with
+ * the message in msg[n]. */
+bool fs_schema_pin_check(const char *key, enum fs_pin_type type,
+                         const char *s, char *msg, size_t n);
+
 #endif /* FS_SCHEMA_H */

@@ -233,3 +233,42 @@ def test_no_pins_without_config_setting(stack, shield, tmp_path, app_path,
         assert got[key] == (False if key in DEBUG_CLASS else value), key
     assert srv.events("activate")
     assert pinned_events(srv) == []
+
+
+# A pin of a type Flask does not take broke every response that sets a cookie
+# (SESSION_COOKIE_SAMESITE = true: Werkzeug calls .title() on it, a 500), or
+# said the opposite of what it meant (SESSION_COOKIE_SECURE = "false", a true
+# value), and a misspelt key pinned nothing; `flaskshield check` took all of
+# them.  Now each is an error with its file and line, and the library,
+# finding the policy invalid, serves with the built-in defaults: the app
+# keeps answering, its cookie as it set it.
+BAD_PINS = [
+    ("SESSION_COOKIE_SAMESITE = true;",
+     "config.SESSION_COOKIE_SAMESITE: must be a string, as Flask takes it"),
+    ('SESSION_COOKIE_SECURE = "false";',
+     "config.SESSION_COOKIE_SECURE: must be true or false, as Flask takes it"),
+    ("SESSION_COOKIE_SECURED = true;",
+     "config.SESSION_COOKIE_SECURED: is not a Flask setting; did you mean "
+     "SESSION_COOKIE_SECURE?"),
+]
+
+
+@pytest.mark.parametrize("pin,message", BAD_PINS)
+def test_bad_pin_is_an_error_and_the_app_serves(stack, shield, tmp_path,
+                                                app_path, start_server, pin,
+                                                message):
+    policy = harness.write_policy(tmp_path, 'mode = "enforce";\nconfig = {\n'
+                                  '    %s\n};\n' % pin)
+    cp = harness.run_cmd([str(shield.cmd), "check", str(policy)],
+                         preload=False, text=True)
+    assert cp.returncode == 1, cp.stdout
+    assert "%s:3: %s" % (policy, message) in cp.stderr, cp.stderr
+    srv = start_server("gunicorn", stack, app_path, policy=policy, workers=1)
+    r = get(srv, "/login")
+    assert r.status == 200, r
+    cookie = r.headers.get("Set-Cookie")
+    assert cookie and "; Secure" not in cookie, cookie
+    invalid = srv.events("policy.invalid")
+    assert invalid and all(e["error"] == "%s:3: %s" % (policy, message)
+                           for e in invalid), invalid
+    assert srv.events("policy.default", reason="policy rejected")

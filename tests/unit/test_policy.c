@@ -304,6 +304,51 @@ test_errors(void)
                      "p.conf:1: config.DEBUG: cannot be pinned"));
     CHECK(tp_reject1("config = { MAX_CONTENT_LENGTH = 5; };\n",
                      "p.conf:1: config.MAX_CONTENT_LENGTH: cannot be pinned"));
+    /* pins of the types Flask takes, and typos of its keys */
+    CHECK(tp_reject1("config = { SESSION_COOKIE_SAMESITE = true; };\n",
+                     "p.conf:1: config.SESSION_COOKIE_SAMESITE: must be a "
+                     "string, as Flask takes it"));
+    CHECK(tp_reject1("config = {\n SESSION_COOKIE_SAMESITE = \"Lox\"; };\n",
+                     "p.conf:2: config.SESSION_COOKIE_SAMESITE: must be one "
+                     "of \"Strict\", \"Lax\" or \"None\""));
+    CHECK(tp_reject1("config = { SESSION_COOKIE_SECURE = \"false\"; };\n",
+                     "p.conf:1: config.SESSION_COOKIE_SECURE: must be true "
+                     "or false, as Flask takes it"));
+    CHECK(tp_reject1("config = { MAX_COOKIE_SIZE = \"4093\"; };\n",
+                     "p.conf:1: config.MAX_COOKIE_SIZE: must be an integer"));
+    CHECK(tp_reject1("config = { PREFERRED_URL_SCHEME = \"htps\"; };\n",
+                     "p.conf:1: config.PREFERRED_URL_SCHEME: must be one of "
+                     "\"http\", \"https\""));
+    CHECK(tp_reject1("config = { SESSION_COOKIE_SECURED = true; };\n",
+                     "p.conf:1: config.SESSION_COOKIE_SECURED: is not a Flask "
+                     "setting; did you mean SESSION_COOKIE_SECURE?"));
+    CHECK(tp_reject1("config = { session_cookie_secure = true; };\n",
+                     "p.conf:1: config.session_cookie_secure: is not a Flask "
+                     "setting; did you mean SESSION_COOKIE_SECURE?"));
+    CHECK(tp_reject1("config = { REMEMBER_COOKIE_SECUR = true; };\n",
+                     "p.conf:1: config.REMEMBER_COOKIE_SECUR: is not a Flask "
+                     "setting; did you mean REMEMBER_COOKIE_SECURE?"));
+    {
+        struct fs_policy *p = NULL;
+        struct fs_policy_errors e;
+        /* Flask's keys as Flask takes them; an app's and other extensions'
+         * keys (Flask-Session, Flask-JWT-Extended, Flask-SQLAlchemy) as
+         * they are */
+        int rc = tp_load("pins.conf", "config = {\n"
+                         " SESSION_COOKIE_SAMESITE = \"strict\";\n"
+                         " SESSION_COOKIE_SECURE = true;\n"
+                         " SESSION_COOKIE_DOMAIN = false;\n"
+                         " PERMANENT_SESSION_LIFETIME = 3600;\n"
+                         " REMEMBER_COOKIE_SAMESITE = \"Lax\";\n"
+                         " SESSION_TYPE = \"redis\"; SESSION_PERMANENT = false;\n"
+                         " SESSION_USE_SIGNER = true;\n"
+                         " JWT_COOKIE_SECURE = true; JWT_COOKIE_SAMESITE = \"x\";\n"
+                         " SQLALCHEMY_ECHO = false; MY_APP_FLAG = 3;\n"
+                         " ENV = \"production\"; };\n", &p, &e);
+        CHECK(rc == 0 && e.count == 0);
+        fs_policy_errors_free(&e);
+        fs_policy_free(p);
+    }
     /* apps entries */
     CHECK(tp_reject1("apps = (\n { mode = \"off\"; }\n);\n",
                      "p.conf:2: apps[0]: match is required"));
