@@ -71,7 +71,7 @@ fs_cmd_load(const char *file, struct fs_policy **p, const char **shown)
         *shown = "<stdin>";
     }
     else if (file != NULL) {
-        rc = fs_policy_load(file, p, &errs);
+        rc = fs_policy_load_named(file, p, &errs);
         *shown = file;
     }
     else {

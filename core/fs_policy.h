@@ -146,6 +146,13 @@ int fs_policy_load(const char *path, struct fs_policy **out,
 int fs_policy_resolve(struct fs_policy **out, const char **path_used,
                       struct fs_policy_errors *errs);
 
+/* fs_policy_load() of a file named by the user (`flaskshield check FILE`):
+ * when it is the system policy file itself (FS_DEFAULT_POLICY_PATH, by
+ * device and inode), with the system policy's ownership rules, as every
+ * process would read it. */
+int fs_policy_load_named(const char *path, struct fs_policy **out,
+                         struct fs_policy_errors *errs);
+
 /* The digest of the effective policy: 16 hex digits of a 64-bit FNV-1a
  * hash of its canonical text (fs_policy_write() without comments), so the
  * same effective policy has the same digest on every host, whatever the

@@ -179,6 +179,20 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
 }
 
 int
+fs_policy_load_named(const char *path, struct fs_policy **out,
+                     struct fs_policy_errors *errs)
+{
+    struct stat named, sys;
+    bool missing = false;
+
+    if (stat(path, &named) == 0 && stat(FS_DEFAULT_POLICY_PATH, &sys) == 0
+        && named.st_dev == sys.st_dev && named.st_ino == sys.st_ino) {
+        return fs_load_system(FS_DEFAULT_POLICY_PATH, out, errs, &missing);
+    }
+    return fs_policy_load(path, out, errs);
+}
+
+int
 fs_policy_resolve(struct fs_policy **out, const char **path_used,
                   struct fs_policy_errors *errs)
 {

@@ -454,6 +454,25 @@ def test_install_rebuilds_for_other_paths(shield, safe_dir):
     assert e.stderr == ""
     assert pf.read_text() == "%s\n" % lib
 
+    # `check` names the system policy file as every process reads it: its
+    # folder writable by a group rejects it, named or not (before: named,
+    # it was "ok" while every process ignored it)
+    folder = policy.parent
+    folder.chmod(0o775)
+    try:
+        msg = ("%s:0: its folder %s is writable by group or others; the "
+               "system policy's folders must be root's alone\n"
+               % (policy, folder))
+        for args in ([], [str(policy)], [str(folder / "." / "policy.conf")]):
+            c = harness.run_cmd([cmd, "check"] + args, preload=False,
+                                text=True, env=cmd_env({}))
+            assert c.returncode == 1 and msg in c.stderr, (args, c.stderr)
+    finally:
+        folder.chmod(0o755)
+    c = harness.run_cmd([cmd, "check", str(policy)], preload=False, text=True,
+                        env=cmd_env({}))
+    assert c.returncode == 0, c.stderr
+
 
 def test_status_reports_the_policy_in_force(shield, tmp_path):
     pf = tmp_path / "ld.so.preload"
