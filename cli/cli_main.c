@@ -15,7 +15,8 @@
 static const struct fs_cmd fs_cmds[] = {
     {"check", fs_cmd_check, "[FILE]",
      "validate a policy file (default: the one in force)"},
-    {"explain", fs_cmd_explain, "[FILE] [--app NAME] [--doc]",
+    {"explain", fs_cmd_explain,
+     "[FILE] [--app NAME] [--doc] [--origin] [--builtin]",
      "print the effective policy in libconfig syntax"},
     {"run", fs_cmd_run, "[--policy FILE] -- COMMAND [ARG...]",
      "run COMMAND with libflaskshield.so preloaded"},

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +254,18 @@ fs_records_args(const char *cmd, int argc, char **argv, bool *json,
         }
     }
     if (*dir != NULL) {
+        struct stat st;
+
+        /* a folder named here must be there: a mistyped one is not "no
+         * process" */
+        const char *why = stat(*dir, &st) != 0 ? strerror(errno)
+                          : !S_ISDIR(st.st_mode) ? "not a folder" : NULL;
+
+        if (why != NULL) {
+            fprintf(stderr, "flaskshield %s: %s: %s\n", cmd, *dir, why);
+            *rc = FS_EXIT_INVALID;
+            return -1;
+        }
         return 0;
     }
     if (fs_cmd_load(NULL, &p, &shown) != 0) {
