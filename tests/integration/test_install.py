@@ -518,6 +518,15 @@ def test_command_usage_errors(shield, tmp_path):
     h = fs(shield, "--help")
     for name in ("enable", "disable", "status", "doctor"):
         assert "\n  %s " % name in h.stdout
+    assert "\n  explain [FILE] [--app NAME] [--doc] [--origin] [--builtin]\n" \
+        in h.stdout
+    # a --dir that is not a folder is an error, not "no process"
+    for cmd in ("ps", "metrics"):
+        for where, why in ((tmp_path / "missing", "No such file or directory"),
+                           (shield.cmd, "not a folder")):
+            r = fs(shield, cmd, "--dir", str(where))
+            assert r.returncode == 1 and r.stdout == "", (cmd, r.stdout)
+            assert r.stderr == "flaskshield %s: %s: %s\n" % (cmd, where, why)
 
 
 # --------------------------------------------------------------------------
