@@ -28,6 +28,7 @@ static enum fs_level fs_min_level = FS_INFO;
 static const char *fs_service;
 static bool fs_fell_back;
 static int fs_log_fd = 2;
+static char fs_log_path[4096];      /* the file of fs_log_fd, if a file */
 static char fs_hostname[256];
 static pthread_once_t fs_hostname_once = PTHREAD_ONCE_INIT;
 
@@ -142,6 +143,7 @@ fs_log_configure(enum fs_log_target target, const char *file,
             return;
         }
         fs_log_fd = fd;
+        snprintf(fs_log_path, sizeof(fs_log_path), "%s", file);
     }
     else if (target == FS_LOG_SYSLOG) {
         if (!fs_syslog_reachable(&why)) {
@@ -151,6 +153,32 @@ fs_log_configure(enum fs_log_target target, const char *file,
         openlog("flaskshield", LOG_PID | LOG_NDELAY, LOG_USER);
     }
     fs_fell_back = false;
+}
+
+void
+fs_log_follow(void)
+{
+    struct stat now, open_st;
+    const char *why;
+    int fd;
+
+    if (fs_target != FS_LOG_FILE || fs_log_fd == 2
+        || (stat(fs_log_path, &now) == 0 && fstat(fs_log_fd, &open_st) == 0
+            && now.st_dev == open_st.st_dev
+            && now.st_ino == open_st.st_ino)) {
+        return;
+    }
+    fd = fs_log_open(fs_log_path, &why);
+    if (fd < 0) {
+        return;                 /* on where it was, until it can */
+    }
+    /* onto the number in use: a line another thread writes meanwhile goes
+     * to one file or the other, never to a number reused for something
+     * else (which closing it could give) */
+    if (dup2(fd, fs_log_fd) >= 0) {
+        fs_fell_back = false;   /* a target that works */
+    }
+    close(fd);
 }
 
 void

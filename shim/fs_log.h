@@ -32,6 +32,11 @@
 void fs_log_configure(enum fs_log_target target, const char *file,
                       enum fs_log_format format, enum fs_level level);
 
+/* The log file renamed or removed (logrotate without copytruncate): open
+ * its path again, from now on (called with the policy files' check, every
+ * reload_interval). */
+void fs_log_follow(void);
+
 /* The service of process-level events ("" or NULL: none).  The string is
  * not copied: set it again whenever the policy holding it is replaced. */
 void fs_log_service(const char *service);

@@ -286,6 +286,7 @@ fs_reload_tick(void)
         return;
     }
     fs_next_check = now + p->reload_interval;
+    fs_log_follow();
     if (fs_fingerprint_in_force != 0
         && fs_fingerprint(p, &racy) == fs_fingerprint_in_force) {
         return;

@@ -60,6 +60,10 @@ if os.environ.get("RELOAD"):
         f.write(text.replace(old, new))
     time.sleep(2.5)
     print(shop.test_client().get("/").status_code)
+if os.environ.get("ROTATE"):        # logrotate: rename, then a new app
+    os.rename(os.environ["ROTATE"], os.environ["ROTATE"] + ".1")
+    time.sleep(1.5)
+    print(make("cart").test_client().get("/").status_code)
 if os.environ.get("LOGFILE"):       # descriptors open on the log file
     fds = os.listdir("/proc/self/fd")
     print(sum(os.path.realpath("/proc/self/fd/" + fd) == os.environ["LOGFILE"]
@@ -307,3 +311,22 @@ def test_reload_keeps_the_open_log_file(stack, tmp_path, shield):
     events = harness.parse_log(log.read_text())
     assert harness.find_events(events, "policy.reloaded"), events
     assert not harness.find_events(events, "log.fallback"), events
+
+
+def test_rotated_log_file_is_opened_again(stack, tmp_path, shield):
+    """logrotate renames the file (and its postrotate signals nobody): the
+    check of the policy files, every reload_interval, finds the path no
+    longer the open file and opens it again, onto the same descriptor.
+    Before: every later line went to the renamed file."""
+    log = tmp_path / "flaskshield.log"
+    app, policy = write(tmp_path, 'target = "file"; file = "%s";' % log,
+                        service=False)
+    cp = run(stack, app, policy, env={"ROTATE": str(log), "LOGFILE": str(log)})
+    assert cp.stdout.split()[-2:] == ["200", "1"], cp.stdout
+    old = harness.parse_log((tmp_path / "flaskshield.log.1").read_text())
+    new = harness.parse_log(log.read_text())
+    assert {e["app"] for e in harness.find_events(old, "debug.forced_off")} \
+        == {"shop", "blog"}, old
+    assert [e["app"] for e in harness.find_events(new, "debug.forced_off")] \
+        == ["cart"], new
+    assert not harness.find_events(new, "log.fallback"), new
