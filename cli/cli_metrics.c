@@ -10,8 +10,10 @@
  * The counters of the processes that serve the same app (the workers of a
  * server) are summed, as a metrics system wants one series per app; every
  * reason and kind of an app is written, zeros included, so its series
- * exist from the start.  The counters of a process that is gone leave the
- * sum (a Prometheus counter reset).  The process's own counters (findings
+ * exist from the start.  The counters of processes that are gone stay in
+ * the sum (their users' retired counters, fs_record_retire), so that a
+ * counter never goes down when a worker is replaced.  The process's own
+ * counters (findings
  * about a WSGI callable that is no Flask app) have app="".
  */
 #include <inttypes.h>
@@ -136,6 +138,9 @@ fs_cmd_metrics(int argc, char **argv)
     printf("# HELP flaskshield_process_info A process running with the "
            "library.\n# TYPE flaskshield_process_info gauge\n");
     for (i = 0; i < n; i++) {
+        if (r[i].pid == 0) {
+            continue;           /* the retired counters: no process */
+        }
         printf("flaskshield_process_info{pid=\"%" PRId64 "\",python=", r[i].pid);
         fs_records_quote(stdout, false, r[i].python);
         printf(",policy_digest=");

@@ -169,7 +169,7 @@ fs_cmd_ps(int argc, char **argv)
     struct fs_record *r;
     const char *dir;
     bool json = false;
-    size_t n;
+    size_t n, k;
     int rc = FS_EXIT_OK;
 
     if (fs_records_args("ps", argc, argv, &json, &dir, fs_ps_help, &rc) != 0) {
@@ -178,11 +178,14 @@ fs_cmd_ps(int argc, char **argv)
     if (fs_records_read("ps", dir, &r, &n) != 0) {
         return FS_EXIT_INVALID;
     }
+    /* the retired counters (pid 0, sorted first) are no process */
+    for (k = 0; k < n && r[k].pid == 0; k++) {
+    }
     if (json) {
-        fs_ps_json(r, n);
+        fs_ps_json(r + k, n - k);
     }
     else {
-        fs_ps_text(r, n);
+        fs_ps_text(r + k, n - k);
     }
     free(r);
     return FS_EXIT_OK;

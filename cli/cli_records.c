@@ -6,7 +6,8 @@
  * processes would resolve.  A record counts when its writer is alive --
  * the writer holds a shared flock() on it, so a reader that can take an
  * exclusive one knows it is gone and removes the file (as does a left-over
- * hidden .PID.XXXXXX.tmp older than a minute) -- when it is valid, and
+ * hidden .PID.XXXXXX.tmp older than a minute; a dead record's counters
+ * join its user's retired ones, fs_record_retire) -- when it is valid, and
  * when the process it names is visible here, run by the owner of the file
  * and started before the record was made (fs_records_writer_ok).  Only
  * names of that form are touched.  Each is read with pread() under its
@@ -105,6 +106,49 @@ fs_records_writer_ok(const struct stat *st, const struct fs_record *r)
            <= r->started + 1;
 }
 
+/* The retired counters of user *uid: FS_RECORD_RETIRED UID ".rec". */
+static bool
+fs_records_retired_name(const char *name, unsigned *uid)
+{
+    size_t n = strlen(FS_RECORD_RETIRED);
+    char *end;
+    unsigned long v;
+
+    if (strncmp(name, FS_RECORD_RETIRED, n) != 0
+        || name[n] < '0' || name[n] > '9') {
+        return false;
+    }
+    v = strtoul(name + n, &end, 10);
+    *uid = (unsigned)v;
+    return v <= 0xffffffffUL && strcmp(end, FS_RECORD_SUFFIX) == 0;
+}
+
+/* The retired counters in file `name` (fs_records_retired_name): 1 and
+ * *out filled when the file is its user's and a valid record of pid 0,
+ * read under a shared lock (fs_record_retire writes under an exclusive
+ * one). */
+static int
+fs_records_retired(int dfd, const char *name, unsigned uid,
+                   struct fs_record *out)
+{
+    struct stat st;
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC
+                               | O_NONBLOCK);
+    int rc = 0;
+
+    if (fd < 0) {
+        return 0;
+    }
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid
+        && flock(fd, LOCK_SH) == 0
+        && pread(fd, out, sizeof(*out), 0) == (ssize_t)sizeof(*out)
+        && fs_record_valid(out, sizeof(*out)) && out->pid == 0) {
+        rc = 1;
+    }
+    close(fd);
+    return rc;
+}
+
 /* A record's name: PID.rec, or .PID.XXXXXX.tmp while it is made; *tmp
  * tells which.  Anything else in the folder is not ours. */
 static bool
@@ -135,15 +179,20 @@ fs_records_name(const char *name, bool *tmp)
     return strcmp(name + i, ".tmp") == 0;
 }
 
-/* One directory entry: 1 and *out filled for a live, valid record; 0 to
- * skip it (removed when its writer is dead). */
+/* One directory entry: 1 and *out filled for a live, valid record or the
+ * retired counters of a user (pid 0); 0 to skip it (a dead writer's
+ * record is removed, its counters retired). */
 static int
 fs_records_one(int dfd, const char *name, struct fs_record *out)
 {
     struct stat st, now;
     bool tmp;
+    unsigned uid;
     int fd, rc = 0;
 
+    if (fs_records_retired_name(name, &uid)) {
+        return fs_records_retired(dfd, name, uid, out);
+    }
     if (!fs_records_name(name, &tmp)) {
         return 0;
     }
@@ -157,7 +206,17 @@ fs_records_one(int dfd, const char *name, struct fs_record *out)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         /* nobody holds it: its writer is gone (a hidden one may be in the
-         * making: only an old one).  The name must still be this file. */
+         * making: only an old one).  Its counters join the retired ones
+         * (a writer killed before it could).  The name must still be this
+         * file. */
+        if (!tmp && fs_records_copy(fd, out) == 0
+            && fs_record_valid(out, sizeof(*out))
+            && out->pid == strtoll(name, NULL, 10)
+            && fs_record_retire(dfd, name, &st, out,
+                                (unsigned)st.st_uid) == 0) {
+            close(fd);
+            return 0;
+        }
         if ((!tmp || time(NULL) - st.st_mtime > 60)
             && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0
             && now.st_dev == st.st_dev && now.st_ino == st.st_ino) {

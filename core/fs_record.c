@@ -1,11 +1,18 @@
 /*
- * fs_record.c -- the counter names and the checks a reader runs on a
- * record file (layout in fs_record.h), shared by the library that writes
- * records and the command that reads them.
+ * fs_record.c -- the counter names, the checks a reader runs on a record
+ * file (layout in fs_record.h) and the retired counters of processes that
+ * are gone, shared by the library that writes records and the command
+ * that reads them.
  */
 #include "fs_record.h"
 
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "fs_logline.h"
 
@@ -54,7 +61,7 @@ fs_record_valid(const struct fs_record *r, size_t len)
 
     if (len < sizeof(*r) || r->magic != FS_RECORD_MAGIC
         || r->version != FS_RECORD_VERSION || r->size != sizeof(*r)
-        || r->napps == 0 || r->napps > FS_RECORD_APPS || r->pid <= 0
+        || r->napps == 0 || r->napps > FS_RECORD_APPS || r->pid < 0
         || !FS_TERMINATED(r->python) || !FS_TERMINATED(r->command)
         || !FS_TERMINATED(r->policy) || !FS_TERMINATED(r->digest)
         || !FS_TERMINATED(r->mode)) {
@@ -92,4 +99,81 @@ fs_record_strcpy(char *dst, size_t size, const char *src)
         i += k;
     }
     memset(dst + o, 0, size - o);
+}
+
+/* The slot of app `a` in the retired record t: its name's, a new one, or
+ * the process's (slot 0) when every slot is taken. */
+static uint32_t
+fs_retired_slot(struct fs_record *t, const struct fs_record_app *a)
+{
+    uint32_t j;
+
+    for (j = 0; j < t->napps; j++) {
+        if (strcmp(t->app[j].name, a->name) == 0) {
+            return j;
+        }
+    }
+    if (t->napps == FS_RECORD_APPS) {
+        return 0;
+    }
+    memcpy(t->app[j].name, a->name, sizeof(a->name));
+    memcpy(t->app[j].mode, a->mode, sizeof(a->mode));
+    t->napps++;
+    return j;
+}
+
+int
+fs_record_retire(int dfd, const char *name, const struct stat *st,
+                 const struct fs_record *r, unsigned uid)
+{
+    char rname[40];
+    struct fs_record t;
+    struct stat rst, now;
+    uint32_t i, j;
+    int fd, c, e, rc = -1;
+
+    snprintf(rname, sizeof(rname), FS_RECORD_RETIRED "%u.rec", uid);
+    fd = openat(dfd, rname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return -1;
+    }
+    if (fstat(fd, &rst) != 0 || !S_ISREG(rst.st_mode)
+        || (rst.st_uid != uid && fchown(fd, uid, (gid_t)-1) != 0)
+        || flock(fd, LOCK_EX) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0
+        || now.st_dev != st->st_dev || now.st_ino != st->st_ino) {
+        close(fd);
+        return 0;               /* counted by whoever removed it */
+    }
+    if (unlinkat(dfd, name, 0) != 0) {
+        close(fd);
+        return -1;
+    }
+    if (pread(fd, &t, sizeof(t), 0) != (ssize_t)sizeof(t)
+        || !fs_record_valid(&t, sizeof(t)) || t.pid != 0) {
+        memset(&t, 0, sizeof(t));
+        t.magic = FS_RECORD_MAGIC;
+        t.version = FS_RECORD_VERSION;
+        t.size = (uint32_t)sizeof(t);
+        t.napps = 1;
+        t.started = (int64_t)time(NULL);
+        fs_record_strcpy(t.command, sizeof(t.command), "(retired)");
+    }
+    for (i = 0; i < r->napps && i < FS_RECORD_APPS; i++) {
+        j = fs_retired_slot(&t, &r->app[i]);
+        for (c = 0; c < FS_CNT_COUNT; c++) {
+            for (e = 0; e < 2; e++) {
+                t.app[j].count[c][e] += __atomic_load_n(
+                    &r->app[i].count[c][e], __ATOMIC_RELAXED);
+            }
+        }
+    }
+    if (pwrite(fd, &t, sizeof(t), 0) == (ssize_t)sizeof(t)) {
+        rc = 0;
+    }
+    close(fd);                  /* and its lock */
+    return rc;
 }

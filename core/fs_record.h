@@ -77,7 +77,26 @@ struct fs_record {
     struct fs_record_app app[FS_RECORD_APPS];
 };
 
-/* Is buf[0..len) a record of this layout?  Strings are checked to be
+/* The counters of processes that are gone, per user: RETIRED_PREFIX UID
+ * ".rec" beside the records, owned by that user, a record of this layout
+ * with pid 0 and the apps' summed counters.  A record leaves the folder
+ * only through fs_record_retire(), so that `flaskshield metrics`, which
+ * adds these to the live counters, never sees a counter go down when a
+ * worker is replaced. */
+#define FS_RECORD_RETIRED "retired-"
+
+struct stat;
+
+/* Add the counters of record r, whose file is `name` in folder dfd (still
+ * the file of *st), to the retired counters of user uid, and remove the
+ * file: both under an exclusive flock() of the retired file, so that two
+ * readers that found the same dead record count it once (the one that
+ * finds the name gone counts nothing).  The file goes first: a failure
+ * after that loses counts, never counts twice.  0, or -1 (errno). */
+int fs_record_retire(int dfd, const char *name, const struct stat *st,
+                     const struct fs_record *r, unsigned uid);
+
+/* Is buf[0..len) a record of this layout (pid 0: retired counters)?  Strings are checked to be
  * NUL-terminated UTF-8 without control characters, and napps in range, so
  * a reader can print them as they are. */
 bool fs_record_valid(const struct fs_record *r, size_t len);

@@ -351,8 +351,22 @@ fs_record_app(const char *name, const char *mode)
 void
 fs_record_close(void)
 {
-    if (fs_record_mapped && fs_record_owner == getpid()
-        && !fs_record_forked) {
-        unlink(fs_record_path);
+    const char *name = strrchr(fs_record_path, '/');
+    struct stat st;
+    int dfd;
+
+    if (!fs_record_mapped || fs_record_owner != getpid()
+        || fs_record_forked) {
+        return;
+    }
+    /* its counters stay in the sums `flaskshield metrics` makes */
+    dfd = open(fs_record_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || name == NULL || fstat(fs_record_fd, &st) != 0
+        || fs_record_retire(dfd, name + 1, &st, fs_record,
+                            (unsigned)geteuid()) != 0) {
+        unlink(fs_record_path);     /* never left behind */
+    }
+    if (dfd >= 0) {
+        close(dfd);
     }
 }

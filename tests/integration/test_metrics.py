@@ -196,10 +196,23 @@ def test_ps_and_metrics_count_refusals(stack, tmp_path, start_server, server):
             assert time.monotonic() < deadline, "killed worker still listed"
             time.sleep(0.2)
         assert not (run / ("%d.rec" % victim)).exists()
+        # its counts stay in the sum: a counter never goes down
+        assert sample(metrics(run), refused + "_total", app="shop",
+                      reason="body_too_large", enforced="true") == N
 
     srv.stop()
     assert ps(run) == []            # the dead are cleaned up
-    assert list(run.glob("*.rec")) == [], list(run.iterdir())
+    uid = os.getuid()
+    assert [p.name for p in run.glob("*.rec")] == ["retired-%d.rec" % uid], \
+        list(run.iterdir())
+    # every worker's counts, retired as each ended (killed, or at exit)
+    fam = metrics(run)
+    assert sample(fam, refused + "_total", app="shop", reason="body_too_large",
+                  enforced="true") == N
+    assert sample(fam, refused + "_total", app="admin",
+                  reason="body_too_large", enforced="false") == N
+    assert "flaskshield_process_info" not in fam or \
+        not fam["flaskshield_process_info"], fam
 
 
 def test_summary_lines_and_clean_exit(stack, tmp_path):
@@ -226,7 +239,13 @@ print(len(glob.glob(%r + "/*.rec")))
     assert [(e["refused"], e["would_refuse"]) for e in admin] == [(0, 1), (0, 2)], admin
     assert shop[0]["mode"] == "enforce" and admin[0]["mode"] == "report"
     assert all(e["level"] == "warning" for e in shop + admin)
-    assert list(run.iterdir()) == []
+    # the record went at exit, its counts into the retired ones
+    assert [p.name for p in run.iterdir()] == ["retired-%d.rec" % os.getuid()]
+    fam = metrics(run)
+    assert sample(fam, "flaskshield_requests_refused_total", app="shop",
+                  reason="body_too_large", enforced="true") == 3
+    assert sample(fam, "flaskshield_requests_refused_total", app="admin",
+                  reason="body_too_large", enforced="false") == 3
 
 
 def test_fork_child_has_its_own_record(stack, tmp_path):

@@ -52,8 +52,11 @@ main(void)
     r.napps = FS_RECORD_APPS;
     CHECK(fs_record_valid(&r, sizeof(r)));
     fresh();
-    r.pid = 0;
+    r.pid = -1;
     CHECK(!fs_record_valid(&r, sizeof(r)));
+    fresh();
+    r.pid = 0;                  /* the retired counters of a user */
+    CHECK(fs_record_valid(&r, sizeof(r)));
 
     /* every string must end inside its field */
     fresh();
