@@ -304,56 +304,62 @@ static const char *const fs_protection[] = {"basic", "strong", NULL};
 static const struct fs_pin_key {
     const char *key;
     unsigned types;
-    const char *const *values;      /* a string pin: one of these (any
-                                     * case: Werkzeug title-cases SameSite) */
+    const char *const *values;      /* a string pin: one of these */
+    bool anycase;                   /* in any case (Werkzeug title-cases
+                                     * SameSite; Flask-Login compares its
+                                     * modes as they are) */
 } fs_pin_keys[] = {
-    {"TESTING", FS_PB, NULL},
-    {"PROPAGATE_EXCEPTIONS", FS_PB, NULL},
-    {"PRESERVE_CONTEXT_ON_EXCEPTION", FS_PB, NULL},
-    {"PERMANENT_SESSION_LIFETIME", FS_PI, NULL},
-    {"USE_X_SENDFILE", FS_PB, NULL},
-    {"SERVER_NAME", FS_PS, NULL},
-    {"APPLICATION_ROOT", FS_PS, NULL},
-    {"SESSION_COOKIE_NAME", FS_PS, NULL},
-    {"SESSION_COOKIE_DOMAIN", FS_PS | FS_PB, NULL},
-    {"SESSION_COOKIE_PATH", FS_PS, NULL},
-    {"SESSION_COOKIE_HTTPONLY", FS_PB, NULL},
-    {"SESSION_COOKIE_SECURE", FS_PB, NULL},
-    {"SESSION_COOKIE_PARTITIONED", FS_PB, NULL},
-    {"SESSION_COOKIE_SAMESITE", FS_PS, fs_samesite},
-    {"SESSION_REFRESH_EACH_REQUEST", FS_PB, NULL},
-    {"SEND_FILE_MAX_AGE_DEFAULT", FS_PI, NULL},
-    {"TRAP_BAD_REQUEST_ERRORS", FS_PB, NULL},
-    {"TRAP_HTTP_EXCEPTIONS", FS_PB, NULL},
-    {"EXPLAIN_TEMPLATE_LOADING", FS_PB, NULL},
-    {"PREFERRED_URL_SCHEME", FS_PS, fs_schemes},
-    {"TEMPLATES_AUTO_RELOAD", FS_PB, NULL},
-    {"MAX_COOKIE_SIZE", FS_PI, NULL},
-    {"PROVIDE_AUTOMATIC_OPTIONS", FS_PB, NULL},
-    {"ENV", FS_PS, NULL},
-    {"JSON_AS_ASCII", FS_PB, NULL},
-    {"JSON_SORT_KEYS", FS_PB, NULL},
-    {"JSONIFY_PRETTYPRINT_REGULAR", FS_PB, NULL},
-    {"JSONIFY_MIMETYPE", FS_PS, NULL},
-    {"REMEMBER_COOKIE_NAME", FS_PS, NULL},
-    {"REMEMBER_COOKIE_DURATION", FS_PI, NULL},
-    {"REMEMBER_COOKIE_DOMAIN", FS_PS, NULL},
-    {"REMEMBER_COOKIE_PATH", FS_PS, NULL},
-    {"REMEMBER_COOKIE_SECURE", FS_PB, NULL},
-    {"REMEMBER_COOKIE_HTTPONLY", FS_PB, NULL},
-    {"REMEMBER_COOKIE_SAMESITE", FS_PS, fs_samesite},
-    {"REMEMBER_COOKIE_REFRESH_EACH_REQUEST", FS_PB, NULL},
-    {"SESSION_PROTECTION", FS_PS, fs_protection},
-    {"USE_SESSION_FOR_NEXT", FS_PB, NULL},
-    {"WTF_CSRF_ENABLED", FS_PB, NULL},
-    {"WTF_CSRF_CHECK_DEFAULT", FS_PB, NULL},
-    {"WTF_CSRF_SSL_STRICT", FS_PB, NULL},
-    {"WTF_CSRF_TIME_LIMIT", FS_PI, NULL},
-    {"WTF_CSRF_FIELD_NAME", FS_PS, NULL},
+    {"TESTING", FS_PB, NULL, false},
+    {"PROPAGATE_EXCEPTIONS", FS_PB, NULL, false},
+    {"PRESERVE_CONTEXT_ON_EXCEPTION", FS_PB, NULL, false},
+    {"PERMANENT_SESSION_LIFETIME", FS_PI, NULL, false},
+    {"USE_X_SENDFILE", FS_PB, NULL, false},
+    {"SERVER_NAME", FS_PS, NULL, false},
+    {"APPLICATION_ROOT", FS_PS, NULL, false},
+    {"SESSION_COOKIE_NAME", FS_PS, NULL, false},
+    {"SESSION_COOKIE_DOMAIN", FS_PS | FS_PB, NULL, false},
+    {"SESSION_COOKIE_PATH", FS_PS, NULL, false},
+    {"SESSION_COOKIE_HTTPONLY", FS_PB, NULL, false},
+    {"SESSION_COOKIE_SECURE", FS_PB, NULL, false},
+    {"SESSION_COOKIE_PARTITIONED", FS_PB, NULL, false},
+    {"SESSION_COOKIE_SAMESITE", FS_PS, fs_samesite, true},
+    {"SESSION_REFRESH_EACH_REQUEST", FS_PB, NULL, false},
+    {"SEND_FILE_MAX_AGE_DEFAULT", FS_PI, NULL, false},
+    {"TRAP_BAD_REQUEST_ERRORS", FS_PB, NULL, false},
+    {"TRAP_HTTP_EXCEPTIONS", FS_PB, NULL, false},
+    {"EXPLAIN_TEMPLATE_LOADING", FS_PB, NULL, false},
+    {"PREFERRED_URL_SCHEME", FS_PS, fs_schemes, false},
+    {"TEMPLATES_AUTO_RELOAD", FS_PB, NULL, false},
+    {"MAX_COOKIE_SIZE", FS_PI, NULL, false},
+    {"PROVIDE_AUTOMATIC_OPTIONS", FS_PB, NULL, false},
+    {"ENV", FS_PS, NULL, false},
+    {"JSON_AS_ASCII", FS_PB, NULL, false},
+    {"JSON_SORT_KEYS", FS_PB, NULL, false},
+    {"JSONIFY_PRETTYPRINT_REGULAR", FS_PB, NULL, false},
+    {"JSONIFY_MIMETYPE", FS_PS, NULL, false},
+    {"REMEMBER_COOKIE_NAME", FS_PS, NULL, false},
+    {"REMEMBER_COOKIE_DURATION", FS_PI, NULL, false},
+    {"REMEMBER_COOKIE_DOMAIN", FS_PS, NULL, false},
+    {"REMEMBER_COOKIE_PATH", FS_PS, NULL, false},
+    {"REMEMBER_COOKIE_SECURE", FS_PB, NULL, false},
+    {"REMEMBER_COOKIE_HTTPONLY", FS_PB, NULL, false},
+    {"REMEMBER_COOKIE_SAMESITE", FS_PS, fs_samesite, true},
+    {"REMEMBER_COOKIE_REFRESH_EACH_REQUEST", FS_PB, NULL, false},
+    {"SESSION_PROTECTION", FS_PS, fs_protection, false},
+    {"USE_SESSION_FOR_NEXT", FS_PB, NULL, false},
+    {"WTF_CSRF_ENABLED", FS_PB, NULL, false},
+    {"WTF_CSRF_CHECK_DEFAULT", FS_PB, NULL, false},
+    {"WTF_CSRF_SSL_STRICT", FS_PB, NULL, false},
+    {"WTF_CSRF_TIME_LIMIT", FS_PI, NULL, false},
+    {"WTF_CSRF_FIELD_NAME", FS_PS, NULL, false},
 };
 
-/* Edit distance of a and b, at most FS_NEAR + 1 (keys are short). */
-#define FS_NEAR 2
+/* Edit distance of a and b, at most FS_NEAR + 1 (keys are short).  A key
+ * within FS_NEAR of a known one, and at least FS_NEAR_MIN long, is taken
+ * for a typo of it: one edit (SESSION_COOKIE_SECURED), never two (an
+ * app's SENDER_NAME is not SERVER_NAME). */
+#define FS_NEAR 1
+#define FS_NEAR_MIN 10
 static size_t
 fs_distance(const char *a, const char *b)
 {
@@ -417,7 +423,8 @@ fs_schema_pin_check(const char *key, enum fs_pin_type type, const char *s,
             }
             for (k = 0; type == FS_PIN_STRING && e->values != NULL
                         && e->values[k] != NULL; k++) {
-                if (strcasecmp(s, e->values[k]) == 0) {
+                if ((e->anycase ? strcasecmp(s, e->values[k])
+                                : strcmp(s, e->values[k])) == 0) {
                     return true;
                 }
             }
@@ -431,8 +438,10 @@ fs_schema_pin_check(const char *key, enum fs_pin_type type, const char *s,
             }
             return true;
         }
-        d = strcasecmp(key, e->key) == 0 ? 0 : fs_distance(key, e->key);
-        if (d < best && strlen(key) >= 6) {
+        d = strcasecmp(key, e->key) == 0 ? 0
+            : strlen(key) >= FS_NEAR_MIN ? fs_distance(key, e->key)
+                                         : FS_NEAR + 1;
+        if (d < best) {
             best = d;
             near = e;
         }

@@ -81,8 +81,9 @@ const char *fs_schema_reserved_pin(const char *key);
 
 /* May `key` be pinned to a value of `type` (a string's text `s`)?  A key
  * Flask (or Flask-Login, Flask-WTF) knows takes the types Flask does, and a
- * string from a fixed set one of those; a key that is not one but is within
- * two edits of one (or differs in case) is taken for a typo.  Other keys
+ * string from a fixed set one of those; a key that is not one but is one
+ * edit from one (10 characters or more) or differs in case is taken for a
+ * typo.  Other keys
  * (an app's or an extension's own) may be pinned to anything.  False with
  * the message in msg[n]. */
 bool fs_schema_pin_check(const char *key, enum fs_pin_type type,

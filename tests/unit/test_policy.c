@@ -328,6 +328,12 @@ test_errors(void)
     CHECK(tp_reject1("config = { REMEMBER_COOKIE_SECUR = true; };\n",
                      "p.conf:1: config.REMEMBER_COOKIE_SECUR: is not a Flask "
                      "setting; did you mean REMEMBER_COOKIE_SECURE?"));
+    /* Flask-Login compares its modes as they are: "Strong" is off */
+    CHECK(tp_reject1("config = { SESSION_PROTECTION = \"Strong\"; };\n",
+                     "p.conf:1: config.SESSION_PROTECTION: must be one of "
+                     "\"basic\", \"strong\""));
+    CHECK(tp_reject1("config = { PREFERRED_URL_SCHEME = \"HTTPS\"; };\n",
+                     "p.conf:1: config.PREFERRED_URL_SCHEME: must be one of"));
     {
         struct fs_policy *p = NULL;
         struct fs_policy_errors e;
@@ -344,6 +350,8 @@ test_errors(void)
                          " SESSION_USE_SIGNER = true;\n"
                          " JWT_COOKIE_SECURE = true; JWT_COOKIE_SAMESITE = \"x\";\n"
                          " SQLALCHEMY_ECHO = false; MY_APP_FLAG = 3;\n"
+                         " SENDER_NAME = \"Acme\"; HOSTING = \"x\";\n"
+                         " SESSION_PROTECTION = \"strong\";\n"
                          " ENV = \"production\"; };\n", &p, &e);
         CHECK(rc == 0 && e.count == 0);
         fs_policy_errors_free(&e);
