@@ -123,10 +123,10 @@ fs_records_retired_name(const char *name, unsigned *uid)
     return v <= 0xffffffffUL && strcmp(end, FS_RECORD_SUFFIX) == 0;
 }
 
-/* The retired counters in file `name` (fs_records_retired_name): 1 and
- * *out filled when the file is its user's and a valid record of pid 0,
- * read under a shared lock (fs_record_retire writes under an exclusive
- * one). */
+/* The retired counters in file `name` (fs_records_retired_name), when the
+ * file is its user's and a valid record of pid 0: *out filled and its
+ * descriptor returned, holding a shared lock until it is closed (a
+ * retirement, fs_record_retire, waits for it); else -1. */
 static int
 fs_records_retired(int dfd, const char *name, unsigned uid,
                    struct fs_record *out)
@@ -134,19 +134,18 @@ fs_records_retired(int dfd, const char *name, unsigned uid,
     struct stat st;
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC
                                | O_NONBLOCK);
-    int rc = 0;
 
     if (fd < 0) {
-        return 0;
+        return -1;
     }
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid
         && flock(fd, LOCK_SH) == 0
         && pread(fd, out, sizeof(*out), 0) == (ssize_t)sizeof(*out)
         && fs_record_valid(out, sizeof(*out)) && out->pid == 0) {
-        rc = 1;
+        return fd;
     }
     close(fd);
-    return rc;
+    return -1;
 }
 
 /* A record's name: PID.rec, or .PID.XXXXXX.tmp while it is made; *tmp
@@ -179,20 +178,25 @@ fs_records_name(const char *name, bool *tmp)
     return strcmp(name + i, ".tmp") == 0;
 }
 
-/* One directory entry: 1 and *out filled for a live, valid record or the
- * retired counters of a user (pid 0); 0 to skip it (a dead writer's
- * record is removed, its counters retired). */
+/* A dead process's record, counted in this scan and retired after it. */
+struct fs_records_dead {
+    char name[40];
+    struct stat st;
+};
+
+/* One directory entry of a record: 1 and *out filled for a live, valid
+ * record, or for a dead one (its counts, pid 0: no process; *dead filled
+ * for fs_records_read to retire it once the scan is over); 0 to skip it (an
+ * old hidden one of a dead writer is removed). */
 static int
-fs_records_one(int dfd, const char *name, struct fs_record *out)
+fs_records_one(int dfd, const char *name, struct fs_record *out,
+               struct fs_records_dead *dead)
 {
     struct stat st, now;
     bool tmp;
-    unsigned uid;
     int fd, rc = 0;
 
-    if (fs_records_retired_name(name, &uid)) {
-        return fs_records_retired(dfd, name, uid, out);
-    }
+    dead->name[0] = '\0';
     if (!fs_records_name(name, &tmp)) {
         return 0;
     }
@@ -206,24 +210,23 @@ fs_records_one(int dfd, const char *name, struct fs_record *out)
     }
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         /* nobody holds it: its writer is gone (a hidden one may be in the
-         * making: only an old one).  Its counters join the retired ones
-         * (a writer killed before it could).  The name must still be this
-         * file. */
+         * making: only an old one).  The name must still be this file. */
         if (!tmp && fs_records_copy(fd, out) == 0
             && fs_record_valid(out, sizeof(*out))
             && out->pid == strtoll(name, NULL, 10)
-            && fs_record_retire(dfd, name, &st, out,
-                                (unsigned)st.st_uid) == 0) {
-            close(fd);
-            return 0;
+            && strlen(name) < sizeof(dead->name)) {
+            snprintf(dead->name, sizeof(dead->name), "%s", name);
+            dead->st = st;
+            out->pid = 0;
+            rc = 1;
         }
-        if ((!tmp || time(NULL) - st.st_mtime > 60)
-            && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0
-            && now.st_dev == st.st_dev && now.st_ino == st.st_ino) {
+        else if ((!tmp || time(NULL) - st.st_mtime > 60)
+                 && fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) == 0
+                 && now.st_dev == st.st_dev && now.st_ino == st.st_ino) {
             unlinkat(dfd, name, 0);
         }
         close(fd);
-        return 0;
+        return rc;
     }
     if (!tmp && fs_records_copy(fd, out) == 0
         && fs_record_valid(out, sizeof(*out))
@@ -243,13 +246,45 @@ fs_records_by_pid(const void *a, const void *b)
     return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+/* Room for one more record in *recs (and its dead entry). */
+static int
+fs_records_grow(const char *cmd, struct fs_record **recs,
+                struct fs_records_dead **dead, size_t count, size_t *cap)
+{
+    struct fs_record *r;
+    struct fs_records_dead *d;
+
+    if (count < *cap) {
+        return 0;
+    }
+    *cap = *cap ? *cap * 2 : 16;
+    r = realloc(*recs, *cap * sizeof(**recs));
+    if (r != NULL) {
+        *recs = r;
+    }
+    d = r != NULL ? realloc(*dead, *cap * sizeof(**dead)) : NULL;
+    if (d == NULL) {
+        fprintf(stderr, "flaskshield %s: out of memory\n", cmd);
+        return -1;
+    }
+    *dead = d;
+    return 0;
+}
+
+/* The scan is one snapshot: the retired counters are read first and kept
+ * locked (shared) while the records are read, so that a process that
+ * ends meanwhile waits to retire its counts and is counted once, live;
+ * the dead records found are counted here and retired only after. */
 int
 fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
                 size_t *n)
 {
-    struct fs_record *recs = NULL, *grown;
-    size_t count = 0, cap = 0;
+    struct fs_record *recs = NULL;
+    struct fs_records_dead *dead = NULL;
+    size_t count = 0, cap = 0, i;
+    int *held = NULL, *h, nheld = 0, rc = 0, fd;
     struct dirent *e;
+    unsigned uid;
     DIR *d = opendir(dir);
 
     *out = NULL;
@@ -262,21 +297,48 @@ fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
                 strerror(errno));
         return -1;
     }
-    while ((e = readdir(d)) != NULL) {
-        if (count == cap) {
-            cap = cap ? cap * 2 : 16;
-            grown = realloc(recs, cap * sizeof(*recs));
-            if (grown == NULL) {
-                fprintf(stderr, "flaskshield %s: out of memory\n", cmd);
-                free(recs);
-                closedir(d);
-                return -1;
-            }
-            recs = grown;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!fs_records_retired_name(e->d_name, &uid)) {
+            continue;
         }
-        count += (size_t)fs_records_one(dirfd(d), e->d_name, &recs[count]);
+        rc = fs_records_grow(cmd, &recs, &dead, count, &cap);
+        h = rc == 0 ? realloc(held, (size_t)(nheld + 1) * sizeof(*held))
+                    : NULL;
+        if (h == NULL) {
+            rc = -1;
+            break;
+        }
+        held = h;
+        fd = fs_records_retired(dirfd(d), e->d_name, uid, &recs[count]);
+        if (fd >= 0) {
+            held[nheld++] = fd;
+            dead[count++].name[0] = '\0';
+        }
+    }
+    rewinddir(d);
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        rc = fs_records_grow(cmd, &recs, &dead, count, &cap);
+        if (rc == 0) {
+            count += (size_t)fs_records_one(dirfd(d), e->d_name, &recs[count],
+                                            &dead[count]);
+        }
+    }
+    while (nheld > 0) {
+        close(held[--nheld]);   /* and their locks */
+    }
+    free(held);
+    for (i = 0; rc == 0 && i < count; i++) {
+        if (dead[i].name[0] != '\0') {
+            fs_record_retire(dirfd(d), dead[i].name, &dead[i].st, &recs[i],
+                             (unsigned)dead[i].st.st_uid);
+        }
     }
     closedir(d);
+    free(dead);
+    if (rc != 0) {
+        free(recs);
+        return -1;
+    }
     if (count > 0) {
         qsort(recs, count, sizeof(*recs), fs_records_by_pid);
     }

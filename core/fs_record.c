@@ -132,6 +132,9 @@ fs_record_retire(int dfd, const char *name, const struct stat *st,
     uint32_t i, j;
     int fd, c, e, rc = -1;
 
+    if (geteuid() != 0 && geteuid() != uid) {
+        return -1;              /* another user's: never made for it */
+    }
     snprintf(rname, sizeof(rname), FS_RECORD_RETIRED "%u.rec", uid);
     fd = openat(dfd, rname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd < 0) {

@@ -92,7 +92,8 @@ struct stat;
  * file: both under an exclusive flock() of the retired file, so that two
  * readers that found the same dead record count it once (the one that
  * finds the name gone counts nothing).  The file goes first: a failure
- * after that loses counts, never counts twice.  0, or -1 (errno). */
+ * after that loses counts, never counts twice.  Only by root or uid
+ * itself (the file is made for uid).  0, or -1. */
 int fs_record_retire(int dfd, const char *name, const struct stat *st,
                      const struct fs_record *r, unsigned uid);
 
