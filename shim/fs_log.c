@@ -28,7 +28,10 @@ static enum fs_level fs_min_level = FS_INFO;
 static const char *fs_service;
 static bool fs_fell_back;
 static int fs_log_fd = 2;
-static char fs_log_path[4096];      /* the file of fs_log_fd, if a file */
+static char fs_log_path[4096];      /* the file of fs_log_fd... */
+static bool fs_log_to_file;         /* ... when it is one (any number: 2
+                                     * too, in a process started with
+                                     * stderr closed) */
 static char fs_hostname[256];
 static pthread_once_t fs_hostname_once = PTHREAD_ONCE_INIT;
 
@@ -125,7 +128,7 @@ fs_log_configure(enum fs_log_target target, const char *file,
     fs_target = target;
     fs_format = format;
     fs_min_level = level;
-    if (target == FS_LOG_FILE && fs_log_fd != 2 && stat(file, &now) == 0
+    if (target == FS_LOG_FILE && fs_log_to_file && stat(file, &now) == 0
         && fstat(fs_log_fd, &open_st) == 0 && now.st_dev == open_st.st_dev
         && now.st_ino == open_st.st_ino) {
         fs_fell_back = false;
@@ -135,6 +138,7 @@ fs_log_configure(enum fs_log_target target, const char *file,
      * writing a line meanwhile would write into whatever file reuses the
      * number.  One a change of log.file. */
     fs_log_fd = 2;
+    fs_log_to_file = false;
     if (target == FS_LOG_FILE) {
         int fd = fs_log_open(file, &why);
 
@@ -143,6 +147,7 @@ fs_log_configure(enum fs_log_target target, const char *file,
             return;
         }
         fs_log_fd = fd;
+        fs_log_to_file = true;
         snprintf(fs_log_path, sizeof(fs_log_path), "%s", file);
     }
     else if (target == FS_LOG_SYSLOG) {
@@ -162,7 +167,7 @@ fs_log_follow(void)
     const char *why;
     int fd;
 
-    if (fs_target != FS_LOG_FILE || fs_log_fd == 2
+    if (fs_target != FS_LOG_FILE || !fs_log_to_file
         || (stat(fs_log_path, &now) == 0 && fstat(fs_log_fd, &open_st) == 0
             && now.st_dev == open_st.st_dev
             && now.st_ino == open_st.st_ino)) {
