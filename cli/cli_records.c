@@ -271,6 +271,9 @@ fs_records_grow(const char *cmd, struct fs_record **recs,
     return 0;
 }
 
+/* The users whose retired counters a scan holds locked (one file each). */
+#define FS_RECORDS_HELD 64
+
 /* The scan is one snapshot: the retired counters are read first and kept
  * locked (shared) while the records are read, so that a process that
  * ends meanwhile waits to retire its counts and is counted once, live;
@@ -282,7 +285,7 @@ fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
     struct fs_record *recs = NULL;
     struct fs_records_dead *dead = NULL;
     size_t count = 0, cap = 0, i;
-    int *held = NULL, *h, nheld = 0, rc = 0, fd;
+    int held[FS_RECORDS_HELD], nheld = 0, rc = 0, fd;
     struct dirent *e;
     unsigned uid;
     DIR *d = opendir(dir);
@@ -302,17 +305,16 @@ fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
             continue;
         }
         rc = fs_records_grow(cmd, &recs, &dead, count, &cap);
-        h = rc == 0 ? realloc(held, (size_t)(nheld + 1) * sizeof(*held))
-                    : NULL;
-        if (h == NULL) {
-            rc = -1;
-            break;
-        }
-        held = h;
-        fd = fs_records_retired(dirfd(d), e->d_name, uid, &recs[count]);
+        fd = rc == 0 ? fs_records_retired(dirfd(d), e->d_name, uid,
+                                          &recs[count]) : -1;
         if (fd >= 0) {
-            held[nheld++] = fd;
             dead[count++].name[0] = '\0';
+            if (nheld < FS_RECORDS_HELD) {
+                held[nheld++] = fd;
+            }
+            else {
+                close(fd);      /* read, not held: a user past the 64th */
+            }
         }
     }
     rewinddir(d);
@@ -326,7 +328,6 @@ fs_records_read(const char *cmd, const char *dir, struct fs_record **out,
     while (nheld > 0) {
         close(held[--nheld]);   /* and their locks */
     }
-    free(held);
     for (i = 0; rc == 0 && i < count; i++) {
         if (dead[i].name[0] != '\0') {
             fs_record_retire(dirfd(d), dead[i].name, &dead[i].st, &recs[i],
