@@ -215,7 +215,7 @@ fs_records_one(int dfd, const char *name, struct fs_record *out,
             && fs_record_valid(out, sizeof(*out))
             && out->pid == strtoll(name, NULL, 10)
             && strlen(name) < sizeof(dead->name)) {
-            snprintf(dead->name, sizeof(dead->name), "%s", name);
+            memcpy(dead->name, name, strlen(name) + 1);
             dead->st = st;
             out->pid = 0;
             rc = 1;
@@ -251,23 +251,24 @@ static int
 fs_records_grow(const char *cmd, struct fs_record **recs,
                 struct fs_records_dead **dead, size_t count, size_t *cap)
 {
+    size_t want = *cap ? *cap * 2 : 16;
     struct fs_record *r;
     struct fs_records_dead *d;
 
     if (count < *cap) {
         return 0;
     }
-    *cap = *cap ? *cap * 2 : 16;
-    r = realloc(*recs, *cap * sizeof(**recs));
+    r = realloc(*recs, want * sizeof(**recs));
     if (r != NULL) {
         *recs = r;
     }
-    d = r != NULL ? realloc(*dead, *cap * sizeof(**dead)) : NULL;
+    d = r != NULL ? realloc(*dead, want * sizeof(**dead)) : NULL;
     if (d == NULL) {
         fprintf(stderr, "flaskshield %s: out of memory\n", cmd);
         return -1;
     }
     *dead = d;
+    *cap = want;
     return 0;
 }
 
