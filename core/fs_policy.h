@@ -148,8 +148,8 @@ int fs_policy_resolve(struct fs_policy **out, const char **path_used,
 
 /* fs_policy_load() of a file named by the user (`flaskshield check FILE`):
  * when it is the system policy file itself (FS_DEFAULT_POLICY_PATH, by
- * device and inode), with the system policy's ownership rules, as every
- * process would read it. */
+ * device and inode) or a file of its drop-in folder, with the system
+ * policy's ownership rules, as every process would read it. */
 int fs_policy_load_named(const char *path, struct fs_policy **out,
                          struct fs_policy_errors *errs);
 

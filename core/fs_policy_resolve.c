@@ -95,13 +95,15 @@ fs_system_owned(const char *system_path, const struct fs_policy *p,
     }
 }
 
-/* fs_policy_load_file() of the system policy, with its ownership rules. */
+/* fs_policy_load_file() of `file`, the system policy or one of its
+ * drop-ins, with the system policy's ownership rules. */
 static int
-fs_load_system(const char *system_path, struct fs_policy **out,
-               struct fs_policy_errors *errs, bool *missing)
+fs_load_owned(const char *system_path, const char *file,
+              struct fs_policy **out, struct fs_policy_errors *errs,
+              bool *missing)
 {
     struct fs_diag d = {NULL, 0, 0, false};
-    int rc = fs_policy_load_file(system_path, out, errs, missing);
+    int rc = fs_policy_load_file(file, out, errs, missing);
 
     if (rc != 0 || *out == NULL) {
         return rc;
@@ -135,7 +137,8 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
         *path_used = system_path;
     }
     if (env == NULL || env[0] == '\0') {
-        rc = fs_load_system(system_path, out, &sys_errs, &missing);
+        rc = fs_load_owned(system_path, system_path, out, &sys_errs,
+                           &missing);
         if (rc != 0 && missing) {
             /* No system file: the built-in defaults, silently. */
             fs_policy_errors_free(&sys_errs);
@@ -149,7 +152,8 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
         }
         return rc;
     }
-    rc = fs_load_system(system_path, &sys, &sys_errs, &missing);
+    rc = fs_load_owned(system_path, system_path, &sys, &sys_errs,
+                       &missing);
     if (rc != 0 && !missing) {
         struct fs_diag d = {NULL, 0, 0, false};
         size_t i;
@@ -178,16 +182,33 @@ fs_policy_resolve_from(const char *system_path, struct fs_policy **out,
     return fs_policy_load_file(env, out, errs, NULL);
 }
 
+/* Is `path` the file, or a file in the folder, `ref` names (by device
+ * and inode)? */
+static bool
+fs_same_file(const char *path, const char *ref, bool in_folder)
+{
+    char buf[4096];
+    struct stat a, b;
+
+    snprintf(buf, sizeof(buf), "%s", path);
+    return ref != NULL && stat(in_folder ? dirname(buf) : buf, &a) == 0
+           && stat(ref, &b) == 0 && a.st_dev == b.st_dev
+           && a.st_ino == b.st_ino;
+}
+
 int
 fs_policy_load_named(const char *path, struct fs_policy **out,
                      struct fs_policy_errors *errs)
 {
-    struct stat named, sys;
-    bool missing = false;
+    char *dropins = fs_dropin_dir(FS_DEFAULT_POLICY_PATH);
+    bool missing = false, owned;
 
-    if (stat(path, &named) == 0 && stat(FS_DEFAULT_POLICY_PATH, &sys) == 0
-        && named.st_dev == sys.st_dev && named.st_ino == sys.st_ino) {
-        return fs_load_system(FS_DEFAULT_POLICY_PATH, out, errs, &missing);
+    owned = fs_same_file(path, FS_DEFAULT_POLICY_PATH, false)
+            || fs_same_file(path, dropins, true);
+    free(dropins);
+    if (owned) {
+        return fs_load_owned(FS_DEFAULT_POLICY_PATH, path, out, errs,
+                             &missing);
     }
     return fs_policy_load(path, out, errs);
 }

@@ -472,6 +472,26 @@ def test_install_rebuilds_for_other_paths(shield, safe_dir):
     c = harness.run_cmd([cmd, "check", str(policy)], preload=False, text=True,
                         env=cmd_env({}))
     assert c.returncode == 0, c.stderr
+    # and a drop-in of it, named by its path, with its folder's rules
+    dropins = folder / "policy.d"
+    dropins.mkdir()
+    try:
+        dropin = dropins / "50-x.conf"
+        dropin.write_text("body = { max_content_length = 1000; };\n")
+        dropin.chmod(0o644)
+        dropins.chmod(0o775)
+        msg = ("%s:0: is writable by group or others; the system policy's "
+               "folders must be root's alone\n" % dropins)
+        for args in ([], [str(dropin)]):
+            c = harness.run_cmd([cmd, "check"] + args, preload=False,
+                                text=True, env=cmd_env({}))
+            assert c.returncode == 1 and msg in c.stderr, (args, c.stderr)
+        dropins.chmod(0o755)
+        c = harness.run_cmd([cmd, "check", str(dropin)], preload=False,
+                            text=True, env=cmd_env({}))
+        assert c.returncode == 0, c.stderr
+    finally:
+        shutil.rmtree(dropins)
 
 
 def test_status_reports_the_policy_in_force(shield, tmp_path):
