@@ -122,13 +122,51 @@ fs_retired_slot(struct fs_record *t, const struct fs_record_app *a)
     return j;
 }
 
+/* The retired file `rname` of uid in dfd, opened for writing: the one
+ * there when it is a regular file of uid's with no other link; else a new
+ * one (what someone else left under that name is removed first, where
+ * the folder lets this process: never written, never given to uid).  The
+ * descriptor, or -1. */
+static int
+fs_retired_open(int dfd, const char *rname, unsigned uid)
+{
+    struct stat st;
+    int fd, tries;
+
+    for (tries = 0; tries < 3; tries++) {
+        fd = openat(dfd, rname, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+        if (fd >= 0) {
+            if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)
+                && st.st_uid == uid && st.st_nlink == 1) {
+                return fd;
+            }
+            close(fd);
+            if (unlinkat(dfd, rname, 0) != 0) {
+                return -1;
+            }
+        }
+        fd = openat(dfd, rname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
+                                | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            if (geteuid() != uid && fchown(fd, uid, (gid_t)-1) != 0) {
+                close(fd);
+                unlinkat(dfd, rname, 0);
+                return -1;
+            }
+            return fd;
+        }
+        /* EEXIST: made meanwhile by another process of uid: open that */
+    }
+    return -1;
+}
+
 int
 fs_record_retire(int dfd, const char *name, const struct stat *st,
                  const struct fs_record *r, unsigned uid)
 {
     char rname[40];
     struct fs_record t;
-    struct stat rst, now;
+    struct stat now;
     uint32_t i, j;
     int fd, c, e, rc = -1;
 
@@ -136,14 +174,11 @@ fs_record_retire(int dfd, const char *name, const struct stat *st,
         return -1;              /* another user's: never made for it */
     }
     snprintf(rname, sizeof(rname), FS_RECORD_RETIRED "%u.rec", uid);
-    fd = openat(dfd, rname, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        return -1;
-    }
-    if (fstat(fd, &rst) != 0 || !S_ISREG(rst.st_mode)
-        || (rst.st_uid != uid && fchown(fd, uid, (gid_t)-1) != 0)
-        || flock(fd, LOCK_EX) != 0) {
-        close(fd);
+    fd = fs_retired_open(dfd, rname, uid);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return -1;
     }
     if (fstatat(dfd, name, &now, AT_SYMLINK_NOFOLLOW) != 0
@@ -169,8 +204,12 @@ fs_record_retire(int dfd, const char *name, const struct stat *st,
         j = fs_retired_slot(&t, &r->app[i]);
         for (c = 0; c < FS_CNT_COUNT; c++) {
             for (e = 0; e < 2; e++) {
-                t.app[j].count[c][e] += __atomic_load_n(
-                    &r->app[i].count[c][e], __ATOMIC_RELAXED);
+                uint64_t n = __atomic_load_n(&r->app[i].count[c][e],
+                                             __ATOMIC_RELAXED);
+                uint64_t *sum = &t.app[j].count[c][e];
+
+                /* held at the largest value instead of wrapping */
+                *sum = *sum + n < *sum ? UINT64_MAX : *sum + n;
             }
         }
     }

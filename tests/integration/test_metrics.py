@@ -467,3 +467,32 @@ print(subprocess.run([sys.argv[1], "ps", "--json", "--dir", sys.argv[2]],
     procs = json.loads(cp.stdout)
     assert [[a["app"] for a in p["apps"]] for p in procs] == [
         ["bad?name" + "x" * 111]], procs
+
+
+def test_retired_counters_replace_a_planted_file(stack, tmp_path):
+    """A file another user left under this user's retired name (the folder
+    is 1777) is neither written nor read: it is replaced by one of this
+    user's, and the counts are right."""
+    run = tmp_path / "run"
+    run.mkdir(mode=0o1777)
+    run.chmod(0o1777)
+    mine = run / ("retired-%d.rec" % os.getuid())
+    mine.write_bytes(b"\0" * 8808)
+    os.chown(mine, 65534, 65534)        # nobody's
+    held = open(mine, "rb")             # its owner keeps it open
+    policy = harness.write_policy(tmp_path, POLICY % {"run": run})
+    cp = harness.run_python(stack, ["-c", APP + """
+c = shop.test_client()
+for _ in range(2):
+    assert c.post("/upload", data=b"x" * 2048).status_code == 413
+"""], policy=policy)
+    assert cp.returncode == 0, cp.stderr
+    st = mine.stat()
+    assert (st.st_uid, st.st_nlink) == (os.getuid(), 1)
+    # the planted file was never written (nor given to this user): its
+    # owner, who holds it open, cannot change these counts through it
+    with held:
+        assert held.read() == b"\0" * 8808
+        assert os.fstat(held.fileno()).st_uid == 65534
+    assert sample(metrics(run), "flaskshield_requests_refused_total",
+                  app="shop", reason="body_too_large", enforced="true") == 2
