@@ -138,9 +138,14 @@ fs_records_retired(int dfd, const char *name, unsigned uid,
     if (fd < 0) {
         return -1;
     }
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == uid
-        && flock(fd, LOCK_SH) == 0
-        && pread(fd, out, sizeof(*out), 0) == (ssize_t)sizeof(*out)
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != uid) {
+        close(fd);
+        return -1;
+    }
+    /* read also when the lock is not had in time (someone holds it): a
+     * scan never waits on another user for long */
+    (void)fs_record_lock(fd, LOCK_SH);
+    if (pread(fd, out, sizeof(*out), 0) == (ssize_t)sizeof(*out)
         && fs_record_valid(out, sizeof(*out)) && out->pid == 0) {
         return fd;
     }

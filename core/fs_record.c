@@ -6,6 +6,7 @@
  */
 #include "fs_record.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -122,6 +123,24 @@ fs_retired_slot(struct fs_record *t, const struct fs_record_app *a)
     return j;
 }
 
+int
+fs_record_lock(int fd, int op)
+{
+    struct timespec ms = {0, 1000000};
+    int tries;
+
+    for (tries = 0; tries < 200; tries++) {
+        if (flock(fd, op | LOCK_NB) == 0) {
+            return 0;
+        }
+        if (errno != EWOULDBLOCK) {
+            return -1;
+        }
+        nanosleep(&ms, NULL);
+    }
+    return -1;
+}
+
 /* The retired file `rname` of uid in dfd, opened for writing: the one
  * there when it is a regular file of uid's with no other link; else a new
  * one (what someone else left under that name is removed first, where
@@ -141,9 +160,11 @@ fs_retired_open(int dfd, const char *rname, unsigned uid)
                 return fd;
             }
             close(fd);
-            if (unlinkat(dfd, rname, 0) != 0) {
-                return -1;
-            }
+        }
+        if ((fd >= 0 || errno != ENOENT)        /* a symlink, a folder */
+            && unlinkat(dfd, rname, 0) != 0
+            && unlinkat(dfd, rname, AT_REMOVEDIR) != 0) {
+            return -1;
         }
         fd = openat(dfd, rname, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
                                 | O_CLOEXEC, 0644);
@@ -175,7 +196,7 @@ fs_record_retire(int dfd, const char *name, const struct stat *st,
     }
     snprintf(rname, sizeof(rname), FS_RECORD_RETIRED "%u.rec", uid);
     fd = fs_retired_open(dfd, rname, uid);
-    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+    if (fd < 0 || fs_record_lock(fd, LOCK_EX) != 0) {
         if (fd >= 0) {
             close(fd);
         }

@@ -87,13 +87,19 @@ struct fs_record {
 
 struct stat;
 
+/* flock(fd, op) without blocking for long: any user can open a record or
+ * a retired file (0644) and hold a lock on it, and a process's exit must
+ * never wait on that.  Tries for about 200 ms; 0, or -1. */
+int fs_record_lock(int fd, int op);
+
 /* Add the counters of record r, whose file is `name` in folder dfd (still
  * the file of *st), to the retired counters of user uid, and remove the
  * file: both under an exclusive flock() of the retired file, so that two
  * readers that found the same dead record count it once (the one that
  * finds the name gone counts nothing).  The file goes first: a failure
  * after that loses counts, never counts twice.  Only by root or uid
- * itself (the file is made for uid).  0, or -1. */
+ * itself (the file is made for uid).  0, or -1 with the record left where
+ * it is (a later scan counts it as dead and retires it). */
 int fs_record_retire(int dfd, const char *name, const struct stat *st,
                      const struct fs_record *r, unsigned uid);
 

@@ -359,12 +359,13 @@ fs_record_close(void)
         || fs_record_forked) {
         return;
     }
-    /* its counters stay in the sums `flaskshield metrics` makes */
+    /* its counters stay in the sums `flaskshield metrics` makes; when they
+     * cannot be retired now (the retired file locked by someone else,
+     * or not to be made), the file stays, unlocked once this process is
+     * gone: the next scan counts it as dead and retires it */
     dfd = open(fs_record_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0 || name == NULL || fstat(fs_record_fd, &st) != 0
-        || fs_record_retire(dfd, name + 1, &st, fs_record,
-                            (unsigned)geteuid()) != 0) {
-        unlink(fs_record_path);     /* never left behind */
+    if (dfd >= 0 && name != NULL && fstat(fs_record_fd, &st) == 0) {
+        fs_record_retire(dfd, name + 1, &st, fs_record, (unsigned)geteuid());
     }
     if (dfd >= 0) {
         close(dfd);

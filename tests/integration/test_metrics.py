@@ -496,3 +496,33 @@ for _ in range(2):
         assert os.fstat(held.fileno()).st_uid == 65534
     assert sample(metrics(run), "flaskshield_requests_refused_total",
                   app="shop", reason="body_too_large", enforced="true") == 2
+
+
+def test_a_held_lock_never_blocks_an_exit_or_a_scan(stack, tmp_path):
+    """Any user can open a retired file (0644) and hold a lock on it: a
+    process's exit and a scan wait for it at most a moment, and no count
+    is lost -- the record the exit could not retire stays, counted as dead
+    until a scan can retire it."""
+    import fcntl
+    run = tmp_path / "run"
+    policy = harness.write_policy(tmp_path, POLICY % {"run": run})
+    code = APP + """
+c = shop.test_client()
+for _ in range(2):
+    assert c.post("/upload", data=b"x" * 2048).status_code == 413
+"""
+    assert harness.run_python(stack, ["-c", code], policy=policy).returncode == 0
+    retired = run / ("retired-%d.rec" % os.getuid())
+    with open(retired, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        start = time.monotonic()
+        cp = harness.run_python(stack, ["-c", code], policy=policy, timeout=20)
+        assert cp.returncode == 0, cp.stderr
+        m = cmd("metrics", "--dir", str(run))
+        assert time.monotonic() - start < 10
+        assert sample(parse_metrics(m.stdout),
+                      "flaskshield_requests_refused_total", app="shop",
+                      reason="body_too_large", enforced="true") == 4
+    assert sample(metrics(run), "flaskshield_requests_refused_total",
+                  app="shop", reason="body_too_large", enforced="true") == 4
+    assert [p.name for p in run.iterdir()] == [retired.name]
