@@ -103,9 +103,9 @@ int fs_record_lock(int fd, int op);
 int fs_record_retire(int dfd, const char *name, const struct stat *st,
                      const struct fs_record *r, unsigned uid);
 
-/* Is buf[0..len) a record of this layout (pid 0: retired counters)?  Strings are checked to be
- * NUL-terminated UTF-8 without control characters, and napps in range, so
- * a reader can print them as they are. */
+/* Is buf[0..len) a record of this layout (pid 0: retired counters)?
+ * Strings are checked to be NUL-terminated UTF-8 without control
+ * characters, and napps in range, so a reader can print them as they are. */
 bool fs_record_valid(const struct fs_record *r, size_t len);
 
 /* Copy src into dst as the fixed-size string fields are filled: at most

@@ -4,7 +4,8 @@
  * Per request, with the default policy and a well-configured app, the guard
  * costs three attribute look-ups (the app state, config, request_class),
  * the environ look-ups of the body's framing and, for a request with a
- * body, one dict store in environ (its app's limits, fs_limits_of).  The config's own keys (about ten dict look-ups) are read only
+ * body, one dict store in environ (its app's limits, fs_limits_of).  The
+ * config's own keys (about ten dict look-ups) are read only
  * when the config may have changed since a request found it conforming:
  * otherwise a comparison of its dict version tag stands for them
  * (fs_app_config_settled).  Everything that allocates or logs happens
