@@ -32,6 +32,8 @@ static char fs_log_path[4096];      /* the file of fs_log_fd... */
 static bool fs_log_to_file;         /* ... when it is one (any number: 2
                                      * too, in a process started with
                                      * stderr closed) */
+static dev_t fs_log_dev;            /* the file opened there: a number */
+static ino_t fs_log_ino;            /* the app closed and reused is not */
 static char fs_hostname[256];
 static pthread_once_t fs_hostname_once = PTHREAD_ONCE_INIT;
 
@@ -147,7 +149,9 @@ fs_log_configure(enum fs_log_target target, const char *file,
             return;
         }
         fs_log_fd = fd;
-        fs_log_to_file = true;
+        fs_log_to_file = fstat(fd, &open_st) == 0;
+        fs_log_dev = open_st.st_dev;
+        fs_log_ino = open_st.st_ino;
         snprintf(fs_log_path, sizeof(fs_log_path), "%s", file);
     }
     else if (target == FS_LOG_SYSLOG) {
@@ -167,20 +171,28 @@ fs_log_follow(void)
     const char *why;
     int fd;
 
+    /* only while the number is still the file the library opened: one an
+     * app closed (a daemon's close-all) and reused is never replaced */
     if (fs_target != FS_LOG_FILE || !fs_log_to_file
-        || (stat(fs_log_path, &now) == 0 && fstat(fs_log_fd, &open_st) == 0
-            && now.st_dev == open_st.st_dev
-            && now.st_ino == open_st.st_ino)) {
+        || fstat(fs_log_fd, &open_st) != 0 || open_st.st_dev != fs_log_dev
+        || open_st.st_ino != fs_log_ino
+        || (stat(fs_log_path, &now) == 0 && now.st_dev == fs_log_dev
+            && now.st_ino == fs_log_ino)) {
         return;
     }
     fd = fs_log_open(fs_log_path, &why);
-    if (fd < 0) {
+    if (fd < 0 || fstat(fd, &now) != 0) {
+        if (fd >= 0) {
+            close(fd);
+        }
         return;                 /* on where it was, until it can */
     }
     /* onto the number in use: a line another thread writes meanwhile goes
      * to one file or the other, never to a number reused for something
      * else (which closing it could give) */
     if (dup2(fd, fs_log_fd) >= 0) {
+        fs_log_dev = now.st_dev;
+        fs_log_ino = now.st_ino;
         fs_fell_back = false;   /* a target that works */
     }
     close(fd);

@@ -60,6 +60,17 @@ if os.environ.get("RELOAD"):
         f.write(text.replace(old, new))
     time.sleep(2.5)
     print(shop.test_client().get("/").status_code)
+if os.environ.get("STEAL"):         # close-all, then a file of the app's
+    log = os.environ["LOGFILE"]
+    for fd in os.listdir("/proc/self/fd"):
+        if os.path.realpath("/proc/self/fd/" + fd) == log:
+            os.close(int(fd))
+            mine = os.open(os.environ["STEAL"], os.O_WRONLY | os.O_CREAT)
+            assert mine == int(fd), (mine, fd)
+    os.rename(log, log + ".1")
+    time.sleep(1.5)
+    print(make("cart").test_client().get("/").status_code)
+    os.write(mine, b"APPDATA")
 if os.environ.get("ROTATE"):        # logrotate: rename, then a new app
     os.rename(os.environ["ROTATE"], os.environ["ROTATE"] + ".1")
     time.sleep(1.5)
@@ -330,3 +341,17 @@ def test_rotated_log_file_is_opened_again(stack, tmp_path, shield):
     assert [e["app"] for e in harness.find_events(new, "debug.forced_off")] \
         == ["cart"], new
     assert not harness.find_events(new, "log.fallback"), new
+
+
+def test_a_reused_log_descriptor_is_never_replaced(stack, tmp_path, shield):
+    """An app that closes every descriptor (a daemon) and opens a file of
+    its own gets the log's number: a rotation found later never replaces
+    that file of the app's under it."""
+    log = tmp_path / "flaskshield.log"
+    app, policy = write(tmp_path, 'target = "file"; file = "%s";' % log,
+                        service=False)
+    mine = tmp_path / "mine.dat"
+    cp = run(stack, app, policy, env={"STEAL": str(mine),
+                                      "LOGFILE": str(log)})
+    assert "200" in cp.stdout.split(), cp.stdout
+    assert mine.read_bytes().endswith(b"APPDATA"), mine.read_bytes()[-200:]
