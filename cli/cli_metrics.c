@@ -60,14 +60,6 @@ fs_metrics_family(const struct fs_metrics_app *apps, size_t napps,
     }
 }
 
-/* *sum += n, held at the largest value instead of wrapping (a record's
- * owner can write any count into it: it must not take others' away). */
-static void
-fs_metrics_add(uint64_t *sum, uint64_t n)
-{
-    *sum = *sum + n < *sum ? UINT64_MAX : *sum + n;
-}
-
 /* Sum the apps of every record by name (slot 0 only when it counted). */
 static size_t
 fs_metrics_sum(const struct fs_record *r, size_t n,
@@ -96,8 +88,8 @@ fs_metrics_sum(const struct fs_record *r, size_t n,
                 napps++;
             }
             for (c = 0; c < FS_CNT_COUNT; c++) {
-                fs_metrics_add(&apps[k].count[c][0], a->count[c][0]);
-                fs_metrics_add(&apps[k].count[c][1], a->count[c][1]);
+                fs_record_add(&apps[k].count[c][0], a->count[c][0]);
+                fs_record_add(&apps[k].count[c][1], a->count[c][1]);
             }
         }
     }

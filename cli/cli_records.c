@@ -183,6 +183,14 @@ fs_records_name(const char *name, bool *tmp)
     return strcmp(name + i, ".tmp") == 0;
 }
 
+/* Record file `name` (PID.rec) read into out: valid, and of that pid. */
+static bool
+fs_records_take(int fd, const char *name, struct fs_record *out)
+{
+    return fs_records_copy(fd, out) == 0 && fs_record_valid(out, sizeof(*out))
+           && out->pid == strtoll(name, NULL, 10);
+}
+
 /* A dead process's record, counted in this scan and retired after it. */
 struct fs_records_dead {
     char name[40];
@@ -216,9 +224,7 @@ fs_records_one(int dfd, const char *name, struct fs_record *out,
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
         /* nobody holds it: its writer is gone (a hidden one may be in the
          * making: only an old one).  The name must still be this file. */
-        if (!tmp && fs_records_copy(fd, out) == 0
-            && fs_record_valid(out, sizeof(*out))
-            && out->pid == strtoll(name, NULL, 10)
+        if (!tmp && fs_records_take(fd, name, out)
             && strlen(name) < sizeof(dead->name)) {
             memcpy(dead->name, name, strlen(name) + 1);
             dead->st = st;
@@ -233,9 +239,7 @@ fs_records_one(int dfd, const char *name, struct fs_record *out,
         close(fd);
         return rc;
     }
-    if (!tmp && fs_records_copy(fd, out) == 0
-        && fs_record_valid(out, sizeof(*out))
-        && out->pid == strtoll(name, NULL, 10)
+    if (!tmp && fs_records_take(fd, name, out)
         && fs_records_writer_ok(&st, out)) {
         rc = 1;
     }

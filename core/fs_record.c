@@ -225,12 +225,9 @@ fs_record_retire(int dfd, const char *name, const struct stat *st,
         j = fs_retired_slot(&t, &r->app[i]);
         for (c = 0; c < FS_CNT_COUNT; c++) {
             for (e = 0; e < 2; e++) {
-                uint64_t n = __atomic_load_n(&r->app[i].count[c][e],
-                                             __ATOMIC_RELAXED);
-                uint64_t *sum = &t.app[j].count[c][e];
-
-                /* held at the largest value instead of wrapping */
-                *sum = *sum + n < *sum ? UINT64_MAX : *sum + n;
+                fs_record_add(&t.app[j].count[c][e],
+                              __atomic_load_n(&r->app[i].count[c][e],
+                                              __ATOMIC_RELAXED));
             }
         }
     }

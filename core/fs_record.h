@@ -87,6 +87,14 @@ struct fs_record {
 
 struct stat;
 
+/* *sum += n, held at the largest value instead of wrapping (a record's
+ * owner can write any count into it: it must not take others' away). */
+static inline void
+fs_record_add(uint64_t *sum, uint64_t n)
+{
+    *sum = *sum + n < *sum ? UINT64_MAX : *sum + n;
+}
+
 /* flock(fd, op) without blocking for long: any user can open a record or
  * a retired file (0644) and hold a lock on it, and a process's exit must
  * never wait on that.  Tries for about 200 ms; 0, or -1. */

@@ -147,6 +147,16 @@ fs_app_enforcing(const fs_appstate *st)
     return st->s->mode == FS_MODE_ENFORCE;
 }
 
+/* The state of the request this thread is in (fs_app_current), when its
+ * app is enforced (borrowed), else NULL. */
+static inline const fs_appstate *
+fs_app_current_enforced(void)
+{
+    const fs_appstate *st = fs_app_current.st;
+
+    return st != NULL && fs_app_enforcing(st) ? st : NULL;
+}
+
 /* An app's config as the checks judge it.  Flask reads its settings as
  * config[key]; a config class of its own (Dynaconf's FlaskDynaconf) may
  * answer that from elsewhere than the dict, and store elsewhere too. */

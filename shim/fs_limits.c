@@ -46,13 +46,12 @@ PyObject *
 fs_limits_of(PyObject *env, PyObject *key)
 {
     PyObject *limits = fs_is_dict(env) ? fs_dict_get(env, key) : NULL;
-    const fs_appstate *st = fs_app_current.st;
+    const fs_appstate *st;
 
     if (limits == NULL) {
         fs_err_clear();
-        if (st != NULL && fs_app_enforcing(st)) {
-            limits = st->limits;
-        }
+        st = fs_app_current_enforced();
+        limits = st != NULL ? st->limits : NULL;
     }
     return limits;
 }

@@ -296,7 +296,7 @@ fs_form_urlencoded(fs_patch *p, PyObject *orig, PyObject *args,
         return fs_call_orig(orig, args, kwargs);   /* its own TypeError */
     }
     stream = PyDict_GetItemString(kw, fs_urlencoded_params[1]);
-    if (fs_app_current.st != NULL && fs_app_enforcing(fs_app_current.st)
+    if (fs_app_current_enforced() != NULL
         && (PyDict_GetItemString(kw, fs_urlencoded_params[3]) == FS_None
             || fs_input_unframed(stream))) {
         fms = PyObject_GetAttrString(
